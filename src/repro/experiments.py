@@ -1,0 +1,246 @@
+"""The experiments behind the chapters: each function loads data, builds and trains a model, measures stiffness.
+
+Notebooks call these and only narrate and plot; every number a chapter shows comes from here.
+
+- :func:`finite_difference_check` — Eqs. 2–4 checked numerically (``definition`` chapter).
+- :func:`stiffness_snapshot` — class stiffness matrices (sign and cosine) with bootstrap intervals on a fixed set.
+- :func:`run_class_stiffness` — train with snapshots at chosen stages (Figures 3–6).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from repro.data import (
+    ImageDataset,
+    flatten_inputs,
+    load_dataset,
+    permuted_labels,
+    stiffness_set,
+    train_subset,
+)
+from repro.models import build_model
+from repro.profiles import ClassStiffnessConfig
+from repro.stiffness import (
+    ClassSummary,
+    bootstrap_class_summary,
+    class_stiffness,
+    per_example_gram,
+    stiffness_from_gram,
+)
+from repro.training import TrainConfig, images_seen_schedule, train
+
+__all__ = [
+    "prepare_inputs",
+    "finite_difference_check",
+    "StiffnessSnapshot",
+    "stiffness_snapshot",
+    "ClassStiffnessRun",
+    "run_class_stiffness",
+]
+
+
+def prepare_inputs(x: torch.Tensor, arch: str, device: torch.device) -> torch.Tensor:
+    """Inputs as the architecture takes them: flattened ``(N, C·H·W)`` for ``"fc"``, images for ``"cnn"``."""
+    return (flatten_inputs(x) if arch == "fc" else x).to(device)
+
+
+def _example_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(model(x.unsqueeze(0)), y.unsqueeze(0))
+
+
+def finite_difference_check(
+    model: nn.Module,
+    x1: torch.Tensor,
+    y1: torch.Tensor,
+    x2: torch.Tensor,
+    y2: torch.Tensor,
+    epsilons: tuple[float, ...],
+) -> pd.DataFrame:
+    """Compare the loss change on example 2 after a step ``−ε g₁`` with its first-order prediction ``−ε g₁·g₂``.
+
+    Runs in float64 on a copy of ``model``. For each ε returns the finite difference
+    ``[L₂(W − ε g₁) − L₂(W)] / ε``, the prediction ``−g₁·g₂`` (Eq. 4 with the descent sign), the same pair for
+    example 1 itself (``−g₁·g₁``, Eq. 3), and the absolute and relative errors, which shrink ∝ ε.
+
+    Args:
+        x1, x2: single examples (no batch dimension); y1, y2: their integer labels (0-d tensors).
+    """
+    net = _float64_copy(model)
+    params = [p for p in net.parameters() if p.requires_grad]
+    x1, x2 = x1.to(torch.float64), x2.to(torch.float64)
+    g1 = torch.autograd.grad(_example_loss(net, x1, y1), params)
+    g2 = torch.autograd.grad(_example_loss(net, x2, y2), params)
+    g1g2 = float(sum((a * b).sum() for a, b in zip(g1, g2, strict=True)))
+    g1g1 = float(sum((a * a).sum() for a in g1))
+    with torch.no_grad():
+        base1, base2 = float(_example_loss(net, x1, y1)), float(_example_loss(net, x2, y2))
+        originals = [p.detach().clone() for p in params]
+        rows = []
+        for eps in epsilons:
+            for p, p0, g in zip(params, originals, g1, strict=True):
+                p.copy_(p0 - eps * g)
+            d1 = (float(_example_loss(net, x1, y1)) - base1) / eps
+            d2 = (float(_example_loss(net, x2, y2)) - base2) / eps
+            rows.append({"epsilon": eps, "fd_self": d1, "pred_self": -g1g1, "fd_other": d2, "pred_other": -g1g2})
+        for p, p0 in zip(params, originals, strict=True):
+            p.copy_(p0)
+    df = pd.DataFrame(rows)
+    df["abs_err_other"] = (df["fd_other"] - df["pred_other"]).abs()
+    df["rel_err_other"] = df["abs_err_other"] / abs(g1g2)
+    df["rel_err_self"] = (df["fd_self"] - df["pred_self"]).abs() / g1g1
+    return df
+
+
+def _float64_copy(model: nn.Module) -> nn.Module:
+    import copy
+
+    net = copy.deepcopy(model).to(torch.float64)
+    net.eval()
+    return net
+
+
+@dataclass
+class StiffnessSnapshot:
+    """Class stiffness of one fixed set at one moment of training.
+
+    ``matrices[metric]`` is the ``(K, K)`` class stiffness matrix and ``summaries[metric]`` the within/between
+    values with bootstrap intervals, for ``metric`` in ``("sign", "cos")``.
+    """
+
+    images_seen: int
+    matrices: dict[str, np.ndarray]
+    summaries: dict[str, ClassSummary]
+    gram_seconds: float
+
+
+def stiffness_snapshot(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    num_classes: int,
+    *,
+    images_seen: int = 0,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> StiffnessSnapshot:
+    """Gram of per-example gradients on ``(x (N, ...), y (N,))`` → sign and cosine class stiffness with intervals."""
+    start = time.perf_counter()
+    G = per_example_gram(model, x, y)
+    gram_seconds = time.perf_counter() - start
+    matrices, summaries = {}, {}
+    for metric in ("sign", "cos"):
+        S = stiffness_from_gram(G, metric)
+        matrices[metric] = class_stiffness(S, y, num_classes=num_classes).numpy()
+        summaries[metric] = bootstrap_class_summary(S, y, num_classes=num_classes, n_boot=n_boot, seed=seed)
+    return StiffnessSnapshot(images_seen, matrices, summaries, gram_seconds)
+
+
+@dataclass
+class ClassStiffnessRun:
+    """Everything a class-stiffness chapter shows: the data used, the training history and the stage snapshots."""
+
+    config: ClassStiffnessConfig
+    data_description: str
+    class_names: tuple[str, ...]
+    n_train: int
+    n_stiffness: int
+    n_val: int
+    history: pd.DataFrame  # one row per evaluation point: images_seen, losses, accuracies, within/between
+    snapshots: list[StiffnessSnapshot]
+    status: str
+    seconds_total: float
+    seconds_gram: float
+    extra: dict = field(default_factory=dict)
+
+
+def _load_split(cfg: ClassStiffnessConfig, data_root, seed: int) -> tuple[ImageDataset, tuple, tuple, tuple]:
+    ds = load_dataset(cfg.dataset, data_root)
+    x_tr, y_tr, _ = train_subset(ds, cfg.n_train, seed)
+    if cfg.random_labels:
+        y_tr = permuted_labels(y_tr, seed)
+    x_st, y_st, st_idx = stiffness_set(ds, cfg.n_stiffness, seed)
+    # Validation-loss images: class-balanced from the test split, disjoint from the stiffness set.
+    rest = torch.ones(ds.n_test, dtype=torch.bool)
+    rest[st_idx] = False
+    rest_idx = torch.nonzero(rest).squeeze(1)
+    n_val = min(cfg.n_val, rest_idx.numel())
+    gen = torch.Generator().manual_seed(seed + 1)
+    val_idx = rest_idx[torch.randperm(rest_idx.numel(), generator=gen)[:n_val]]
+    return ds, (x_tr, y_tr), (x_st, y_st), (ds.x_test[val_idx], ds.y_test[val_idx])
+
+
+def run_class_stiffness(
+    cfg: ClassStiffnessConfig,
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    n_schedule: int = 16,
+    progress: bool = True,
+) -> ClassStiffnessRun:
+    """Train ``cfg.arch`` on ``cfg.dataset`` and measure validation class stiffness along the way.
+
+    Within/between sign stiffness is recorded at every evaluation point of a log-spaced schedule (``n_schedule``
+    points plus the stages); the full sign and cosine matrices with bootstrap intervals at ``cfg.stages``.
+    """
+    device = torch.device(device)
+    t0 = time.perf_counter()
+    ds, (x_tr, y_tr), (x_st, y_st), (x_val, y_val) = _load_split(cfg, data_root, seed)
+    prep = lambda t: prepare_inputs(t, cfg.arch, device)  # noqa: E731
+    x_tr, x_st, x_val = prep(x_tr), prep(x_st), prep(x_val)
+    y_tr, y_st, y_val = y_tr.to(device), y_st.to(device), y_val.to(device)
+    torch.manual_seed(seed)
+    model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
+    stages = set(cfg.stages)
+    schedule = sorted(set(images_seen_schedule(cfg.max_images, n_log=n_schedule, n_regular=0)) | stages)
+    snapshots: list[StiffnessSnapshot] = []
+    gram_time = 0.0
+
+    def on_eval(seen: int, net: nn.Module) -> dict:
+        nonlocal gram_time
+        snap = stiffness_snapshot(net, x_st, y_st, ds.num_classes, images_seen=seen, n_boot=cfg.n_boot, seed=seed)
+        gram_time += snap.gram_seconds
+        if seen in stages:
+            snapshots.append(snap)
+        s, c = snap.summaries["sign"], snap.summaries["cos"]
+        return {
+            "within_sign": s.within,
+            "between_sign": s.between,
+            "within_sign_se": s.within_se,
+            "between_sign_se": s.between_se,
+            "within_cos": c.within,
+            "between_cos": c.between,
+        }
+
+    result = train(
+        model,
+        x_tr,
+        y_tr,
+        config=TrainConfig(lr=cfg.lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=seed),
+        x_val=x_val,
+        y_val=y_val,
+        eval_at=schedule,
+        on_eval=on_eval,
+        progress=progress,
+    )
+    return ClassStiffnessRun(
+        config=cfg,
+        data_description=ds.describe(),
+        class_names=tuple(ds.classes),
+        n_train=int(x_tr.shape[0]),
+        n_stiffness=int(x_st.shape[0]),
+        n_val=int(x_val.shape[0]),
+        history=pd.DataFrame(result.records),
+        snapshots=snapshots,
+        status=result.status,
+        seconds_total=time.perf_counter() - t0,
+        seconds_gram=gram_time,
+    )

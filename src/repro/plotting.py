@@ -1,0 +1,103 @@
+"""Seaborn figures laid out like the paper's, so a reader can compare them side by side.
+
+Every function returns the ``matplotlib`` figure and draws nothing it was not given: the numbers come from
+:mod:`repro.experiments`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+__all__ = ["set_style", "plot_class_stiffness_stages", "plot_finite_difference", "stage_label"]
+
+STIFFNESS_CMAP = "RdBu_r"  # red = stiff (positive), blue = anti-stiff (negative), white = 0
+
+
+def set_style() -> None:
+    """The book's plotting style (seaborn "whitegrid", readable fonts)."""
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
+
+
+def stage_label(images_seen: int) -> str:
+    """A human label for a point on the images-seen clock, e.g. ``"init"`` or ``"60k images"``."""
+    if images_seen == 0:
+        return "initialisation"
+    if images_seen >= 1_000_000:
+        return f"{images_seen / 1e6:g}M images seen"
+    if images_seen >= 1_000:
+        return f"{images_seen / 1e3:g}k images seen"
+    return f"{images_seen} images seen"
+
+
+def plot_class_stiffness_stages(
+    matrices: Sequence[np.ndarray],
+    titles: Sequence[str],
+    class_names: Sequence[str],
+    *,
+    suptitle: str,
+    colorbar_label: str = "class stiffness",
+) -> Figure:
+    """A row of ``K×K`` class stiffness heatmaps on one colour scale [−1, 1], like the paper's Figures 3–6.
+
+    Args:
+        matrices: one ``(K, K)`` matrix per stage (rows: class of example 1, columns: class of example 2).
+        titles: one title per panel (stage and within/between values).
+        class_names: the ``K`` class names for the axes.
+    """
+    if len(matrices) != len(titles):
+        raise ValueError("one title per matrix")
+    k = len(class_names)
+    fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices) + 1, 4.4), squeeze=False)
+    cbar_ax = fig.add_axes([0.92, 0.2, 0.012, 0.6])
+    short = [n if len(n) <= 10 else n[:9] + "…" for n in class_names]
+    for i, (ax, C, title) in enumerate(zip(axes[0], matrices, titles, strict=True)):
+        if C.shape != (k, k):
+            raise ValueError(f"matrix {i} has shape {C.shape}, expected ({k}, {k})")
+        sns.heatmap(
+            C,
+            ax=ax,
+            vmin=-1,
+            vmax=1,
+            cmap=STIFFNESS_CMAP,
+            square=True,
+            cbar=i == 0,
+            cbar_ax=cbar_ax if i == 0 else None,
+            cbar_kws={"label": colorbar_label},
+            xticklabels=short if k <= 20 else False,
+            yticklabels=(short if k <= 20 else False) if i == 0 else False,
+        )
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("class of example 2")
+        if i == 0:
+            ax.set_ylabel("class of example 1")
+        ax.tick_params(axis="x", labelrotation=90, labelsize=8)
+        ax.tick_params(axis="y", labelrotation=0, labelsize=8)
+    fig.suptitle(suptitle, y=1.02)
+    fig.subplots_adjust(left=0.06, right=0.9, wspace=0.12)
+    return fig
+
+
+def plot_finite_difference(checks: Sequence[pd.DataFrame], labels: Sequence[str]) -> Figure:
+    """Two panels: the relative error of ``ΔL₂/ε`` against ``−g₁·g₂`` vs ε (log–log, slope 1 = first order), and
+    the finite difference converging onto the prediction."""
+    fig, (ax_err, ax_val) = plt.subplots(1, 2, figsize=(11, 4))
+    palette = sns.color_palette("colorblind", len(checks))
+    for df, label, color in zip(checks, labels, palette, strict=True):
+        ax_err.loglog(df["epsilon"], df["rel_err_other"], "o-", color=color, label=label)
+        ax_val.semilogx(df["epsilon"], df["fd_other"], "o-", color=color, label=label)
+        ax_val.axhline(df["pred_other"].iloc[0], color=color, ls="--", lw=1)
+    eps = np.asarray(checks[0]["epsilon"])
+    ref = checks[0]["rel_err_other"].iloc[0] * eps / eps[0]
+    ax_err.loglog(eps, ref, "k:", lw=1, label="∝ ε (first order)")
+    ax_err.set(xlabel="step size ε", ylabel="relative error of ΔL₂/ε vs −g₁·g₂", title="error shrinks ∝ ε")
+    ax_val.set(xlabel="step size ε", ylabel="[L₂(W − εg₁) − L₂(W)] / ε", title="finite difference → −g₁·g₂ (dashed)")
+    ax_err.legend(fontsize=8)
+    ax_val.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

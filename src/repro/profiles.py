@@ -1,0 +1,98 @@
+"""Experiment sizes and schedules for every chapter, in one place, for two profiles.
+
+- ``"paper"`` follows the paper's Section 3 set-up (full training sets, ≈150 validation images for 10 classes,
+  Adam at a constant learning rate, batch 32) with training long enough for the late stages the figures show.
+- ``"quick"`` is a reduced version that keeps the qualitative result and runs on two CPU cores in CI.
+
+A chapter asks for its settings with :func:`get_config`; nothing about sizes is typed in a notebook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+__all__ = ["PROFILES", "DefinitionConfig", "ClassStiffnessConfig", "get_config", "profile_table"]
+
+PROFILES = ("quick", "paper")
+
+
+@dataclass(frozen=True)
+class DefinitionConfig:
+    """The ``definition`` chapter: Eqs. 2–5 checked by finite differences on real validation pairs."""
+
+    dataset: str = "mnist"
+    arch: str = "fc"
+    n_train: int | None = 10_000  # training subset for the briefly trained network
+    train_images: int = 6_400  # images seen before the check (a trained-but-early network)
+    lr: float = 1e-3
+    n_pairs: int = 4  # validation pairs shown
+    epsilons: tuple[float, ...] = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
+    n_stiffness: int = 150  # validation images for the sign-vs-cosine comparison
+
+
+@dataclass(frozen=True)
+class ClassStiffnessConfig:
+    """Class stiffness matrices at stages of training (Figures 3–6): one model, one dataset, four snapshots."""
+
+    dataset: str
+    arch: str  # "fc" or "cnn"
+    n_train: int | None  # training-subset size; None = the full training split
+    n_stiffness: int  # held-out "stiffness set" size (class-balanced, from the test split)
+    n_val: int  # held-out images for the validation loss (class-balanced, from the test split)
+    lr: float  # Adam learning rate (constant)
+    max_images: int  # training budget in images seen
+    stages: tuple[int, ...]  # images seen at the four snapshots: initialisation, early, two late
+    random_labels: bool = False  # train on a seeded permutation of the training labels (Figure 4)
+    batch_size: int = 32
+    n_boot: int = 200  # bootstrap replicates for within/between intervals
+
+
+_CONFIGS: dict[str, dict[str, object]] = {
+    "definition": {
+        "quick": DefinitionConfig(),
+        "paper": DefinitionConfig(n_train=None, train_images=60_000, n_pairs=6, n_stiffness=150),
+    },
+    "fig03": {
+        "quick": ClassStiffnessConfig(
+            dataset="mnist",
+            arch="fc",
+            n_train=None,
+            n_stiffness=150,
+            n_val=2_000,
+            lr=1e-3,
+            max_images=120_000,
+            stages=(0, 3_200, 60_000, 120_000),
+        ),
+        "paper": ClassStiffnessConfig(
+            dataset="mnist",
+            arch="fc",
+            n_train=None,
+            n_stiffness=150,
+            n_val=10_000,
+            lr=1e-3,
+            max_images=1_200_000,
+            stages=(0, 6_400, 600_000, 1_200_000),
+        ),
+    },
+}
+
+
+def get_config(chapter: str, profile: str):
+    """The settings of ``chapter`` under ``profile`` ("quick" or "paper"); ValueError for unknown names."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {PROFILES}")
+    if chapter not in _CONFIGS:
+        raise ValueError(f"no experiment settings for chapter {chapter!r}; known: {sorted(_CONFIGS)}")
+    return _CONFIGS[chapter][profile]
+
+
+def profile_table() -> pd.DataFrame:
+    """Every chapter's settings under both profiles, one row per (chapter, setting), for the intro page."""
+    rows = []
+    for chapter, by_profile in _CONFIGS.items():
+        quick, paper = asdict(by_profile["quick"]), asdict(by_profile["paper"])
+        for key in quick:
+            rows.append({"chapter": chapter, "setting": key, "quick": quick[key], "paper": paper[key]})
+    return pd.DataFrame(rows).set_index(["chapter", "setting"])

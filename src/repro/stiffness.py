@@ -1,0 +1,360 @@
+"""Stiffness statistics (paper Section 2): sign and cosine stiffness, class stiffness matrices, distances.
+
+Two examples are *stiff* when a small gradient step on one lowers the loss on the other: the change is
+``ΔL₂ = −ε g₁·g₂`` (Eqs. 2–4), so stiffness is a statistic of the Gram matrix ``G[i, j] = gᵢ·gⱼ`` of per-example
+gradients (:func:`per_example_gram`). Sign stiffness (Eq. 5) is ``E[sign(g₁·g₂)]``; cosine stiffness (paper v3) is
+``E[cos(g₁, g₂)]``.
+
+Index convention: ``i, j`` examples of the first / second set (``N``, ``M``), ``a, b`` classes (``K``), ``r``
+bootstrap replicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from repro.gram import per_example_gram
+
+__all__ = [
+    "per_example_gram",
+    "stiffness_from_gram",
+    "class_stiffness",
+    "class_summary",
+    "bootstrap_class_summary",
+    "ClassSummary",
+    "pairwise_cosine",
+    "stiffness_vs_distance",
+    "DistanceProfile",
+    "critical_distance",
+]
+
+METRICS = ("sign", "cos")
+
+
+def _as_float64(t: torch.Tensor | np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(t).detach().to(torch.float64)
+
+
+def stiffness_from_gram(
+    G: torch.Tensor,
+    metric: str = "sign",
+    *,
+    sq_norms: torch.Tensor | None = None,
+    sq_norms2: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Pairwise stiffness from a Gram matrix.
+
+    Args:
+        G: ``(N, N)`` or ``(N, M)`` Gram matrix of per-example gradients ``gᵢ·gⱼ``.
+        metric: ``"sign"`` → ``sign(gᵢ·gⱼ)`` ∈ {−1, 0, 1} (Eq. 5); ``"cos"`` → ``gᵢ·gⱼ / (|gᵢ| |gⱼ|)``.
+        sq_norms, sq_norms2: for ``"cos"`` on an ``(N, M)`` matrix, the squared gradient norms ``|gᵢ|²`` ``(N,)``
+            and ``|gⱼ|²`` ``(M,)``. For a square matrix they default to its diagonal.
+
+    Returns:
+        float64 tensor of ``G``'s shape. A pair with a zero gradient has cosine NaN (undefined).
+    """
+    G = _as_float64(G)
+    if G.ndim != 2:
+        raise ValueError(f"G must be a 2-D matrix, got shape {tuple(G.shape)}")
+    if metric == "sign":
+        return torch.sign(G)
+    if metric != "cos":
+        raise ValueError(f"unknown stiffness metric {metric!r}; expected one of {METRICS}")
+    if sq_norms is None and sq_norms2 is None:
+        if G.shape[0] != G.shape[1]:
+            raise ValueError("cosine stiffness of an N×M Gram needs sq_norms (N,) and sq_norms2 (M,)")
+        sq_norms = sq_norms2 = torch.diagonal(G)
+    if sq_norms is None or sq_norms2 is None:
+        raise ValueError("give both sq_norms and sq_norms2")
+    sq_norms, sq_norms2 = _as_float64(sq_norms), _as_float64(sq_norms2)
+    if sq_norms.shape != (G.shape[0],) or sq_norms2.shape != (G.shape[1],):
+        raise ValueError(
+            f"sq_norms shapes {tuple(sq_norms.shape)}, {tuple(sq_norms2.shape)} do not match G {tuple(G.shape)}"
+        )
+    if (sq_norms < 0).any() or (sq_norms2 < 0).any():
+        raise ValueError("squared norms must be non-negative")
+    denom = torch.sqrt(sq_norms)[:, None] * torch.sqrt(sq_norms2)[None, :]
+    cos = G / denom
+    cos[denom == 0] = float("nan")
+    return cos.clamp(-1.0, 1.0)
+
+
+def _one_hot(labels: torch.Tensor | np.ndarray, num_classes: int, n: int, which: str) -> torch.Tensor:
+    labels = torch.as_tensor(labels).detach().cpu()
+    if labels.shape != (n,):
+        raise ValueError(f"{which} must have shape ({n},) to match S, got {tuple(labels.shape)}")
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        raise ValueError(f"{which} must hold integer class labels, got dtype {labels.dtype}")
+    if n and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"{which} must lie in [0, {num_classes}), got range [{labels.min()}, {labels.max()}]")
+    return torch.nn.functional.one_hot(labels.long(), num_classes).to(torch.float64)
+
+
+def _class_sums(
+    S: torch.Tensor,
+    Ya: torch.Tensor,
+    Yb: torch.Tensor,
+    square: bool,
+    weights_a: torch.Tensor | None = None,
+    weights_b: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-class-pair sums of ``S`` and pair counts, self-pairs excluded when ``square``; optional weights.
+
+    With weights ``w`` (``(R, N)``) the sums are ``Σ_{i≠j} wᵢ wⱼ S_ij`` per class pair, batched over ``r``.
+    """
+    S0 = S.clone()
+    ones = torch.ones_like(S0)
+    if square:
+        S0.fill_diagonal_(0.0)
+        ones.fill_diagonal_(0.0)
+    if weights_a is None:
+        return Ya.T @ S0 @ Yb, Ya.T @ ones @ Yb  # (K, K) each
+    WYa = weights_a[:, :, None] * Ya[None]  # (r, i, a)
+    WYb = weights_b[:, :, None] * Yb[None]  # (r, j, b)
+    sums = torch.einsum("ria,ij,rjb->rab", WYa, S0, WYb)
+    counts = torch.einsum("ria,ij,rjb->rab", WYa, ones, WYb)
+    return sums, counts
+
+
+def _prepare(
+    S: torch.Tensor, labels: torch.Tensor, labels2: torch.Tensor | None, num_classes: int | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
+    S = _as_float64(S).cpu()
+    if S.ndim != 2:
+        raise ValueError(f"S must be a 2-D matrix, got shape {tuple(S.shape)}")
+    square = labels2 is None
+    if square and S.shape[0] != S.shape[1]:
+        raise ValueError(f"S is {tuple(S.shape)}: an N×M matrix needs labels2 for its columns")
+    if square and S.shape[0] < 2:
+        raise ValueError(f"stiffness needs pairs of distinct examples: S holds {S.shape[0]} example(s)")
+    if S.numel() == 0:
+        raise ValueError("S is empty")
+    lab2 = labels if square else labels2
+    if num_classes is None:
+        num_classes = int(max(torch.as_tensor(labels).max(), torch.as_tensor(lab2).max())) + 1
+    Ya = _one_hot(labels, num_classes, S.shape[0], "labels")
+    Yb = _one_hot(lab2, num_classes, S.shape[1], "labels2" if not square else "labels")
+    return S, Ya, Yb, square
+
+
+def class_stiffness(
+    S: torch.Tensor,
+    labels: torch.Tensor,
+    labels2: torch.Tensor | None = None,
+    num_classes: int | None = None,
+) -> torch.Tensor:
+    """Class stiffness matrix ``C[a, b]`` (Eq. 6): mean of ``S[i, j]`` over pairs with ``yᵢ = a``, ``yⱼ = b``.
+
+    Args:
+        S: pairwise stiffness ``(N, N)`` of one set (then the diagonal — an example paired with itself — is never
+            counted) or ``(N, M)`` between two sets (then ``labels2`` labels the columns).
+        labels: ``(N,)`` integer classes of the rows; labels2: ``(M,)`` of the columns.
+        num_classes: ``K``; default ``1 + max label``.
+
+    Returns:
+        float64 ``(K, K)``; NaN in a cell with no pairs.
+    """
+    S, Ya, Yb, square = _prepare(S, labels, labels2, num_classes)
+    sums, counts = _class_sums(S, Ya, Yb, square)
+    C = sums / counts
+    C[counts == 0] = float("nan")
+    return C
+
+
+def class_summary(C: torch.Tensor | np.ndarray) -> tuple[float, float]:
+    """``(within, between)``: mean of the diagonal and mean of the off-diagonal cells of ``C`` (Eq. 7), NaN-aware."""
+    C = _as_float64(C)
+    if C.ndim != 2 or C.shape[0] != C.shape[1] or C.shape[0] < 2:
+        raise ValueError(f"C must be a square K×K matrix with K ≥ 2, got shape {tuple(C.shape)}")
+    off = ~torch.eye(C.shape[0], dtype=torch.bool)
+    return float(torch.nanmean(torch.diagonal(C))), float(torch.nanmean(C[off]))
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    """Within- and between-class stiffness with bootstrap uncertainty (standard errors and percentile intervals)."""
+
+    within: float
+    between: float
+    within_se: float
+    between_se: float
+    within_ci: tuple[float, float]
+    between_ci: tuple[float, float]
+    n_boot: int
+    level: float
+
+
+def bootstrap_class_summary(
+    S: torch.Tensor,
+    labels: torch.Tensor,
+    labels2: torch.Tensor | None = None,
+    num_classes: int | None = None,
+    *,
+    n_boot: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+) -> ClassSummary:
+    """Within/between stiffness and their uncertainty from a bootstrap over *examples*.
+
+    Pairs share examples, so they are not independent; resampling examples (with replacement) respects that. A
+    replicate gives each example a multiplicity ``wᵢ`` and weighs the pair ``(i, j)`` by ``wᵢ wⱼ``; pairs of an
+    example with itself (or its own copies) stay excluded. For an ``(N, M)`` matrix rows and columns are resampled
+    independently. The point estimates are those of :func:`class_stiffness` / :func:`class_summary`.
+    """
+    if n_boot < 2:
+        raise ValueError(f"n_boot must be ≥ 2, got {n_boot}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    within, between = class_summary(class_stiffness(S, labels, labels2, num_classes))
+    S, Ya, Yb, square = _prepare(S, labels, labels2, num_classes)
+    rng = np.random.default_rng(seed)
+    n, m = S.shape
+    wa = torch.as_tensor(rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot), dtype=torch.float64)
+    wb = wa if square else torch.as_tensor(rng.multinomial(m, np.full(m, 1.0 / m), size=n_boot), dtype=torch.float64)
+    reps_w, reps_b = [], []
+    for start in range(0, n_boot, 50):  # batches of replicates keep the (r, N, K) tensors small
+        sl = slice(start, start + 50)
+        sums, counts = _class_sums(S, Ya, Yb, square, wa[sl], wb[sl])
+        C = sums / counts
+        C[counts == 0] = float("nan")
+        for Cr in C:
+            w_r, b_r = class_summary(Cr)
+            reps_w.append(w_r)
+            reps_b.append(b_r)
+    rw, rb = np.asarray(reps_w), np.asarray(reps_b)
+    q = [(1 - level) / 2, (1 + level) / 2]
+    return ClassSummary(
+        within=within,
+        between=between,
+        within_se=float(np.nanstd(rw, ddof=1)),
+        between_se=float(np.nanstd(rb, ddof=1)),
+        within_ci=tuple(float(v) for v in np.nanquantile(rw, q)),
+        between_ci=tuple(float(v) for v in np.nanquantile(rb, q)),
+        n_boot=n_boot,
+        level=level,
+    )
+
+
+def pairwise_cosine(R: torch.Tensor, R2: torch.Tensor | None = None) -> torch.Tensor:
+    """Dot-product "distance" of Eq. 9: ``cos(Rᵢ, Rⱼ) = Rᵢ·Rⱼ / (|Rᵢ| |Rⱼ|)`` ∈ [−1, 1] (1 = same direction).
+
+    Args:
+        R: ``(N, *features)`` inputs or representations (flattened per example); R2: optional ``(M, *features)``.
+
+    Returns:
+        float64 ``(N, N)`` or ``(N, M)``; NaN where a vector is zero (e.g. a representation with every ReLU off).
+    """
+    A = _as_float64(R).reshape(R.shape[0], -1)
+    B = A if R2 is None else _as_float64(R2).reshape(R2.shape[0], -1)
+    if A.shape[0] == 0 or B.shape[0] == 0:
+        raise ValueError("pairwise_cosine needs at least one example in each set")
+    if A.shape[1] != B.shape[1]:
+        raise ValueError(f"feature sizes differ: {A.shape[1]} vs {B.shape[1]}")
+    na, nb = A.norm(dim=1), B.norm(dim=1)
+    denom = na[:, None] * nb[None, :]
+    cos = (A @ B.T) / denom
+    cos[denom == 0] = float("nan")
+    return cos.clamp(-1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class DistanceProfile:
+    """Mean stiffness per distance bin. Arrays of length ``n_bins``; empty bins have count 0 and NaN mean / sem.
+
+    ``sem`` is the standard deviation over the bin's pairs divided by √count — a lower bound on the true
+    uncertainty because pairs sharing an example are correlated; bootstrap over examples for intervals.
+    """
+
+    edges: np.ndarray  # (n_bins + 1,)
+    centers: np.ndarray  # (n_bins,)
+    mean: np.ndarray  # (n_bins,)
+    count: np.ndarray  # (n_bins,) int
+    sem: np.ndarray  # (n_bins,)
+
+
+def stiffness_vs_distance(
+    S: torch.Tensor | np.ndarray,
+    D: torch.Tensor | np.ndarray,
+    bins: int | np.ndarray = 20,
+) -> DistanceProfile:
+    """Bin pairs by distance ``D`` and average their stiffness ``S``.
+
+    Args:
+        S, D: ``(N, N)`` (then only pairs ``i < j`` count: the matrices are symmetric and self-pairs are excluded)
+            or ``(N, M)`` (every pair counts). Pairs whose ``S`` or ``D`` is NaN are dropped.
+        bins: number of equal-width bins over the range of ``D``, or explicit increasing edges.
+    """
+    S, D = _as_float64(S).cpu().numpy(), _as_float64(D).cpu().numpy()
+    if S.shape != D.shape or S.ndim != 2:
+        raise ValueError(f"S {S.shape} and D {D.shape} must be 2-D matrices of the same shape")
+    if S.shape[0] == S.shape[1]:
+        iu = np.triu_indices(S.shape[0], k=1)
+        s, d = S[iu], D[iu]
+    else:
+        s, d = S.ravel(), D.ravel()
+    keep = np.isfinite(s) & np.isfinite(d)
+    s, d = s[keep], d[keep]
+    if s.size == 0:
+        raise ValueError("no pair with a finite stiffness and distance")
+    if np.isscalar(bins):
+        if int(bins) < 1:
+            raise ValueError(f"bins must be ≥ 1, got {bins}")
+        lo, hi = float(d.min()), float(d.max())
+        edges = np.linspace(lo, hi if hi > lo else lo + 1e-12, int(bins) + 1)
+    else:
+        edges = np.asarray(bins, dtype=np.float64)
+        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+            raise ValueError("bin edges must be a strictly increasing 1-D array of at least 2 values")
+    idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, edges.size - 2)
+    inside = (d >= edges[0]) & (d <= edges[-1])
+    idx, s = idx[inside], s[inside]
+    n_bins = edges.size - 1
+    count = np.bincount(idx, minlength=n_bins)
+    total = np.bincount(idx, weights=s, minlength=n_bins)
+    total_sq = np.bincount(idx, weights=s * s, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+        var = (total_sq - count * mean**2) / (count - 1)
+        sem = np.sqrt(np.clip(var, 0, None) / count)
+    mean[count == 0] = np.nan
+    sem[count < 2] = np.nan
+    return DistanceProfile(edges=edges, centers=(edges[:-1] + edges[1:]) / 2, mean=mean, count=count, sem=sem)
+
+
+def critical_distance(
+    centers: np.ndarray,
+    mean: np.ndarray,
+    *,
+    same_point: str = "high",
+) -> float | None:
+    """First zero crossing of a stiffness-vs-distance curve, coming from the "same point" end, interpolated.
+
+    Args:
+        centers: bin centres ``(n_bins,)`` in increasing order; mean: mean stiffness per bin (NaN bins skipped).
+        same_point: ``"high"`` when the largest distance value means identical inputs (the dot-product distance of
+            Eq. 9, where 1 = same point), ``"low"`` for metric distances (0 = same point).
+
+    Returns:
+        The distance where the curve, starting positive at the same-point end, first reaches 0 (linear
+        interpolation between the two bins around the crossing); ``None`` when it never does or does not start
+        positive.
+    """
+    centers, mean = np.asarray(centers, dtype=np.float64), np.asarray(mean, dtype=np.float64)
+    if centers.shape != mean.shape or centers.ndim != 1:
+        raise ValueError("centers and mean must be 1-D arrays of the same length")
+    if same_point not in ("high", "low"):
+        raise ValueError(f"same_point must be 'high' or 'low', got {same_point!r}")
+    keep = np.isfinite(mean) & np.isfinite(centers)
+    c, m = centers[keep], mean[keep]
+    if same_point == "high":
+        c, m = c[::-1], m[::-1]
+    if c.size == 0 or m[0] <= 0:
+        return None
+    for k in range(1, c.size):
+        if m[k] <= 0:
+            t = m[k - 1] / (m[k - 1] - m[k])
+            return float(c[k - 1] + t * (c[k] - c[k - 1]))
+    return None

@@ -1,0 +1,24 @@
+"""The book's verdict rule."""
+
+import pytest
+
+from repro.verdicts import check_above, check_below, check_inside, checks_table, verdict
+
+
+def test_checks_compare_intervals_with_thresholds():
+    assert check_above("c", "x", (0.1, 0.3), 0.0).passed
+    assert not check_above("c", "x", (-0.1, 0.3), 0.0).passed
+    assert check_below("c", "x", (-0.5, -0.2), 0.0).passed
+    assert not check_below("c", "x", (-0.5, 0.2), 0.0).passed
+    assert check_inside("c", "x", 0.05, -0.1, 0.1).passed
+    assert "[+0.100, +0.300]" in check_above("c", "x", (0.1, 0.3), 0.0).evidence
+
+
+def test_verdict_rule():
+    yes, no = check_inside("a", "x", 0, -1, 1), check_inside("b", "x", 5, -1, 1)
+    assert verdict([yes, yes]) == "reproduced"
+    assert verdict([yes, no]) == "partly reproduced"
+    assert verdict([no, no]) == "not reproduced"
+    with pytest.raises(ValueError):
+        verdict([])
+    assert checks_table([yes, no])["holds"].tolist() == ["yes", "no"]
