@@ -31,6 +31,7 @@ class TrainConfig:
     max_images: int = 60_000  # training budget in images seen
     seed: int = 0  # seeds the initialisation (when the caller builds the model under it) and the shuffling
     eval_batch_size: int = 1024  # for no-grad evaluation passes only
+    train_eval_size: int | None = 10_000  # training loss measured on a fixed seeded subset of this size (None: all)
 
 
 @dataclass
@@ -94,12 +95,13 @@ def train(
         config: optimiser settings and the images-seen budget.
         x_val, y_val: held-out set for the validation loss/accuracy at each evaluation point.
         eval_at: images-seen points at which to evaluate (a point is taken at the first step reaching it; 0 is
-            before any step). The training loss there is the mean over the whole training set given.
+            before any step). The training loss there is the mean over ``config.train_eval_size`` training
+            examples (a fixed seeded subset; all of them when None or when the set is smaller).
         on_eval: ``f(images_seen, model) -> dict | None`` called at each evaluation point (model in eval mode,
             no gradients carried over); its dict is merged into that point's record.
-        target_losses: training-loss values; the full training loss is checked every ``check_every`` images, and
-            when it first falls to or below a target ``on_target(target, images_seen, model)`` is called. The run
-            stops once every target is reached (status ``"reached_targets"``).
+        target_losses: training-loss values; the training loss (same subset) is checked every ``check_every``
+            images, and when it first falls to or below a target ``on_target(target, images_seen, model)`` is
+            called. The run stops once every target is reached (status ``"reached_targets"``).
         progress: show a tqdm bar.
 
     The data order is shuffled each epoch by a generator seeded with ``config.seed``; the initial weights are the
@@ -112,12 +114,17 @@ def train(
     if (x_val is None) != (y_val is None):
         raise ValueError("give both x_val and y_val, or neither")
     device = next(model.parameters()).device
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=device.type in ("cpu", "cuda"))
     gen = torch.Generator().manual_seed(config.seed)
+    n = x_train.shape[0]
+    if config.train_eval_size is not None and config.train_eval_size < n:
+        eval_idx = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 1))[: config.train_eval_size]
+        x_eval, y_eval = x_train[eval_idx.to(device)], y_train[eval_idx.to(device)]
+    else:
+        x_eval, y_eval = x_train, y_train
     pending_evals = sorted(set(int(p) for p in eval_at if 0 <= p <= config.max_images))
     pending_targets = sorted({float(t) for t in target_losses}, reverse=True)
     result = TrainResult()
-    n = x_train.shape[0]
     order = torch.randperm(n, generator=gen)
     cursor, seen, next_check = 0, 0, check_every
 
@@ -125,7 +132,7 @@ def train(
         was_training = model.training
         model.eval()
         rec: dict = {"images_seen": seen_now}
-        rec["train_loss"], rec["train_acc"] = evaluate(model, x_train, y_train, config.eval_batch_size)
+        rec["train_loss"], rec["train_acc"] = evaluate(model, x_eval, y_eval, config.eval_batch_size)
         if x_val is not None:
             rec["val_loss"], rec["val_acc"] = evaluate(model, x_val, y_val, config.eval_batch_size)
         if on_eval is not None and math.isfinite(rec["train_loss"]):
@@ -140,7 +147,7 @@ def train(
             if loss is None:
                 was_training = model.training
                 model.eval()
-                loss, _ = evaluate(model, x_train, y_train, config.eval_batch_size)
+                loss, _ = evaluate(model, x_eval, y_eval, config.eval_batch_size)
                 model.train(was_training)
             if loss > pending_targets[0]:
                 return
