@@ -105,3 +105,9 @@ def test_bad_input():
         train(small_model(), x, y, config=TrainConfig(), x_val=x, progress=False)
     with pytest.raises(ValueError, match="empty"):
         evaluate(small_model(), x[:0], y[:0])
+
+
+def test_points_passed_in_one_step_give_one_record():
+    x, y = toy_problem()
+    res = train(small_model(), x, y, config=TrainConfig(max_images=128), eval_at=[0, 10, 20, 40, 128], progress=False)
+    assert [r["images_seen"] for r in res.records] == [0, 32, 64, 128]

@@ -153,7 +153,7 @@ class ClassStiffnessRun:
     n_train: int
     n_stiffness: int
     n_val: int
-    history: pd.DataFrame  # one row per evaluation point: images_seen, losses, accuracies, within/between
+    history: pd.DataFrame  # per evaluation point: images_seen, losses, accuracies, within/between (+ _lo/_hi CIs)
     snapshots: list[StiffnessSnapshot]
     status: str
     seconds_total: float
@@ -199,8 +199,8 @@ def run_class_stiffness(
     y_tr, y_st, y_val = y_tr.to(device), y_st.to(device), y_val.to(device)
     torch.manual_seed(seed)
     model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
-    stages = set(cfg.stages)
-    schedule = sorted(set(images_seen_schedule(cfg.max_images, n_log=n_schedule, n_regular=0)) | stages)
+    pending_stages = sorted(set(cfg.stages))
+    schedule = sorted(set(images_seen_schedule(cfg.max_images, n_log=n_schedule, n_regular=0)) | set(cfg.stages))
     snapshots: list[StiffnessSnapshot] = []
     gram_time = 0.0
 
@@ -208,17 +208,22 @@ def run_class_stiffness(
         nonlocal gram_time
         snap = stiffness_snapshot(net, x_st, y_st, ds.num_classes, images_seen=seen, n_boot=cfg.n_boot, seed=seed)
         gram_time += snap.gram_seconds
-        if seen in stages:
+        if pending_stages and seen >= pending_stages[0]:  # a stage is taken at the first evaluation reaching it
+            while pending_stages and seen >= pending_stages[0]:
+                pending_stages.pop(0)
             snapshots.append(snap)
         s, c = snap.summaries["sign"], snap.summaries["cos"]
-        return {
-            "within_sign": s.within,
-            "between_sign": s.between,
-            "within_sign_se": s.within_se,
-            "between_sign_se": s.between_se,
-            "within_cos": c.within,
-            "between_cos": c.between,
-        }
+        out = {}
+        for metric, summ in (("sign", s), ("cos", c)):
+            out |= {
+                f"within_{metric}": summ.within,
+                f"between_{metric}": summ.between,
+                f"within_{metric}_lo": summ.within_ci[0],
+                f"within_{metric}_hi": summ.within_ci[1],
+                f"between_{metric}_lo": summ.between_ci[0],
+                f"between_{metric}_hi": summ.between_ci[1],
+            }
+        return out
 
     result = train(
         model,

@@ -94,9 +94,10 @@ def train(
     Args:
         config: optimiser settings and the images-seen budget.
         x_val, y_val: held-out set for the validation loss/accuracy at each evaluation point.
-        eval_at: images-seen points at which to evaluate (a point is taken at the first step reaching it; 0 is
-            before any step). The training loss there is the mean over ``config.train_eval_size`` training
-            examples (a fixed seeded subset; all of them when None or when the set is smaller).
+        eval_at: images-seen points at which to evaluate (a point is taken at the first step reaching it, and
+            several points passed by one step give one record; 0 is before any step). The training loss there is
+            the mean over ``config.train_eval_size`` training examples (a fixed seeded subset; all of them when
+            None or when the set is smaller).
         on_eval: ``f(images_seen, model) -> dict | None`` called at each evaluation point (model in eval mode,
             no gradients carried over); its dict is merged into that point's record.
         target_losses: training-loss values; the training loss (same subset) is checked every ``check_every``
@@ -167,7 +168,8 @@ def train(
         while seen < config.max_images:
             if cursor >= n:
                 order, cursor = torch.randperm(n, generator=gen), 0
-            idx = order[cursor : cursor + config.batch_size].to(device)
+            take = min(config.batch_size, config.max_images - seen)  # the budget is never exceeded
+            idx = order[cursor : cursor + take].to(device)
             cursor += idx.numel()
             loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
             if not torch.isfinite(loss):
@@ -178,15 +180,12 @@ def train(
             opt.step()
             seen += idx.numel()
             bar.update(idx.numel())
-            evaluated_ok = True
-            while pending_evals and seen >= pending_evals[0]:
-                pending_evals.pop(0)
-                evaluated_ok = record(seen)
-                if not evaluated_ok:
+            if pending_evals and seen >= pending_evals[0]:
+                while pending_evals and seen >= pending_evals[0]:  # points passed within one step: one record
+                    pending_evals.pop(0)
+                if not record(seen):
+                    result.status = "diverged"
                     break
-            if not evaluated_ok:
-                result.status = "diverged"
-                break
             if pending_targets and seen >= next_check:
                 next_check += check_every
                 check_targets(seen)

@@ -1,0 +1,47 @@
+"""The experiment drivers behind the chapters, on small synthetic data."""
+
+import numpy as np
+import torch
+
+from repro.experiments import finite_difference_check, run_class_stiffness
+from repro.models import FCNet
+from repro.profiles import ClassStiffnessConfig, get_config, profile_table
+
+
+def test_finite_difference_converges_to_minus_gradient_dot_product():
+    torch.manual_seed(0)
+    model = FCNet(in_features=6, num_classes=3, hidden=(8, 8))
+    x = torch.randn(2, 6)
+    df = finite_difference_check(model, x[0], torch.tensor(0), x[1], torch.tensor(2), (1e-1, 1e-2, 1e-3, 1e-4))
+    assert (df["rel_err_other"].diff().iloc[1:] < 0).all()  # error shrinks with ε
+    assert df["rel_err_other"].iloc[-1] < 1e-3 and df["rel_err_self"].iloc[-1] < 1e-3
+    assert np.allclose(df["pred_self"], df["pred_self"].iloc[0]) and (df["pred_self"] < 0).all()
+    # the model itself is untouched (float32, same weights)
+    assert next(model.parameters()).dtype == torch.float32
+
+
+def test_class_stiffness_run_on_synthetic_data():
+    cfg = ClassStiffnessConfig(
+        dataset="spherical_harmonics", arch="fc", n_train=200, n_stiffness=40, n_val=100, lr=1e-3,
+        max_images=640, stages=(0, 64, 320, 640), n_boot=20,
+    )
+    run = run_class_stiffness(cfg, seed=0, progress=False)
+    # 200 training images: epochs end with a batch of 8, so a stage is taken at the first evaluation reaching it
+    assert [s.images_seen for s in run.snapshots] == [0, 64, 328, 640]
+    assert run.status == "completed" and run.n_train == 200 and run.n_stiffness == 40
+    for snap in run.snapshots:
+        assert snap.matrices["sign"].shape == (2, 2) and snap.matrices["cos"].shape == (2, 2)
+        assert np.all(np.abs(snap.matrices["sign"]) <= 1)
+        s = snap.summaries["sign"]
+        assert s.within_ci[0] <= s.within <= s.within_ci[1]
+    hist = run.history
+    assert {"images_seen", "train_loss", "val_loss", "within_sign", "between_sign_lo", "between_cos"} <= set(hist)
+    assert hist["images_seen"].is_monotonic_increasing
+    assert "generated in code" in run.data_description
+
+
+def test_profiles_cover_both_profiles():
+    assert get_config("fig03", "quick").dataset == "mnist"
+    table = profile_table()
+    assert {"quick", "paper"} <= set(table.columns)
+    assert ("fig03", "max_images") in table.index
