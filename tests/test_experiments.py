@@ -23,7 +23,7 @@ def test_finite_difference_converges_to_minus_gradient_dot_product():
 def test_class_stiffness_run_on_synthetic_data():
     cfg = ClassStiffnessConfig(
         dataset="spherical_harmonics", arch="fc", n_train=200, n_stiffness=40, n_val=100, lr=1e-3,
-        max_images=640, stages=(0, 64, 320, 640), n_boot=20,
+        max_images=640, stages=(0, 64, 320, 640), n_boot=20, n_stiffness_train=20,
     )
     run = run_class_stiffness(cfg, seed=0, progress=False)
     # 200 training images: epochs end with a batch of 8, so a stage is taken at the first evaluation reaching it
@@ -34,6 +34,9 @@ def test_class_stiffness_run_on_synthetic_data():
         assert np.all(np.abs(snap.matrices["sign"]) <= 1)
         s = snap.summaries["sign"]
         assert s.within_ci[0] <= s.within <= s.within_ci[1]
+        assert set(snap.pairs) == {"train-train", "train-val"}
+        assert snap.pairs["train-val"]["cos"][0].shape == (2, 2) and snap.gram.shape == (40, 40)
+        assert np.allclose(snap.gram, snap.gram.T)
     hist = run.history
     assert {"images_seen", "train_loss", "val_loss", "within_sign", "between_sign_lo", "between_cos"} <= set(hist)
     assert hist["images_seen"].is_monotonic_increasing

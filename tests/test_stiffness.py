@@ -11,6 +11,7 @@ from repro.stiffness import (
     class_stiffness,
     class_summary,
     critical_distance,
+    hierarchy_contrast,
     pairwise_cosine,
     stiffness_from_gram,
     stiffness_vs_distance,
@@ -174,3 +175,36 @@ class TestDistance:
         assert critical_distance(np.array([0.0, 0.5, 1.0]), mean) == pytest.approx(0.5)
         with pytest.raises(ValueError, match="same_point"):
             critical_distance(np.arange(2.0), np.ones(2), same_point="middle")
+
+
+class TestHierarchyContrast:
+    @staticmethod
+    def block_stiffness(coarse_of_fine, per_class=6, same=0.6, diff=-0.2, noise=0.0, seed=0):
+        labels = torch.arange(len(coarse_of_fine)).repeat_interleave(per_class)
+        coarse = torch.tensor(coarse_of_fine)[labels]
+        S = torch.where(coarse[:, None] == coarse[None, :], same, diff).to(torch.float64)
+        S[labels[:, None] == labels[None, :]] = 1.0
+        if noise:
+            z = torch.as_tensor(np.random.default_rng(seed).normal(0, noise, S.shape))
+            S = S + (z + z.T) / 2
+        return S, labels
+
+    def test_known_blocks(self):
+        S, labels = self.block_stiffness([0, 0, 1, 1, 1, 2, 2])
+        res = hierarchy_contrast(S, labels, [0, 0, 1, 1, 1, 2, 2], n_boot=50, n_perm=500)
+        assert res.same_coarse == pytest.approx(0.6) and res.diff_coarse == pytest.approx(-0.2)
+        assert res.contrast == pytest.approx(0.8)
+        assert res.contrast_ci[0] == pytest.approx(0.8) and res.p_value < 0.01
+
+    def test_no_structure_gives_large_p_value(self):
+        S, labels = self.block_stiffness([0, 0, 0, 1, 1, 1], same=0.1, diff=0.1, noise=0.3)
+        res = hierarchy_contrast(S, labels, [0, 1, 0, 1, 0, 1], n_boot=50, n_perm=500)
+        assert res.contrast_ci[0] < 0 < res.contrast_ci[1] or abs(res.contrast) < 0.1
+        assert res.p_value > 0.05
+
+    def test_bad_hierarchy(self):
+        S, labels = self.block_stiffness([0, 0, 1])
+        with pytest.raises(ValueError, match="hierarchy"):
+            hierarchy_contrast(S, labels, [0, 1, 2])
+        with pytest.raises(ValueError, match="hierarchy"):
+            hierarchy_contrast(S, labels, [0, 0, 0])

@@ -20,6 +20,7 @@ from torch import nn
 
 from repro.data import (
     ImageDataset,
+    balanced_indices,
     flatten_inputs,
     load_dataset,
     permuted_labels,
@@ -107,18 +108,45 @@ def _float64_copy(model: nn.Module) -> nn.Module:
     return net
 
 
+PAIR_KINDS = ("val-val", "train-train", "train-val")
+
+
 @dataclass
 class StiffnessSnapshot:
-    """Class stiffness of one fixed set at one moment of training.
+    """Class stiffness at one moment of training.
 
-    ``matrices[metric]`` is the ``(K, K)`` class stiffness matrix and ``summaries[metric]`` the within/between
-    values with bootstrap intervals, for ``metric`` in ``("sign", "cos")``.
+    ``matrices[metric]`` is the ``(K, K)`` class stiffness matrix of validation pairs and ``summaries[metric]``
+    their within/between values with bootstrap intervals, for ``metric`` in ``("sign", "cos")``; ``gram`` is the
+    validation Gram ``(N, N)`` itself (float64) and ``labels`` its classes ``(N,)``. When training examples were
+    given too, ``pairs[kind][metric] = (matrix, summary)`` for ``kind`` in ``("train-train", "train-val")`` (rows:
+    training examples; columns: training or validation examples).
     """
 
     images_seen: int
     matrices: dict[str, np.ndarray]
     summaries: dict[str, ClassSummary]
+    gram: np.ndarray
+    labels: np.ndarray
     gram_seconds: float
+    pairs: dict[str, dict[str, tuple[np.ndarray, ClassSummary]]] = field(default_factory=dict)
+
+
+def _class_stats(
+    G: torch.Tensor,
+    y: torch.Tensor,
+    y2: torch.Tensor | None,
+    sq: torch.Tensor,
+    sq2: torch.Tensor,
+    num_classes: int,
+    n_boot: int,
+    seed: int,
+) -> dict[str, tuple[np.ndarray, ClassSummary]]:
+    stats = {}
+    for metric in ("sign", "cos"):
+        S = stiffness_from_gram(G, metric, sq_norms=sq, sq_norms2=sq2)
+        C = class_stiffness(S, y, y2, num_classes=num_classes).numpy()
+        stats[metric] = (C, bootstrap_class_summary(S, y, y2, num_classes=num_classes, n_boot=n_boot, seed=seed))
+    return stats
 
 
 def stiffness_snapshot(
@@ -127,20 +155,39 @@ def stiffness_snapshot(
     y: torch.Tensor,
     num_classes: int,
     *,
+    x_train: torch.Tensor | None = None,
+    y_train: torch.Tensor | None = None,
     images_seen: int = 0,
     n_boot: int = 200,
     seed: int = 0,
 ) -> StiffnessSnapshot:
-    """Gram of per-example gradients on ``(x (N, ...), y (N,))`` → sign and cosine class stiffness with intervals."""
+    """One Gram of per-example gradients → sign and cosine class stiffness with intervals.
+
+    Args:
+        x, y: validation examples ``(N, ...)``, ``(N,)``; x_train, y_train: optional training examples
+            ``(T, ...)``, ``(T,)`` for train–train and train–val pairs (one Gram over both sets, sliced).
+    """
     start = time.perf_counter()
-    G = per_example_gram(model, x, y)
+    both = x_train is not None
+    G_all = per_example_gram(model, torch.cat([x, x_train]) if both else x, torch.cat([y, y_train]) if both else y)
     gram_seconds = time.perf_counter() - start
-    matrices, summaries = {}, {}
-    for metric in ("sign", "cos"):
-        S = stiffness_from_gram(G, metric)
-        matrices[metric] = class_stiffness(S, y, num_classes=num_classes).numpy()
-        summaries[metric] = bootstrap_class_summary(S, y, num_classes=num_classes, n_boot=n_boot, seed=seed)
-    return StiffnessSnapshot(images_seen, matrices, summaries, gram_seconds)
+    n = x.shape[0]
+    sq = torch.diagonal(G_all)
+    G = G_all[:n, :n]
+    val = _class_stats(G, y, None, sq[:n], sq[:n], num_classes, n_boot, seed)
+    pairs = {}
+    if both:
+        pairs["train-train"] = _class_stats(G_all[n:, n:], y_train, None, sq[n:], sq[n:], num_classes, n_boot, seed)
+        pairs["train-val"] = _class_stats(G_all[n:, :n], y_train, y, sq[n:], sq[:n], num_classes, n_boot, seed)
+    return StiffnessSnapshot(
+        images_seen=images_seen,
+        matrices={m: v[0] for m, v in val.items()},
+        summaries={m: v[1] for m, v in val.items()},
+        gram=G.cpu().numpy(),
+        labels=y.cpu().numpy(),
+        gram_seconds=gram_seconds,
+        pairs=pairs,
+    )
 
 
 @dataclass
@@ -162,6 +209,7 @@ class ClassStiffnessRun:
 
 
 def _load_split(cfg: ClassStiffnessConfig, data_root, seed: int) -> tuple[ImageDataset, tuple, tuple, tuple]:
+    """Training set (with the indices of its stiffness examples, if any), stiffness set, validation-loss set."""
     ds = load_dataset(cfg.dataset, data_root)
     x_tr, y_tr, _ = train_subset(ds, cfg.n_train, seed)
     if cfg.random_labels:
@@ -174,7 +222,8 @@ def _load_split(cfg: ClassStiffnessConfig, data_root, seed: int) -> tuple[ImageD
     n_val = min(cfg.n_val, rest_idx.numel())
     gen = torch.Generator().manual_seed(seed + 1)
     val_idx = rest_idx[torch.randperm(rest_idx.numel(), generator=gen)[:n_val]]
-    return ds, (x_tr, y_tr), (x_st, y_st), (ds.x_test[val_idx], ds.y_test[val_idx])
+    train_pairs = balanced_indices(y_tr, cfg.n_stiffness_train, seed) if cfg.n_stiffness_train else None
+    return ds, (x_tr, y_tr, train_pairs), (x_st, y_st), (ds.x_test[val_idx], ds.y_test[val_idx])
 
 
 def run_class_stiffness(
@@ -193,10 +242,11 @@ def run_class_stiffness(
     """
     device = torch.device(device)
     t0 = time.perf_counter()
-    ds, (x_tr, y_tr), (x_st, y_st), (x_val, y_val) = _load_split(cfg, data_root, seed)
+    ds, (x_tr, y_tr, tr_pairs), (x_st, y_st), (x_val, y_val) = _load_split(cfg, data_root, seed)
     prep = lambda t: prepare_inputs(t, cfg.arch, device)  # noqa: E731
     x_tr, x_st, x_val = prep(x_tr), prep(x_st), prep(x_val)
     y_tr, y_st, y_val = y_tr.to(device), y_st.to(device), y_val.to(device)
+    x_tp, y_tp = (x_tr[tr_pairs.to(device)], y_tr[tr_pairs.to(device)]) if tr_pairs is not None else (None, None)
     torch.manual_seed(seed)
     model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
     pending_stages = sorted(set(cfg.stages))
@@ -206,7 +256,9 @@ def run_class_stiffness(
 
     def on_eval(seen: int, net: nn.Module) -> dict:
         nonlocal gram_time
-        snap = stiffness_snapshot(net, x_st, y_st, ds.num_classes, images_seen=seen, n_boot=cfg.n_boot, seed=seed)
+        snap = stiffness_snapshot(
+            net, x_st, y_st, ds.num_classes, x_train=x_tp, y_train=y_tp, images_seen=seen, n_boot=cfg.n_boot, seed=seed
+        )
         gram_time += snap.gram_seconds
         if pending_stages and seen >= pending_stages[0]:  # a stage is taken at the first evaluation reaching it
             while pending_stages and seen >= pending_stages[0]:

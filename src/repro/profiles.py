@@ -45,6 +45,7 @@ class ClassStiffnessConfig:
     max_images: int  # training budget in images seen
     stages: tuple[int, ...]  # images seen at the four snapshots: initialisation, early, two late
     random_labels: bool = False  # train on a seeded permutation of the training labels (Figure 4)
+    n_stiffness_train: int = 0  # training images for train–train / train–val pairs (0: validation pairs only)
     batch_size: int = 32
     n_boot: int = 200  # bootstrap replicates for within/between intervals
 
