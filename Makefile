@@ -1,0 +1,60 @@
+# Two commands on a fresh machine:
+#   make book   the virtual environment, every chapter executed (quick profile), the site in _build/html/
+#   make test   every test: unit tests, notebook regression (nbval) on tests/reference/, browser test of the site
+#
+# Options: make book PROFILE=paper DEVICE=cuda SEED=1 DATA_ROOT=/data CHAPTERS="fig03"
+#          (CHAPTERS limits execution; the site still needs an executed notebook for every chapter in _toc.yml)
+# Other targets: execute (chapters only), site (HTML only, from _build/executed/<profile>/), references
+# (regenerate tests/reference/*.ipynb on purpose), lint, clean (the build), distclean (also the venv).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-from-pyproject
+BUILD ?= _build
+PROFILE ?= quick
+DEVICE ?= auto
+SEED ?= 0
+CHAPTERS ?=
+DATA_ROOT ?=
+PYTEST_ARGS ?=
+
+RUN_ARGS = --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --build-dir $(BUILD) \
+	$(if $(DATA_ROOT),--data-root $(DATA_ROOT))
+
+.DEFAULT_GOAL := book
+.PHONY: book execute site test references lint clean distclean venv
+
+# The venv is (re)built from pyproject.toml only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -e ".[dev]"
+	touch $@
+
+venv: $(STAMP)
+
+book: $(STAMP)
+	$(PY) -m repro.book run $(CHAPTERS) $(RUN_ARGS)
+	$(PY) -m repro.book site --profile $(PROFILE) --build-dir $(BUILD)
+
+execute: $(STAMP)
+	$(PY) -m repro.book run $(CHAPTERS) $(RUN_ARGS)
+
+site: $(STAMP)
+	$(PY) -m repro.book site --profile $(PROFILE) --build-dir $(BUILD)
+
+test: $(STAMP)
+	$(PY) -m pytest --nbval-lax --nbval-current-env $(PYTEST_ARGS) tests
+
+references: $(STAMP)
+	$(PY) -m repro.book references $(CHAPTERS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests book
+
+clean:
+	rm -rf $(BUILD) .pytest_cache .ruff_cache
+
+distclean: clean
+	rm -rf $(VENV)

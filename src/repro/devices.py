@@ -1,0 +1,51 @@
+"""Where the computation runs: the chapters' ``device`` parameter turned into a :class:`torch.device`.
+
+Every chapter has a ``device`` parameter, ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``;
+:func:`resolve_device` interprets it and :func:`describe_device` names the result for a results file
+(:mod:`repro.results`), e.g. ``"cpu"`` or ``"cuda (NVIDIA H100 80GB HBM3)"``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is imported when needed, so that ``DEVICES`` is cheap to import (the runner's CLI)
+    import torch
+
+__all__ = ["DEVICES", "resolve_device", "describe_device"]
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; ``"cpu"``; ``"cuda"`` (the current CUDA device).
+
+    Raises:
+        ValueError: for any other value (``"cuda:1"``, ``"mps"``, …).
+        RuntimeError: when ``"cuda"`` is asked for and this torch cannot use CUDA.
+    """
+    import torch
+
+    if not isinstance(device, str) or device.strip().lower() not in DEVICES:
+        raise ValueError(f"unknown device {device!r}; expected one of {', '.join(map(repr, DEVICES))}")
+    name = device.strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        built = torch.version.cuda or "no CUDA support"
+        raise RuntimeError(
+            f"device='cuda' was requested but CUDA is not available (torch {torch.__version__}, built with "
+            f"{built}; {torch.cuda.device_count()} CUDA device(s) visible). Use device='auto' or 'cpu'."
+        )
+    return torch.device(name)
+
+
+def describe_device(device: torch.device | str) -> str:
+    """A short human-readable name: ``"cpu"``, or ``"cuda (<GPU name>)"`` for a CUDA device."""
+    import torch
+
+    device = torch.device(device)
+    if device.type != "cuda":
+        return device.type
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return f"cuda ({torch.cuda.get_device_name(index)})"
