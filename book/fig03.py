@@ -30,10 +30,9 @@ seed = 0  # seeds data subsets, initialisation and shuffling
 data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
-import pandas as pd
 from IPython.display import Markdown, display
 
-from repro import experiments, plotting, results, verdicts
+from repro import claims, experiments, plotting, results, verdicts
 from repro.profiles import get_config
 
 plotting.set_style()
@@ -89,21 +88,7 @@ fig = plotting.plot_class_stiffness_stages(
 # images, since pairs that share an image are not independent), next to the losses:
 
 # %%
-stage_rows = []
-hist = run.history.set_index("images_seen")
-for snap in run.snapshots:
-    s, c = snap.summaries["sign"], snap.summaries["cos"]
-    rec = hist.loc[snap.images_seen]
-    stage_rows.append({
-        "stage": plotting.stage_label(snap.images_seen), "train loss": rec["train_loss"], "val loss": rec["val_loss"],
-        "val acc": rec["val_acc"],
-        "within (sign)": f"{s.within:+.3f} [{s.within_ci[0]:+.3f}, {s.within_ci[1]:+.3f}]",
-        "between (sign)": f"{s.between:+.3f} [{s.between_ci[0]:+.3f}, {s.between_ci[1]:+.3f}]",
-        "within (cos)": f"{c.within:+.3f}", "between (cos)": f"{c.between:+.3f}",
-    })
-pd.DataFrame(stage_rows).style.format({"train loss": "{:.3f}", "val loss": "{:.3f}", "val acc": "{:.3f}"}).hide(
-    axis="index"
-)
+experiments.stage_table(run).style.hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction
@@ -119,19 +104,8 @@ pd.DataFrame(stage_rows).style.format({"train loss": "{:.3f}", "val loss": "{:.3
 # *reproduced*, some → *partly reproduced*, none → *not reproduced*.
 
 # %%
+claim_checks = claims.class_membership_checks(run.snapshots)
 init, early, *late = [s.summaries["sign"] for s in run.snapshots]
-best_later = max([early, *late], key=lambda s: s.between_ci[0])
-claim_checks = [
-    verdicts.check_above("within-class stiffness > 0 at initialisation", "within at init", init.within_ci, 0.0),
-    verdicts.check_inside(
-        "no consistent between-class stiffness at initialisation", "between at init", init.between, -0.1, 0.1
-    ),
-    verdicts.check_above(
-        "between-class stiffness rises with training", "best later between (vs upper end at init)",
-        best_later.between_ci, init.between_ci[1],
-    ),
-    verdicts.check_above("within-class stiffness stays > 0 early in training", "within early", early.within_ci, 0.0),
-]
 verdict = verdicts.verdict(claim_checks)
 display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
 display(Markdown(f"**Verdict: {verdict}.**"))

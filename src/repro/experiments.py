@@ -45,6 +45,7 @@ __all__ = [
     "stiffness_snapshot",
     "ClassStiffnessRun",
     "run_class_stiffness",
+    "stage_table",
 ]
 
 
@@ -301,3 +302,30 @@ def run_class_stiffness(
         seconds_total=time.perf_counter() - t0,
         seconds_gram=gram_time,
     )
+
+
+def _with_interval(value: float, ci: tuple[float, float]) -> str:
+    return f"{value:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]"
+
+
+def stage_table(run: ClassStiffnessRun) -> pd.DataFrame:
+    """One row per stage snapshot: images seen, losses, validation accuracy, within/between sign stiffness with
+    their 95% bootstrap intervals, and within/between cosine stiffness."""
+    hist = run.history.set_index("images_seen")
+    rows = []
+    for snap in run.snapshots:
+        s, c = snap.summaries["sign"], snap.summaries["cos"]
+        rec = hist.loc[snap.images_seen]
+        rows.append(
+            {
+                "images seen": snap.images_seen,
+                "train loss": round(float(rec["train_loss"]), 3),
+                "val loss": round(float(rec["val_loss"]), 3),
+                "val acc": round(float(rec["val_acc"]), 3),
+                "within (sign)": _with_interval(s.within, s.within_ci),
+                "between (sign)": _with_interval(s.between, s.between_ci),
+                "within (cos)": f"{c.within:+.3f}",
+                "between (cos)": f"{c.between:+.3f}",
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,145 @@
+"""The paper's claims, one function per claim, each turned into checks on measured numbers (:mod:`repro.verdicts`).
+
+A chapter calls the function for its figure, shows the checks table and the verdict, and states the rule in its
+text; the thresholds live here, once, so that chapters sharing a claim (Figures 3, 5 and 6) share its test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from repro.experiments import StiffnessSnapshot
+from repro.stiffness import HierarchyContrast
+from repro.verdicts import Check, check_above, check_below, check_inside
+
+__all__ = [
+    "NEAR_ZERO",
+    "class_membership_checks",
+    "random_label_checks",
+    "overfitting_onset",
+    "overfitting_checks",
+    "hierarchy_checks",
+]
+
+NEAR_ZERO = 0.1  # |stiffness| below this counts as "no consistent stiffness" / "close to 0"
+
+
+def class_membership_checks(snapshots: Sequence[StiffnessSnapshot], metric: str = "sign") -> list[Check]:
+    """Figures 3, 5, 6: at initialisation within-class stiffness is positive and between-class stiffness shows no
+    consistent sign; with training, between-class stiffness rises and within-class stiffness stays positive.
+
+    Expects the snapshots in stage order: initialisation, early, then the late stages.
+    """
+    if len(snapshots) < 2:
+        raise ValueError("need the initialisation snapshot and at least one later one")
+    init, early, *late = [s.summaries[metric] for s in snapshots]
+    best_later = max([early, *late], key=lambda s: s.between_ci[0])
+    return [
+        check_above("within-class stiffness > 0 at initialisation", "within at init", init.within_ci, 0.0),
+        check_inside(
+            "no consistent between-class stiffness at initialisation",
+            "between at init",
+            init.between,
+            -NEAR_ZERO,
+            NEAR_ZERO,
+        ),
+        check_above(
+            "between-class stiffness rises with training",
+            "best later between (vs upper end at init)",
+            best_later.between_ci,
+            init.between_ci[1],
+        ),
+        check_above("within-class stiffness stays > 0 early in training", "within early", early.within_ci, 0.0),
+    ]
+
+
+def random_label_checks(snapshots: Sequence[StiffnessSnapshot], metric: str = "sign") -> list[Check]:
+    """Figure 4 (random training labels): between-class stiffness of validation pairs ends negative, and no
+    positive between-class structure develops at any stage (no off-diagonal cell's mean above ``NEAR_ZERO``)."""
+    last = snapshots[-1].summaries[metric]
+    max_cell = max(float(np.nanmax(_off_diagonal(s.matrices[metric]))) for s in snapshots[1:])
+    return [
+        check_below("between-class stiffness ends negative", "between at the last stage", last.between_ci, 0.0),
+        check_inside(
+            "no positive between-class structure develops",
+            "largest off-diagonal cell after init",
+            max_cell,
+            -1.0,
+            NEAR_ZERO,
+        ),
+    ]
+
+
+def _off_diagonal(C: np.ndarray) -> np.ndarray:
+    return C[~np.eye(C.shape[0], dtype=bool)]
+
+
+def overfitting_onset(history: pd.DataFrame) -> int | None:
+    """Images seen at the minimum of the validation loss, when the loss rises by ≥ 10% after it (else None)."""
+    val = history["val_loss"].to_numpy()
+    if not np.isfinite(val).any():
+        return None
+    k = int(np.nanargmin(val))
+    after = val[k + 1 :]
+    if after.size == 0 or np.nanmax(after) < 1.1 * val[k]:
+        return None
+    return int(history["images_seen"].iloc[k])
+
+
+def overfitting_checks(history: pd.DataFrame, metric: str = "sign") -> list[Check]:
+    """Figure 2: after the onset of overfitting, within- and between-class stiffness of validation pairs fall and
+    end close to 0.
+
+    ``history`` needs ``images_seen``, ``val_loss`` and ``within_<metric>``, ``between_<metric>`` with their
+    ``_lo`` / ``_hi`` interval columns.
+    """
+    onset = overfitting_onset(history)
+    overfit = Check(
+        "the network overfits (validation loss rises ≥ 10% after its minimum)",
+        onset is not None,
+        f"onset at {onset:,} images seen" if onset is not None else "validation loss never rose 10% above its minimum",
+    )
+    if onset is None:
+        return [overfit]
+    at = history.set_index("images_seen")
+    peak_row, end_row = at.loc[onset], at.iloc[-1]
+    checks = [overfit]
+    for kind in ("within", "between"):
+        col = f"{kind}_{metric}"
+        peak_ci, end_ci = (peak_row[f"{col}_lo"], peak_row[f"{col}_hi"]), (end_row[f"{col}_lo"], end_row[f"{col}_hi"])
+        checks.append(
+            check_below(
+                f"{kind}-class stiffness falls after the onset",
+                f"{kind} at the end (vs lower end at onset)",
+                end_ci,
+                peak_ci[0],
+            )
+        )
+        checks.append(
+            check_inside(
+                f"{kind}-class stiffness ends close to 0",
+                f"{kind} at the end",
+                float(end_row[col]),
+                -NEAR_ZERO,
+                NEAR_ZERO,
+            )
+        )
+    return checks
+
+
+def hierarchy_checks(contrast: HierarchyContrast, label: str, alpha: float = 0.05) -> list[Check]:
+    """Figure 7: fine classes of the same coarse class are stiffer with each other than with other classes — the
+    contrast's interval lies above 0 and the permutation test rejects "no block structure" at level ``alpha``."""
+    return [
+        check_above(
+            f"{label}: same-group pairs stiffer than cross-group pairs", "same − different", contrast.contrast_ci, 0.0
+        ),
+        Check(
+            f"{label}: block structure beyond chance (permutation test)",
+            contrast.p_value < alpha,
+            f"p = {contrast.p_value:.4f} over {contrast.n_perm} random groupings (α = {alpha})",
+        ),
+    ]

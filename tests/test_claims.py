@@ -1,0 +1,70 @@
+"""Claim checks on hand-built measurements."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from repro import claims
+from repro.experiments import StiffnessSnapshot
+from repro.stiffness import ClassSummary, HierarchyContrast
+from repro.verdicts import verdict
+
+
+def summary(within: float, between: float, half_width: float = 0.02) -> ClassSummary:
+    return ClassSummary(within, between, half_width / 2, half_width / 2, (within - half_width, within + half_width),
+                        (between - half_width, between + half_width), 100, 0.95)
+
+
+def snapshot(seen: int, within: float, between: float, matrix: np.ndarray | None = None) -> StiffnessSnapshot:
+    C = matrix if matrix is not None else np.array([[within, between], [between, within]])
+    return StiffnessSnapshot(seen, {"sign": C, "cos": C}, {"sign": summary(within, between),
+                             "cos": summary(within, between)}, np.eye(2), np.arange(2), 0.0)
+
+
+def test_class_membership_paper_pattern_is_reproduced():
+    snaps = [snapshot(0, 0.6, 0.02), snapshot(10, 0.8, 0.3), snapshot(100, 0.7, 0.4), snapshot(1000, 0.5, 0.2)]
+    assert verdict(claims.class_membership_checks(snaps)) == "reproduced"
+
+
+def test_class_membership_negative_start_is_only_partly_reproduced():
+    snaps = [snapshot(0, 1.0, -1.0), snapshot(10, 1.0, 0.1), snapshot(100, 1.0, 0.2), snapshot(1000, 1.0, 0.1)]
+    checks = claims.class_membership_checks(snaps)
+    assert [c.passed for c in checks] == [True, False, True, True]
+    assert verdict(checks) == "partly reproduced"
+
+
+def test_random_labels():
+    good = [snapshot(0, 1.0, -1.0), snapshot(1, 0.5, -0.6), snapshot(2, 0.2, -0.9), snapshot(3, 0.1, -0.95)]
+    assert verdict(claims.random_label_checks(good)) == "reproduced"
+    positive_cell = np.array([[0.2, 0.5], [-0.9, 0.1]])
+    bad = good[:-1] + [snapshot(3, 0.1, -0.2, positive_cell)]
+    assert [c.passed for c in claims.random_label_checks(bad)] == [True, False]
+
+
+def history(val_loss, within, between):
+    n = len(val_loss)
+    df = pd.DataFrame({"images_seen": np.arange(n) * 100, "val_loss": val_loss, "within_sign": within,
+                       "between_sign": between})
+    for col in ("within_sign", "between_sign"):
+        df[f"{col}_lo"], df[f"{col}_hi"] = df[col] - 0.03, df[col] + 0.03
+    return df
+
+
+def test_overfitting_onset_and_collapse():
+    h = history([2.0, 1.0, 0.5, 0.6, 0.9], [0.9, 0.9, 0.8, 0.4, 0.05], [0.0, 0.3, 0.4, 0.2, 0.02])
+    assert claims.overfitting_onset(h) == 200
+    assert verdict(claims.overfitting_checks(h)) == "reproduced"
+
+
+def test_no_overfitting_means_not_reproduced():
+    h = history([2.0, 1.0, 0.5, 0.45, 0.44], [0.9] * 5, [0.3] * 5)
+    assert claims.overfitting_onset(h) is None
+    checks = claims.overfitting_checks(h)
+    assert len(checks) == 1 and verdict(checks) == "not reproduced"
+
+
+@pytest.mark.parametrize(("ci", "p", "expected"), [((0.1, 0.3), 0.001, "reproduced"),
+                                                    ((-0.1, 0.3), 0.2, "not reproduced")])
+def test_hierarchy_checks(ci, p, expected):
+    contrast = HierarchyContrast(0.5, 0.3, 0.2, ci, p, 100, 1000, 0.95)
+    assert verdict(claims.hierarchy_checks(contrast, "toy")) == expected
