@@ -208,3 +208,11 @@ class TestHierarchyContrast:
             hierarchy_contrast(S, labels, [0, 1, 2])
         with pytest.raises(ValueError, match="hierarchy"):
             hierarchy_contrast(S, labels, [0, 0, 0])
+
+
+def test_nan_pairs_are_left_out_of_class_means():
+    S = torch.tensor([[1.0, 0.5, float("nan")], [0.5, 1.0, -1.0], [float("nan"), -1.0, 1.0]], dtype=torch.float64)
+    C = class_stiffness(S, torch.tensor([0, 0, 0]))
+    assert C[0, 0] == pytest.approx((0.5 - 1.0) / 2)
+    summary = bootstrap_class_summary(S, torch.tensor([0, 0, 1]), n_boot=20)
+    assert math.isfinite(summary.within)

@@ -107,9 +107,11 @@ def _class_sums(
     """Per-class-pair sums of ``S`` and pair counts, self-pairs excluded when ``square``; optional weights.
 
     With weights ``w`` (``(R, N)``) the sums are ``Σ_{i≠j} wᵢ wⱼ S_ij`` per class pair, batched over ``r``.
+    Pairs whose ``S`` is NaN are not counted.
     """
-    S0 = S.clone()
-    ones = torch.ones_like(S0)
+    defined = torch.isfinite(S)  # NaN pairs (cosine with a zero gradient) are left out of sums and counts
+    S0 = torch.where(defined, S, torch.zeros_like(S))
+    ones = defined.to(S.dtype)
     if square:
         S0.fill_diagonal_(0.0)
         ones.fill_diagonal_(0.0)
@@ -158,7 +160,8 @@ def class_stiffness(
         num_classes: ``K``; default ``1 + max label``.
 
     Returns:
-        float64 ``(K, K)``; NaN in a cell with no pairs.
+        float64 ``(K, K)``; NaN in a cell with no pairs. Pairs whose stiffness is NaN (a cosine involving a zero
+        gradient) are left out; sign stiffness of a zero gradient is 0 and counts.
     """
     S, Ya, Yb, square = _prepare(S, labels, labels2, num_classes)
     sums, counts = _class_sums(S, Ya, Yb, square)
@@ -207,6 +210,19 @@ def _bootstrap_class_matrices(
         yield from C
 
 
+def _nan_std(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.std(finite, ddof=1)) if finite.size >= 2 else float("nan")
+
+
+def _nan_quantiles(values: np.ndarray, q: list[float]) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(finite, q)
+    return float(lo), float(hi)
+
+
 def bootstrap_class_summary(
     S: torch.Tensor,
     labels: torch.Tensor,
@@ -236,10 +252,10 @@ def bootstrap_class_summary(
     return ClassSummary(
         within=within,
         between=between,
-        within_se=float(np.nanstd(rw, ddof=1)),
-        between_se=float(np.nanstd(rb, ddof=1)),
-        within_ci=tuple(float(v) for v in np.nanquantile(rw, q)),
-        between_ci=tuple(float(v) for v in np.nanquantile(rb, q)),
+        within_se=_nan_std(rw),
+        between_se=_nan_std(rb),
+        within_ci=_nan_quantiles(rw, q),
+        between_ci=_nan_quantiles(rb, q),
         n_boot=n_boot,
         level=level,
     )
@@ -434,5 +450,5 @@ def hierarchy_contrast(
         for a, b in (_block_means(Cr, coarse) for Cr in _bootstrap_class_matrices(S64, Ya, Yb, square, n_boot, seed))
     ]
     q = [(1 - level) / 2, (1 + level) / 2]
-    ci = tuple(float(v) for v in np.nanquantile(np.asarray(reps), q))
+    ci = _nan_quantiles(np.asarray(reps), q)
     return HierarchyContrast(same, diff, contrast, ci, float(p_value), n_boot, n_perm, level)
