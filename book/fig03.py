@@ -48,40 +48,17 @@ dev = results.resolve_device(device)
 
 # %%
 run = experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=seed)
-display(Markdown(
-    f"**Data.** {run.data_description}  \n"
-    f"Trained on {run.n_train:,} training images with learning rate {cfg.lr:g} for {cfg.max_images:,} images "
-    f"seen (status *{run.status}*); stiffness measured on {run.n_stiffness} validation images "
-    f"({run.n_stiffness // len(run.class_names)} per class); validation loss on {run.n_val:,} other test images.  \n"
-    f"Profile *{profile}*, seed {seed}, device {results.describe_device(dev)}; run time {run.seconds_total:.0f} s, "
-    f"of which {run.seconds_gram:.1f} s computing Gram matrices."
-))
-
-
-# %% tags=["remove-cell"]
-def panel_titles(metric: str) -> list[str]:
-    titles = []
-    for snap in run.snapshots:
-        s = snap.summaries[metric]
-        titles.append(f"{plotting.stage_label(snap.images_seen)}\nwithin {s.within:+.2f}, between {s.between:+.2f}")
-    return titles
-
+display(Markdown(run.describe() + f"  \nProfile *{profile}*, seed {seed}, device {results.describe_device(dev)}."))
 
 # %% mystnb={"figure": {"caption": "Sign stiffness (Eq. 5) between validation images by class, at initialisation, early in training and at two late stages (like the paper's Figure 3). Red cells: a gradient step on an image of the row's class lowers the loss on images of the column's class; blue: it raises it.", "name": "fig-fig03-sign"}}
-fig = plotting.plot_class_stiffness_stages(
-    [s.matrices["sign"] for s in run.snapshots], panel_titles("sign"), run.class_names,
-    suptitle="FC network on MNIST: sign stiffness by class", colorbar_label="sign stiffness",
-)
+fig = plotting.plot_run_stages(run, "sign", "FC network on MNIST: sign stiffness by class")
 
 # %% [markdown]
 # The later version of the paper also reports the cosine between gradients, which weighs each pair by how strongly
 # the gradients align rather than only whether they do.
 
 # %% mystnb={"figure": {"caption": "The same four stages with cosine stiffness $\\cos(g_1, g_2)$.", "name": "fig-fig03-cos"}}
-fig = plotting.plot_class_stiffness_stages(
-    [s.matrices["cos"] for s in run.snapshots], panel_titles("cos"), run.class_names,
-    suptitle="FC network on MNIST: cosine stiffness by class", colorbar_label="cosine stiffness",
-)
+fig = plotting.plot_run_stages(run, "cos", "FC network on MNIST: cosine stiffness by class")
 
 # %% [markdown]
 # Within- and between-class stiffness at the four stages, with 95% bootstrap intervals (resampling validation
@@ -135,14 +112,8 @@ display(Markdown(
 # pairs falls back towards zero. The chapter on Figure 2 follows that collapse through training.
 
 # %% tags=["remove-cell"]
-headline = {}
-for snap in run.snapshots:
-    s = snap.summaries["sign"]
-    key = f"stage{run.snapshots.index(snap)}"
-    headline |= {f"{key}_images_seen": snap.images_seen, f"{key}_within": s.within, f"{key}_between": s.between,
-                 f"{key}_within_ci": list(s.within_ci), f"{key}_between_ci": list(s.between_ci)}
 results.save_results(
-    "fig03", profile=profile, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
+    "fig03", profile=profile, seed=seed, device=results.describe_device(dev), headline=run.headline(), verdict=verdict,
     details={"data": run.data_description, "n_train": run.n_train, "n_stiffness": run.n_stiffness,
              "status": run.status, "seconds_total": run.seconds_total, "seconds_gram": run.seconds_gram,
              "checks": [vars(c) for c in claim_checks]},

@@ -208,6 +208,33 @@ class ClassStiffnessRun:
     seconds_gram: float
     extra: dict = field(default_factory=dict)
 
+    def describe(self) -> str:
+        """What the run used, read from the data and the run (Markdown): dataset and source, images used, budget."""
+        cfg = self.config
+        labels = " with randomly permuted training labels" if cfg.random_labels else ""
+        return (
+            f"**Data.** {self.data_description}  \n"
+            f"Trained on {self.n_train:,} training images{labels}, Adam with learning rate {cfg.lr:g}, batch "
+            f"{cfg.batch_size}, for {cfg.max_images:,} images seen (status *{self.status}*). Stiffness measured on "
+            f"{self.n_stiffness} validation images ({self.n_stiffness // len(self.class_names)} per class); "
+            f"validation loss on {self.n_val:,} other held-out images. Run time {self.seconds_total:.0f} s, of "
+            f"which {self.seconds_gram:.1f} s computing Gram matrices."
+        )
+
+    def headline(self, metric: str = "sign") -> dict[str, object]:
+        """Within/between stiffness (value and interval) at every stage, for a results file."""
+        out: dict[str, object] = {}
+        for k, snap in enumerate(self.snapshots):
+            s = snap.summaries[metric]
+            out |= {
+                f"stage{k}_images_seen": snap.images_seen,
+                f"stage{k}_within": s.within,
+                f"stage{k}_between": s.between,
+                f"stage{k}_within_ci": list(s.within_ci),
+                f"stage{k}_between_ci": list(s.between_ci),
+            }
+        return out
+
 
 def _load_split(cfg: ClassStiffnessConfig, data_root, seed: int) -> tuple[ImageDataset, tuple, tuple, tuple]:
     """Training set (with the indices of its stiffness examples, if any), stiffness set, validation-loss set."""

@@ -14,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-__all__ = ["set_style", "plot_class_stiffness_stages", "plot_finite_difference", "stage_label"]
+__all__ = ["set_style", "plot_class_stiffness_stages", "plot_run_stages", "plot_finite_difference", "stage_label"]
 
 STIFFNESS_CMAP = "RdBu_r"  # red = stiff (positive), blue = anti-stiff (negative), white = 0
 
@@ -81,6 +81,20 @@ def plot_class_stiffness_stages(
     fig.suptitle(suptitle, y=1.02)
     fig.subplots_adjust(left=0.06, right=0.9, wspace=0.12)
     return fig
+
+
+def plot_run_stages(run, metric: str, suptitle: str) -> Figure:
+    """The stage matrices of a :class:`repro.experiments.ClassStiffnessRun` for ``metric`` ("sign" or "cos"),
+    each panel titled with its stage and within/between values."""
+    titles = [
+        f"{stage_label(s.images_seen)}\nwithin {s.summaries[metric].within:+.2f}, "
+        f"between {s.summaries[metric].between:+.2f}"
+        for s in run.snapshots
+    ]
+    label = {"sign": "sign stiffness", "cos": "cosine stiffness"}[metric]
+    return plot_class_stiffness_stages(
+        [s.matrices[metric] for s in run.snapshots], titles, run.class_names, suptitle=suptitle, colorbar_label=label
+    )
 
 
 def plot_finite_difference(checks: Sequence[pd.DataFrame], labels: Sequence[str]) -> Figure:
