@@ -82,7 +82,6 @@ experiments.stage_table(run).style.hide(axis="index")
 
 # %%
 claim_checks = claims.class_membership_checks(run.snapshots)
-init, early, *late = [s.summaries["sign"] for s in run.snapshots]
 verdict = verdicts.verdict(claim_checks)
 display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
 display(Markdown(f"**Verdict: {verdict}.**"))
@@ -97,15 +96,7 @@ display(Markdown(f"**Verdict: {verdict}.**"))
 # stiff within a class, anti-stiff between classes. The paper's Figure 4 gives the same argument for random labels.
 
 # %%
-display(Markdown(
-    f"In this run, between-class sign stiffness is **{init.between:+.2f}** at initialisation, "
-    f"**{early.between:+.2f}** early ({plotting.stage_label(run.snapshots[1].images_seen)}) and "
-    + ", ".join(f"**{s.between:+.2f}**" for s in late)
-    + " at the late stages; within-class sign stiffness is "
-    + ", ".join(f"{s.summaries['sign'].within:+.2f}" for s in run.snapshots)
-    + ". Cosine between-class stiffness goes from "
-    f"{run.snapshots[0].summaries['cos'].between:+.3f} to {run.snapshots[-1].summaries['cos'].between:+.3f}."
-))
+display(Markdown(run.trajectory()))
 
 # %% [markdown]
 # The late stages also bear on the paper's Figure 2: once the network starts to overfit, stiffness on validation
@@ -114,13 +105,9 @@ display(Markdown(
 # %% tags=["remove-cell"]
 results.save_results(
     "fig03", profile=profile, seed=seed, device=results.describe_device(dev), headline=run.headline(), verdict=verdict,
-    details={"data": run.data_description, "n_train": run.n_train, "n_stiffness": run.n_stiffness,
-             "status": run.status, "seconds_total": run.seconds_total, "seconds_gram": run.seconds_gram,
-             "checks": [vars(c) for c in claim_checks]},
+    details=run.details() | {"checks": [vars(c) for c in claim_checks]},
 )
 
 # %% tags=["nbval-check-output"]
-for snap in run.snapshots:
-    s = snap.summaries["sign"]
-    print(f"{plotting.stage_label(snap.images_seen):>24}: within {s.within:+.1f}, between {s.between:+.1f}")
+print("\n".join(run.summary_lines()))
 print(f"verdict: {verdict}")

@@ -36,7 +36,7 @@ from repro.stiffness import (
     per_example_gram,
     stiffness_from_gram,
 )
-from repro.training import TrainConfig, images_seen_schedule, train
+from repro.training import TrainConfig, images_seen_schedule, stage_label, train
 
 __all__ = [
     "prepare_inputs",
@@ -220,6 +220,39 @@ class ClassStiffnessRun:
             f"validation loss on {self.n_val:,} other held-out images. Run time {self.seconds_total:.0f} s, of "
             f"which {self.seconds_gram:.1f} s computing Gram matrices."
         )
+
+    def trajectory(self) -> str:
+        """One Markdown sentence with within/between sign stiffness at every stage and the cosine's endpoints."""
+        sign = [s.summaries["sign"] for s in self.snapshots]
+        stages = ", ".join(
+            f"{stage_label(s.images_seen)}: within **{x.within:+.2f}**, between **{x.between:+.2f}**"
+            for s, x in zip(self.snapshots, sign, strict=True)
+        )
+        cos0, cos1 = self.snapshots[0].summaries["cos"], self.snapshots[-1].summaries["cos"]
+        return (
+            f"In this run, sign stiffness goes {stages}. Cosine stiffness goes from within {cos0.within:+.3f} / "
+            f"between {cos0.between:+.3f} to within {cos1.within:+.3f} / between {cos1.between:+.3f}."
+        )
+
+    def details(self) -> dict[str, object]:
+        """What a results file records about the run besides the headline numbers."""
+        return {
+            "data": self.data_description,
+            "n_train": self.n_train,
+            "n_stiffness": self.n_stiffness,
+            "n_val": self.n_val,
+            "status": self.status,
+            "seconds_total": self.seconds_total,
+            "seconds_gram": self.seconds_gram,
+        }
+
+    def summary_lines(self) -> list[str]:
+        """Rounded within/between per stage: the lines a chapter's regression cell prints."""
+        return [
+            f"{stage_label(s.images_seen):>24}: within {s.summaries['sign'].within:+.1f}, "
+            f"between {s.summaries['sign'].between:+.1f}"
+            for s in self.snapshots
+        ]
 
     def headline(self, metric: str = "sign") -> dict[str, object]:
         """Within/between stiffness (value and interval) at every stage, for a results file."""

@@ -14,6 +14,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+from repro.training import stage_label
+
 __all__ = ["set_style", "plot_class_stiffness_stages", "plot_run_stages", "plot_finite_difference", "stage_label"]
 
 STIFFNESS_CMAP = "RdBu_r"  # red = stiff (positive), blue = anti-stiff (negative), white = 0
@@ -22,17 +24,6 @@ STIFFNESS_CMAP = "RdBu_r"  # red = stiff (positive), blue = anti-stiff (negative
 def set_style() -> None:
     """The book's plotting style (seaborn "whitegrid", readable fonts)."""
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
-
-
-def stage_label(images_seen: int) -> str:
-    """A human label for a point on the images-seen clock, e.g. ``"init"`` or ``"60k images"``."""
-    if images_seen == 0:
-        return "initialisation"
-    if images_seen >= 1_000_000:
-        return f"{images_seen / 1e6:g}M images seen"
-    if images_seen >= 1_000:
-        return f"{images_seen / 1e3:g}k images seen"
-    return f"{images_seen} images seen"
 
 
 def plot_class_stiffness_stages(

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-__all__ = ["TrainConfig", "TrainResult", "images_seen_schedule", "evaluate", "train"]
+__all__ = ["TrainConfig", "TrainResult", "images_seen_schedule", "stage_label", "evaluate", "train"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,17 @@ def images_seen_schedule(max_images: int, *, n_log: int = 12, n_regular: int = 8
     pts = {0, max_images}
     pts.update(int(round(p)) for p in (*log_pts, *reg_pts))
     return sorted(p for p in pts if 0 <= p <= max_images)
+
+
+def stage_label(images_seen: int) -> str:
+    """A human label for a point on the images-seen clock, e.g. ``"initialisation"`` or ``"60k images seen"``."""
+    if images_seen == 0:
+        return "initialisation"
+    if images_seen >= 1_000_000:
+        return f"{images_seen / 1e6:g}M images seen"
+    if images_seen >= 1_000:
+        return f"{images_seen / 1e3:g}k images seen"
+    return f"{images_seen} images seen"
 
 
 @torch.no_grad()
