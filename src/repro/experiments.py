@@ -46,6 +46,7 @@ __all__ = [
     "ClassStiffnessRun",
     "run_class_stiffness",
     "stage_table",
+    "dynamics_table",
 ]
 
 
@@ -388,4 +389,23 @@ def stage_table(run: ClassStiffnessRun) -> pd.DataFrame:
                 "between (cos)": f"{c.between:+.3f}",
             }
         )
+    return pd.DataFrame(rows)
+
+
+def dynamics_table(runs: list[ClassStiffnessRun], seeds: list[int], onsets: list[int | None]) -> pd.DataFrame:
+    """Per seed: the onset of overfitting and within/between sign stiffness (95% interval) at the onset and at
+    the end of training, with the validation loss at both points."""
+    rows = []
+    for run, seed, onset in zip(runs, seeds, onsets, strict=True):
+        hist = run.history.set_index("images_seen")
+        end = hist.iloc[-1]
+        row = {"seed": seed, "onset (images seen)": onset if onset is not None else "none"}
+        points = [("onset", hist.loc[onset])] if onset is not None else []
+        for name, rec in [*points, ("end", end)]:
+            row[f"val loss at {name}"] = round(float(rec["val_loss"]), 3)
+            for kind in ("within", "between"):
+                col = f"{kind}_sign"
+                ci = (float(rec[f"{col}_lo"]), float(rec[f"{col}_hi"]))
+                row[f"{kind} at {name}"] = _with_interval(float(rec[col]), ci)
+        rows.append(row)
     return pd.DataFrame(rows)

@@ -16,7 +16,14 @@ from matplotlib.figure import Figure
 
 from repro.training import stage_label
 
-__all__ = ["set_style", "plot_class_stiffness_stages", "plot_run_stages", "plot_finite_difference", "stage_label"]
+__all__ = [
+    "set_style",
+    "plot_class_stiffness_stages",
+    "plot_run_stages",
+    "plot_training_dynamics",
+    "plot_finite_difference",
+    "stage_label",
+]
 
 STIFFNESS_CMAP = "RdBu_r"  # red = stiff (positive), blue = anti-stiff (negative), white = 0
 
@@ -104,5 +111,38 @@ def plot_finite_difference(checks: Sequence[pd.DataFrame], labels: Sequence[str]
     ax_val.set(xlabel="step size ε", ylabel="[L₂(W − εg₁) − L₂(W)] / ε", title="finite difference → −g₁·g₂ (dashed)")
     ax_err.legend(fontsize=8)
     ax_val.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_training_dynamics(histories: Sequence[pd.DataFrame], onsets: Sequence[int | None], title: str) -> Figure:
+    """Three stacked panels against images seen (log axis), like the paper's Figure 2 (v3 Figure 3): training and
+    validation loss; within-class stiffness; between-class stiffness (sign solid with its 95% band, cosine
+    dashed). One line per seed; the onset of overfitting (validation-loss minimum) is marked in orange.
+    """
+    fig, axes = plt.subplots(3, 1, figsize=(8, 9), sharex=True)
+    colors = sns.color_palette("colorblind", 3)
+    for k, (hist, onset) in enumerate(zip(histories, onsets, strict=True)):
+        seen = hist["images_seen"].to_numpy().astype(float)
+        x = np.where(seen > 0, seen, np.nan)  # the initialisation point has no place on a log axis
+        first = k == 0
+        axes[0].plot(x, hist["train_loss"], color=colors[0], label="training loss" if first else None)
+        axes[0].plot(x, hist["val_loss"], color=colors[1], label="validation loss" if first else None)
+        for ax, kind in ((axes[1], "within"), (axes[2], "between")):
+            ax.plot(x, hist[f"{kind}_sign"], color=colors[2], label="sign" if first else None)
+            ax.fill_between(x, hist[f"{kind}_sign_lo"], hist[f"{kind}_sign_hi"], color=colors[2], alpha=0.2, lw=0)
+            ax.plot(x, hist[f"{kind}_cos"], color=colors[2], ls="--", label="cosine" if first else None)
+        if onset is not None:
+            for ax in axes:
+                ax.axvline(
+                    onset, color="orange", lw=1.5, label="onset of overfitting" if first and ax is axes[0] else None
+                )
+    axes[0].set(ylabel="cross-entropy (nats)", title=title)
+    axes[1].set(ylabel="within-class stiffness")
+    axes[2].set(ylabel="between-class stiffness", xlabel="images seen", xscale="log")
+    for ax in axes[1:]:
+        ax.axhline(0, color="k", lw=0.8)
+    for ax in axes:
+        ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return fig

@@ -46,6 +46,7 @@ class ClassStiffnessConfig:
     stages: tuple[int, ...]  # images seen at the four snapshots: initialisation, early, two late
     random_labels: bool = False  # train on a seeded permutation of the training labels (Figure 4)
     n_stiffness_train: int = 0  # training images for train–train / train–val pairs (0: validation pairs only)
+    n_seeds: int = 1  # independent runs (seeds seed, seed + 1, …) for chapters that report a spread over seeds
     batch_size: int = 32
     n_boot: int = 200  # bootstrap replicates for within/between intervals
 
@@ -80,44 +81,95 @@ _CONFIGS: dict[str, dict[str, object]] = {
     "fig02": {
         # Quick: a 1,000-image training subset makes the network overfit within a CPU budget.
         "quick": ClassStiffnessConfig(
-            dataset="mnist", arch="fc", n_train=1_000, n_stiffness=150, n_val=2_000, lr=1e-3,
-            max_images=100_000, stages=(0, 3_200, 30_000, 100_000),
+            dataset="mnist",
+            arch="fc",
+            n_train=1_000,
+            n_stiffness=150,
+            n_val=2_000,
+            lr=1e-3,
+            max_images=100_000,
+            stages=(0, 3_200, 30_000, 100_000),
         ),
         "paper": ClassStiffnessConfig(
-            dataset="mnist", arch="fc", n_train=None, n_stiffness=150, n_val=10_000, lr=1e-3,
-            max_images=3_000_000, stages=(0, 6_400, 600_000, 3_000_000),
+            dataset="mnist",
+            arch="fc",
+            n_train=None,
+            n_stiffness=150,
+            n_val=10_000,
+            lr=1e-3,
+            max_images=3_000_000,
+            stages=(0, 6_400, 600_000, 3_000_000),
+            n_seeds=3,
         ),
     },
     "fig04": {
         # Random labels can only be memorised; a small training subset lets that happen within the budget.
         "quick": ClassStiffnessConfig(
-            dataset="mnist", arch="fc", n_train=1_000, n_stiffness=150, n_val=2_000, lr=1e-3,
-            max_images=100_000, stages=(0, 3_200, 30_000, 100_000), random_labels=True,
+            dataset="mnist",
+            arch="fc",
+            n_train=1_000,
+            n_stiffness=150,
+            n_val=2_000,
+            lr=1e-3,
+            max_images=100_000,
+            stages=(0, 3_200, 30_000, 100_000),
+            random_labels=True,
         ),
         "paper": ClassStiffnessConfig(
-            dataset="mnist", arch="fc", n_train=10_000, n_stiffness=150, n_val=10_000, lr=1e-3,
-            max_images=2_000_000, stages=(0, 32_000, 1_000_000, 2_000_000), random_labels=True,
+            dataset="mnist",
+            arch="fc",
+            n_train=10_000,
+            n_stiffness=150,
+            n_val=10_000,
+            lr=1e-3,
+            max_images=2_000_000,
+            stages=(0, 32_000, 1_000_000, 2_000_000),
+            random_labels=True,
         ),
     },
     "fig05": {
         "quick": ClassStiffnessConfig(
-            dataset="fashion_mnist", arch="fc", n_train=None, n_stiffness=150, n_val=2_000, lr=1e-3,
-            max_images=120_000, stages=(0, 3_200, 60_000, 120_000),
+            dataset="fashion_mnist",
+            arch="fc",
+            n_train=None,
+            n_stiffness=150,
+            n_val=2_000,
+            lr=1e-3,
+            max_images=120_000,
+            stages=(0, 3_200, 60_000, 120_000),
         ),
         "paper": ClassStiffnessConfig(
-            dataset="fashion_mnist", arch="fc", n_train=None, n_stiffness=150, n_val=10_000, lr=1e-3,
-            max_images=1_200_000, stages=(0, 6_400, 600_000, 1_200_000),
+            dataset="fashion_mnist",
+            arch="fc",
+            n_train=None,
+            n_stiffness=150,
+            n_val=10_000,
+            lr=1e-3,
+            max_images=1_200_000,
+            stages=(0, 6_400, 600_000, 1_200_000),
         ),
     },
     "fig06": {
         # CIFAR-10: the whole training split available (the offline archive holds a 3,660-image subset).
         "quick": ClassStiffnessConfig(
-            dataset="cifar10", arch="cnn", n_train=None, n_stiffness=150, n_val=700, lr=1e-3,
-            max_images=30_000, stages=(0, 1_600, 15_000, 30_000),
+            dataset="cifar10",
+            arch="cnn",
+            n_train=None,
+            n_stiffness=150,
+            n_val=700,
+            lr=1e-3,
+            max_images=30_000,
+            stages=(0, 1_600, 15_000, 30_000),
         ),
         "paper": ClassStiffnessConfig(
-            dataset="cifar10", arch="cnn", n_train=None, n_stiffness=150, n_val=5_000, lr=1e-3,
-            max_images=500_000, stages=(0, 6_400, 250_000, 500_000),
+            dataset="cifar10",
+            arch="cnn",
+            n_train=None,
+            n_stiffness=150,
+            n_val=5_000,
+            lr=1e-3,
+            max_images=500_000,
+            stages=(0, 6_400, 250_000, 500_000),
         ),
     },
 }
