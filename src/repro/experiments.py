@@ -22,6 +22,7 @@ from repro.data import (
     ImageDataset,
     balanced_indices,
     flatten_inputs,
+    hierarchy,
     load_dataset,
     permuted_labels,
     stiffness_set,
@@ -31,8 +32,10 @@ from repro.models import build_model
 from repro.profiles import ClassStiffnessConfig
 from repro.stiffness import (
     ClassSummary,
+    HierarchyContrast,
     bootstrap_class_summary,
     class_stiffness,
+    hierarchy_contrast,
     per_example_gram,
     stiffness_from_gram,
 )
@@ -47,6 +50,8 @@ __all__ = [
     "run_class_stiffness",
     "stage_table",
     "dynamics_table",
+    "HierarchyRun",
+    "run_hierarchy",
 ]
 
 
@@ -409,3 +414,59 @@ def dynamics_table(runs: list[ClassStiffnessRun], seeds: list[int], onsets: list
                 row[f"{kind} at {name}"] = _with_interval(float(rec[col]), ci)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+@dataclass
+class HierarchyRun:
+    """A class-stiffness run read through a class hierarchy (Figure 7): per stage and metric, the contrast between
+    pairs of fine classes in the same coarse class and pairs in different ones."""
+
+    run: ClassStiffnessRun
+    coarse_of_fine: tuple[int, ...]
+    coarse_names: tuple[str, ...]
+    contrasts: list[dict[str, HierarchyContrast]]  # one dict per stage snapshot, keyed by metric
+
+    def table(self) -> pd.DataFrame:
+        """Per stage: same-group and cross-group mean stiffness, their contrast with its interval, p-value."""
+        rows = []
+        for snap, by_metric in zip(self.run.snapshots, self.contrasts, strict=True):
+            for metric, c in by_metric.items():
+                rows.append(
+                    {
+                        "images seen": snap.images_seen,
+                        "metric": metric,
+                        "same group": round(c.same_coarse, 3),
+                        "different groups": round(c.diff_coarse, 3),
+                        "contrast": _with_interval(c.contrast, c.contrast_ci),
+                        "permutation p": round(c.p_value, 4),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def run_hierarchy(
+    cfg: ClassStiffnessConfig,
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    n_perm: int = 2000,
+    progress: bool = True,
+) -> HierarchyRun:
+    """Train as :func:`run_class_stiffness` and measure the block structure of every stage's class stiffness under
+    the dataset's hierarchy (:func:`repro.data.hierarchy`: CIFAR-100's super-classes, CIFAR-10's vehicles vs
+    animals, Fashion-MNIST's tops / footwear / the rest)."""
+    run = run_class_stiffness(cfg, data_root=data_root, device=device, seed=seed, progress=progress)
+    coarse_of_fine, coarse_names = hierarchy(load_dataset(cfg.dataset, data_root))
+    contrasts = []
+    for snap in run.snapshots:
+        G, labels = torch.as_tensor(snap.gram), torch.as_tensor(snap.labels)
+        contrasts.append(
+            {
+                metric: hierarchy_contrast(
+                    stiffness_from_gram(G, metric), labels, coarse_of_fine, n_boot=cfg.n_boot, n_perm=n_perm, seed=seed
+                )
+                for metric in ("sign", "cos")
+            }
+        )
+    return HierarchyRun(run, tuple(coarse_of_fine), tuple(coarse_names), contrasts)

@@ -18,7 +18,10 @@ from repro.training import stage_label
 
 __all__ = [
     "set_style",
+    "plot_class_stiffness_grid",
     "plot_class_stiffness_stages",
+    "plot_pair_kinds",
+    "plot_hierarchy_matrix",
     "plot_run_stages",
     "plot_training_dynamics",
     "plot_finite_difference",
@@ -33,6 +36,67 @@ def set_style() -> None:
     sns.set_theme(style="whitegrid", context="notebook", font_scale=0.95)
 
 
+def plot_class_stiffness_grid(
+    rows: Sequence[Sequence[np.ndarray]],
+    titles: Sequence[Sequence[str]],
+    class_names: Sequence[str],
+    *,
+    suptitle: str,
+    row_labels: Sequence[str] | None = None,
+    colorbar_label: str = "class stiffness",
+) -> Figure:
+    """A grid of ``K×K`` class stiffness heatmaps on one colour scale [−1, 1] (red stiff, blue anti-stiff).
+
+    Args:
+        rows: ``rows[r][c]`` is a ``(K, K)`` matrix (rows of the matrix: class of example 1; columns: example 2).
+        titles: one title per panel, same nesting as ``rows``.
+        class_names: the ``K`` class names for the axes (ticks are dropped above 20 classes).
+        row_labels: optional label per grid row (e.g. the kind of pairs), shown left of the row.
+    """
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    k = len(class_names)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(4.2 * n_cols + 1, 4.4 * n_rows), squeeze=False)
+    cbar_ax = fig.add_axes([0.92, 0.3, 0.012, 0.4])
+    short = [n if len(n) <= 10 else n[:9] + "…" for n in class_names]
+    ticks = short if k <= 20 else False
+    for r, (row, row_titles) in enumerate(zip(rows, titles, strict=True)):
+        if len(row) != len(row_titles):
+            raise ValueError("one title per matrix")
+        for c in range(n_cols):
+            ax = axes[r, c]
+            if c >= len(row):
+                ax.axis("off")
+                continue
+            C = np.asarray(row[c])
+            if C.shape != (k, k):
+                raise ValueError(f"matrix ({r}, {c}) has shape {C.shape}, expected ({k}, {k})")
+            first = r == 0 and c == 0
+            sns.heatmap(
+                C,
+                ax=ax,
+                vmin=-1,
+                vmax=1,
+                cmap=STIFFNESS_CMAP,
+                square=True,
+                cbar=first,
+                cbar_ax=cbar_ax if first else None,
+                cbar_kws={"label": colorbar_label},
+                xticklabels=ticks if r == n_rows - 1 else False,
+                yticklabels=ticks if c == 0 else False,
+            )
+            ax.set_title(row_titles[c], fontsize=10)
+            if r == n_rows - 1:
+                ax.set_xlabel("class of example 2")
+            if c == 0:
+                label = "class of example 1"
+                ax.set_ylabel(f"{row_labels[r]}\n{label}" if row_labels else label)
+            ax.tick_params(axis="x", labelrotation=90, labelsize=8)
+            ax.tick_params(axis="y", labelrotation=0, labelsize=8)
+    fig.suptitle(suptitle, y=1.0 if n_rows > 1 else 1.02)
+    fig.subplots_adjust(left=0.06, right=0.9, wspace=0.12, hspace=0.3)
+    return fig
+
+
 def plot_class_stiffness_stages(
     matrices: Sequence[np.ndarray],
     titles: Sequence[str],
@@ -41,44 +105,10 @@ def plot_class_stiffness_stages(
     suptitle: str,
     colorbar_label: str = "class stiffness",
 ) -> Figure:
-    """A row of ``K×K`` class stiffness heatmaps on one colour scale [−1, 1], like the paper's Figures 3–6.
-
-    Args:
-        matrices: one ``(K, K)`` matrix per stage (rows: class of example 1, columns: class of example 2).
-        titles: one title per panel (stage and within/between values).
-        class_names: the ``K`` class names for the axes.
-    """
-    if len(matrices) != len(titles):
-        raise ValueError("one title per matrix")
-    k = len(class_names)
-    fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices) + 1, 4.4), squeeze=False)
-    cbar_ax = fig.add_axes([0.92, 0.2, 0.012, 0.6])
-    short = [n if len(n) <= 10 else n[:9] + "…" for n in class_names]
-    for i, (ax, C, title) in enumerate(zip(axes[0], matrices, titles, strict=True)):
-        if C.shape != (k, k):
-            raise ValueError(f"matrix {i} has shape {C.shape}, expected ({k}, {k})")
-        sns.heatmap(
-            C,
-            ax=ax,
-            vmin=-1,
-            vmax=1,
-            cmap=STIFFNESS_CMAP,
-            square=True,
-            cbar=i == 0,
-            cbar_ax=cbar_ax if i == 0 else None,
-            cbar_kws={"label": colorbar_label},
-            xticklabels=short if k <= 20 else False,
-            yticklabels=(short if k <= 20 else False) if i == 0 else False,
-        )
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("class of example 2")
-        if i == 0:
-            ax.set_ylabel("class of example 1")
-        ax.tick_params(axis="x", labelrotation=90, labelsize=8)
-        ax.tick_params(axis="y", labelrotation=0, labelsize=8)
-    fig.suptitle(suptitle, y=1.02)
-    fig.subplots_adjust(left=0.06, right=0.9, wspace=0.12)
-    return fig
+    """A row of ``K×K`` class stiffness heatmaps, one per stage, like the paper's Figures 3–6."""
+    return plot_class_stiffness_grid(
+        [matrices], [titles], class_names, suptitle=suptitle, colorbar_label=colorbar_label
+    )
 
 
 def plot_run_stages(run, metric: str, suptitle: str) -> Figure:
@@ -144,5 +174,84 @@ def plot_training_dynamics(histories: Sequence[pd.DataFrame], onsets: Sequence[i
         ax.axhline(0, color="k", lw=0.8)
     for ax in axes:
         ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+_METRIC_LABEL = {"sign": "sign stiffness", "cos": "cosine stiffness"}
+
+
+def plot_pair_kinds(run, metric: str, suptitle: str) -> Figure:
+    """Rows: validation–validation, training–training and training–validation pairs; columns: the stages of a
+    :class:`repro.experiments.ClassStiffnessRun` measured with training pairs (the later paper's Figure 4)."""
+    kinds = [("val-val", None), ("train-train", "train-train"), ("train-val", "train-val")]
+    rows, titles = [], []
+    for _, key in kinds:
+        row, row_titles = [], []
+        for snap in run.snapshots:
+            C, summ = (snap.matrices[metric], snap.summaries[metric]) if key is None else snap.pairs[key][metric]
+            row.append(C)
+            row_titles.append(
+                f"{stage_label(snap.images_seen)}\nwithin {summ.within:+.2f}, between {summ.between:+.2f}"
+            )
+        rows.append(row)
+        titles.append(row_titles)
+    return plot_class_stiffness_grid(
+        rows,
+        titles,
+        run.class_names,
+        suptitle=suptitle,
+        row_labels=[k for k, _ in kinds],
+        colorbar_label=_METRIC_LABEL[metric],
+    )
+
+
+def plot_hierarchy_matrix(
+    C: np.ndarray,
+    class_names: Sequence[str],
+    coarse_of_fine: Sequence[int],
+    coarse_names: Sequence[str],
+    *,
+    title: str,
+    colorbar_label: str = "sign stiffness",
+) -> Figure:
+    """One class stiffness matrix with its classes ordered by coarse class and each coarse block outlined, like
+    the paper's Figure 7 (CIFAR-100's super-classes)."""
+    coarse = np.asarray(coarse_of_fine)
+    order = np.argsort(coarse, kind="stable")
+    Co = np.asarray(C)[np.ix_(order, order)]
+    k = len(class_names)
+    fig, ax = plt.subplots(figsize=(7.5, 6.5) if k <= 20 else (10, 9))
+    names = [class_names[i] for i in order]
+    sns.heatmap(
+        Co,
+        ax=ax,
+        vmin=-1,
+        vmax=1,
+        cmap=STIFFNESS_CMAP,
+        square=True,
+        cbar_kws={"label": colorbar_label},
+        xticklabels=names if k <= 20 else False,
+        yticklabels=names if k <= 20 else False,
+    )
+    start = 0
+    for g in range(len(coarse_names)):
+        size = int(np.sum(coarse == g))
+        if size == 0:
+            continue
+        ax.add_patch(plt.Rectangle((start, start), size, size, fill=False, edgecolor="black", lw=1.5))
+        if k > 20 or size > 1:
+            ax.text(
+                start + size / 2,
+                -0.4,
+                coarse_names[g],
+                ha="center",
+                va="bottom",
+                fontsize=7 if k > 20 else 9,
+                rotation=90 if k > 20 else 0,
+            )
+        start += size
+    ax.set_title(title, pad=60 if k > 20 else 25)
+    ax.set(xlabel="class of example 2 (grouped)", ylabel="class of example 1 (grouped)")
     fig.tight_layout()
     return fig

@@ -172,6 +172,67 @@ _CONFIGS: dict[str, dict[str, object]] = {
             stages=(0, 6_400, 250_000, 500_000),
         ),
     },
+    "fig07": {
+        # CIFAR-100 cannot be had offline; the quick profile reads the two hierarchies that can.
+        "quick": (
+            ClassStiffnessConfig(
+                dataset="cifar10",
+                arch="cnn",
+                n_train=None,
+                n_stiffness=300,
+                n_val=500,
+                lr=1e-3,
+                max_images=12_800,
+                stages=(0, 3_200, 12_800),
+            ),
+            ClassStiffnessConfig(
+                dataset="fashion_mnist",
+                arch="cnn",
+                n_train=None,
+                n_stiffness=300,
+                n_val=2_000,
+                lr=1e-3,
+                max_images=12_800,
+                stages=(0, 3_200, 12_800),
+            ),
+        ),
+        "paper": (
+            ClassStiffnessConfig(
+                dataset="cifar100",
+                arch="cnn",
+                n_train=None,
+                n_stiffness=1_000,
+                n_val=5_000,
+                lr=1e-3,
+                max_images=200_000,
+                stages=(0, 25_000, 100_000, 200_000),
+            ),
+        ),
+    },
+    "pairs": {
+        "quick": ClassStiffnessConfig(
+            dataset="fashion_mnist",
+            arch="cnn",
+            n_train=None,
+            n_stiffness=150,
+            n_stiffness_train=150,
+            n_val=2_000,
+            lr=1e-3,
+            max_images=30_000,
+            stages=(0, 1_600, 15_000, 30_000),
+        ),
+        "paper": ClassStiffnessConfig(
+            dataset="fashion_mnist",
+            arch="cnn",
+            n_train=None,
+            n_stiffness=150,
+            n_stiffness_train=150,
+            n_val=10_000,
+            lr=1e-3,
+            max_images=600_000,
+            stages=(0, 6_400, 300_000, 600_000),
+        ),
+    },
 }
 
 
@@ -185,10 +246,20 @@ def get_config(chapter: str, profile: str):
 
 
 def profile_table() -> pd.DataFrame:
-    """Every chapter's settings under both profiles, one row per (chapter, setting), for the intro page."""
+    """Every chapter's settings under both profiles, one row per (chapter, setting), for the intro page.
+
+    A chapter with several runs (a tuple of settings) gets one block of rows per run, ``"<chapter> run <i>"``;
+    a run that a profile does not have shows ``None``.
+    """
     rows = []
     for chapter, by_profile in _CONFIGS.items():
-        quick, paper = asdict(by_profile["quick"]), asdict(by_profile["paper"])
-        for key in quick:
-            rows.append({"chapter": chapter, "setting": key, "quick": quick[key], "paper": paper[key]})
+        quick, paper = by_profile["quick"], by_profile["paper"]
+        quick_runs = quick if isinstance(quick, tuple) else (quick,)
+        paper_runs = paper if isinstance(paper, tuple) else (paper,)
+        for i in range(max(len(quick_runs), len(paper_runs))):
+            q = asdict(quick_runs[i]) if i < len(quick_runs) else {}
+            p = asdict(paper_runs[i]) if i < len(paper_runs) else {}
+            name = chapter if max(len(quick_runs), len(paper_runs)) == 1 else f"{chapter} run {i + 1}"
+            for key in q or p:
+                rows.append({"chapter": name, "setting": key, "quick": q.get(key), "paper": p.get(key)})
     return pd.DataFrame(rows).set_index(["chapter", "setting"])
