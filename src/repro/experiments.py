@@ -49,6 +49,7 @@ __all__ = [
     "ClassStiffnessRun",
     "run_class_stiffness",
     "stage_table",
+    "pair_table",
     "dynamics_table",
     "HierarchyRun",
     "run_hierarchy",
@@ -136,6 +137,14 @@ class StiffnessSnapshot:
     labels: np.ndarray
     gram_seconds: float
     pairs: dict[str, dict[str, tuple[np.ndarray, ClassSummary]]] = field(default_factory=dict)
+
+    def matrix(self, kind: str, metric: str) -> np.ndarray:
+        """Class stiffness matrix of ``kind`` pairs ("val-val", "train-train", "train-val") for ``metric``."""
+        return self.matrices[metric] if kind == "val-val" else self.pairs[kind][metric][0]
+
+    def summary(self, kind: str, metric: str) -> ClassSummary:
+        """Within/between summary of ``kind`` pairs for ``metric``."""
+        return self.summaries[metric] if kind == "val-val" else self.pairs[kind][metric][1]
 
 
 def _class_stats(
@@ -394,6 +403,25 @@ def stage_table(run: ClassStiffnessRun) -> pd.DataFrame:
                 "between (cos)": f"{c.between:+.3f}",
             }
         )
+    return pd.DataFrame(rows)
+
+
+def pair_table(run: ClassStiffnessRun) -> pd.DataFrame:
+    """Per stage, kind of pair and metric: within and between stiffness with their 95% bootstrap intervals."""
+    rows = []
+    for snap in run.snapshots:
+        for kind in PAIR_KINDS:
+            for metric in ("sign", "cos"):
+                s = snap.summary(kind, metric)
+                rows.append(
+                    {
+                        "images seen": snap.images_seen,
+                        "pairs": kind,
+                        "metric": metric,
+                        "within": _with_interval(s.within, s.within_ci),
+                        "between": _with_interval(s.between, s.between_ci),
+                    }
+                )
     return pd.DataFrame(rows)
 
 

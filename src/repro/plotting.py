@@ -184,25 +184,18 @@ _METRIC_LABEL = {"sign": "sign stiffness", "cos": "cosine stiffness"}
 def plot_pair_kinds(run, metric: str, suptitle: str) -> Figure:
     """Rows: validation–validation, training–training and training–validation pairs; columns: the stages of a
     :class:`repro.experiments.ClassStiffnessRun` measured with training pairs (the later paper's Figure 4)."""
-    kinds = [("val-val", None), ("train-train", "train-train"), ("train-val", "train-val")]
-    rows, titles = [], []
-    for _, key in kinds:
-        row, row_titles = [], []
-        for snap in run.snapshots:
-            C, summ = (snap.matrices[metric], snap.summaries[metric]) if key is None else snap.pairs[key][metric]
-            row.append(C)
-            row_titles.append(
-                f"{stage_label(snap.images_seen)}\nwithin {summ.within:+.2f}, between {summ.between:+.2f}"
-            )
-        rows.append(row)
-        titles.append(row_titles)
+    kinds = ("val-val", "train-train", "train-val")
+    rows = [[snap.matrix(kind, metric) for snap in run.snapshots] for kind in kinds]
+    titles = [
+        [
+            f"{stage_label(snap.images_seen)}\nwithin {snap.summary(kind, metric).within:+.2f}, "
+            f"between {snap.summary(kind, metric).between:+.2f}"
+            for snap in run.snapshots
+        ]
+        for kind in kinds
+    ]
     return plot_class_stiffness_grid(
-        rows,
-        titles,
-        run.class_names,
-        suptitle=suptitle,
-        row_labels=[k for k, _ in kinds],
-        colorbar_label=_METRIC_LABEL[metric],
+        rows, titles, run.class_names, suptitle=suptitle, row_labels=kinds, colorbar_label=_METRIC_LABEL[metric]
     )
 
 
