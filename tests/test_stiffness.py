@@ -8,6 +8,7 @@ import torch
 
 from repro.stiffness import (
     bootstrap_class_summary,
+    bootstrap_critical_distance,
     class_stiffness,
     class_summary,
     critical_distance,
@@ -216,3 +217,18 @@ def test_nan_pairs_are_left_out_of_class_means():
     assert C[0, 0] == pytest.approx((0.5 - 1.0) / 2)
     summary = bootstrap_class_summary(S, torch.tensor([0, 0, 1]), n_boot=20)
     assert math.isfinite(summary.within)
+
+
+def test_bootstrap_critical_distance_recovers_a_planted_length():
+    rng = np.random.default_rng(0)
+    n = 120
+    pos = rng.uniform(0, 10, n)  # points on a line; stiff when closer than 3
+    D = torch.as_tensor(np.abs(pos[:, None] - pos[None, :]))
+    S = torch.where(D < 3.0, 1.0, -1.0).to(torch.float64)
+    res = bootstrap_critical_distance(S, D, np.linspace(0, 10, 21), same_point="low", n_boot=50)
+    assert res.xi == pytest.approx(3.0, abs=0.3)
+    assert res.ci[0] <= res.xi <= res.ci[1] and res.found_fraction == 1.0
+    never = bootstrap_critical_distance(
+        torch.ones(n, n, dtype=torch.float64), D, np.linspace(0, 10, 21), same_point="low", n_boot=20
+    )
+    assert never.xi is None and never.found_fraction == 0.0 and math.isnan(never.ci[0])

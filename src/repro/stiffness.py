@@ -30,6 +30,8 @@ __all__ = [
     "stiffness_vs_distance",
     "DistanceProfile",
     "critical_distance",
+    "CriticalDistance",
+    "bootstrap_critical_distance",
     "HierarchyContrast",
     "hierarchy_contrast",
 ]
@@ -381,6 +383,81 @@ def critical_distance(
             t = m[k - 1] / (m[k - 1] - m[k])
             return float(c[k - 1] + t * (c[k] - c[k - 1]))
     return None
+
+
+@dataclass(frozen=True)
+class CriticalDistance:
+    """The first zero crossing ``xi`` of stiffness vs distance with a bootstrap interval over examples.
+
+    ``xi`` is None when the measured curve never crosses; ``found_fraction`` is the share of bootstrap replicates
+    that do cross (the interval is over those).
+    """
+
+    xi: float | None
+    ci: tuple[float, float]
+    found_fraction: float
+    profile: DistanceProfile
+
+
+def _binned_means(s: np.ndarray, idx: np.ndarray, w: np.ndarray, n_bins: int, min_count: int, n_raw: np.ndarray):
+    total = np.bincount(idx, weights=w * s, minlength=n_bins)
+    weight = np.bincount(idx, weights=w, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / weight
+    mean[(weight == 0) | (n_raw < min_count)] = np.nan
+    return mean
+
+
+def bootstrap_critical_distance(
+    S: torch.Tensor | np.ndarray,
+    D: torch.Tensor | np.ndarray,
+    bins: np.ndarray,
+    *,
+    same_point: str = "high",
+    min_count: int = 10,
+    n_boot: int = 200,
+    level: float = 0.95,
+    seed: int = 0,
+) -> CriticalDistance:
+    """:func:`critical_distance` of the binned curve of ``S`` against ``D``, with a bootstrap over examples.
+
+    Args:
+        S, D: ``(N, N)`` symmetric stiffness and distance matrices of one set (pairs ``i < j`` count).
+        bins: increasing bin edges; bins with fewer than ``min_count`` pairs are treated as empty.
+        same_point: which end of the distance axis means identical inputs (see :func:`critical_distance`).
+
+    A replicate resamples examples with replacement and weighs pair ``(i, j)`` by ``wᵢ wⱼ``, so pairs of an
+    example with its own copies never enter.
+    """
+    prof = stiffness_vs_distance(S, D, bins)
+    S_np, D_np = _as_float64(S).cpu().numpy(), _as_float64(D).cpu().numpy()
+    n = S_np.shape[0]
+    if S_np.shape != (n, n):
+        raise ValueError("bootstrap_critical_distance needs square (N, N) matrices of one set")
+    iu = np.triu_indices(n, k=1)
+    s, d = S_np[iu], D_np[iu]
+    keep = np.isfinite(s) & np.isfinite(d) & (d >= prof.edges[0]) & (d <= prof.edges[-1])
+    s, d, ii, jj = s[keep], d[keep], iu[0][keep], iu[1][keep]
+    n_bins = prof.edges.size - 1
+    idx = np.clip(np.searchsorted(prof.edges, d, side="right") - 1, 0, n_bins - 1)
+    n_raw = np.bincount(idx, minlength=n_bins)
+    point_mean = _binned_means(s, idx, np.ones_like(s), n_bins, min_count, n_raw)
+    xi = critical_distance(prof.centers, point_mean, same_point=same_point)
+    rng = np.random.default_rng(seed)
+    found = []
+    for _ in range(n_boot):
+        w = rng.multinomial(n, np.full(n, 1.0 / n)).astype(np.float64)
+        rep = critical_distance(
+            prof.centers, _binned_means(s, idx, w[ii] * w[jj], n_bins, min_count, n_raw), same_point=same_point
+        )
+        if rep is not None:
+            found.append(rep)
+    ci = (
+        tuple(float(v) for v in np.quantile(found, [(1 - level) / 2, (1 + level) / 2]))
+        if found
+        else (float("nan"), float("nan"))
+    )
+    return CriticalDistance(xi, ci, len(found) / n_boot, prof)
 
 
 @dataclass(frozen=True)
