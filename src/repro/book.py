@@ -315,6 +315,42 @@ def _tidy_papermill_metadata(nb, chapter: Chapter, output: Path) -> None:
         meta["output_path"] = str(output)
 
 
+def _final_state(text: str) -> str:
+    """What a terminal would show: on each line, the text after the last carriage return (progress bars)."""
+    lines = []
+    for line in text.split("\n"):
+        parts = line.split("\r")
+        lines.append(next((part for part in reversed(parts) if part), ""))
+    return "\n".join(lines)
+
+
+def _collapse_streams(nb) -> None:
+    """Merge each cell's consecutive outputs to one stream; keep the final state of every progress bar.
+
+    The kernel sends a tqdm bar as one stream message per update (thousands for a long training run); stored
+    as they are, the notebook grows by megabytes and the site shows every update on a line of its own.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not cell.get("outputs"):
+            continue
+        merged = []
+        for output in cell.outputs:
+            previous = merged[-1] if merged else None
+            if (
+                output.output_type == "stream"
+                and previous is not None
+                and previous.output_type == "stream"
+                and previous.name == output.name
+            ):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        for output in merged:
+            if output.output_type == "stream" and "\r" in output.text:
+                output.text = _final_state(output.text)
+        cell.outputs = merged
+
+
 def _hide_injected_parameters(nb) -> None:
     """Tag papermill's injected-parameters cell ``remove-cell`` so the site does not show it."""
     for cell in nb.cells:
@@ -412,7 +448,12 @@ def run_chapter(
         except BaseException as exc:  # noqa: B036 - also keep the partial notebook on KeyboardInterrupt
             error = exc
     wall = time.perf_counter() - start
-    entry = {"wall_time_s": round(wall, 3), "device": device, "seed": int(seed), "finished_utc": _now_utc()}
+    entry = {
+        "wall_time_s": round(wall, 3),
+        "device_requested": device,
+        "seed": int(seed),
+        "finished_utc": _now_utc(),
+    }
 
     if error is not None:
         kept = None
@@ -451,6 +492,7 @@ def run_chapter(
 
     executed = nbformat.read(partial, as_version=4)
     _hide_injected_parameters(executed)
+    _collapse_streams(executed)
     _tidy_papermill_metadata(executed, chapter, final)
     nbformat.write(executed, partial)
     os.replace(partial, final)
@@ -596,10 +638,8 @@ def build_site(
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        raise BookError(
-            f"jupyter-book build failed (exit {done.returncode}):\n{done.stdout[-8000:]}\n"
-            f"{done.stderr[-8000:]}"
-        )
+        report = re.sub(r"\x1b\[[0-9;]*m", "", f"{done.stdout[-8000:]}\n{done.stderr[-8000:]}")  # no colours
+        raise BookError(f"jupyter-book build failed (exit {done.returncode}):\n{report}")
     built = src / "_build" / "html"
     problems = check_offline(built)
     if problems:
@@ -694,8 +734,11 @@ def _parser() -> argparse.ArgumentParser:
         "--toc", type=Path, default=None, help=f"table of contents (default: the nearest {TOC_NAME})"
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    # --toc is also accepted after the command; SUPPRESS keeps an absent one from hiding the global value
+    toc_after = argparse.ArgumentParser(add_help=False)
+    toc_after.add_argument("--toc", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    sub.add_parser("list", help="list the chapters in table-of-contents order")
+    sub.add_parser("list", help="list the chapters in table-of-contents order", parents=[toc_after])
 
     def build_dir_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -707,7 +750,9 @@ def _parser() -> argparse.ArgumentParser:
             "--profile", default="quick", help=f"experiment sizes: {' | '.join(PROFILES)} (default quick)"
         )
 
-    p_run = sub.add_parser("run", help="execute chapters into <build>/executed/<profile>/")
+    p_run = sub.add_parser(
+        "run", help="execute chapters into <build>/executed/<profile>/", parents=[toc_after]
+    )
     p_run.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter names (default: all)")
     profile_option(p_run)
     p_run.add_argument(
@@ -725,7 +770,9 @@ def _parser() -> argparse.ArgumentParser:
         "--log-output", action="store_true", help="stream the notebooks' outputs to the terminal"
     )
 
-    p_site = sub.add_parser("site", help="build the HTML site from the executed notebooks (no execution)")
+    p_site = sub.add_parser(
+        "site", help="build the HTML site from the executed notebooks (no execution)", parents=[toc_after]
+    )
     profile_option(p_site)
     build_dir_option(p_site)
     p_site.add_argument(
@@ -738,7 +785,9 @@ def _parser() -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help=f"book config (default: {CONFIG_NAME} beside the toc)"
     )
 
-    p_ref = sub.add_parser("references", help="regenerate tests/reference/*.ipynb (quick, cpu, seed 0)")
+    p_ref = sub.add_parser(
+        "references", help="regenerate tests/reference/*.ipynb (quick, cpu, seed 0)", parents=[toc_after]
+    )
     p_ref.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter names (default: all)")
     p_ref.add_argument(
         "--reference-dir", type=Path, default=None, help="default: tests/reference beside the toc"
