@@ -111,3 +111,19 @@ def test_points_passed_in_one_step_give_one_record():
     x, y = toy_problem()
     res = train(small_model(), x, y, config=TrainConfig(max_images=128), eval_at=[0, 10, 20, 40, 128], progress=False)
     assert [r["images_seen"] for r in res.records] == [0, 32, 64, 128]
+
+
+def test_targets_do_not_cut_pending_evaluations_short():
+    x, y = toy_problem()
+    res = train(
+        small_model(),
+        x,
+        y,
+        config=TrainConfig(lr=1e-2, max_images=20_000),
+        target_losses=[0.6],
+        check_every=64,
+        eval_at=[4_096],
+        progress=False,
+    )
+    assert res.target_hits[0.6] < 4_096
+    assert res.status == "reached_targets" and res.records[-1]["images_seen"] == 4_096

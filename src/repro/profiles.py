@@ -13,7 +13,16 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-__all__ = ["PROFILES", "DefinitionConfig", "ClassStiffnessConfig", "get_config", "profile_table"]
+__all__ = [
+    "PROFILES",
+    "DefinitionConfig",
+    "ClassStiffnessConfig",
+    "LRSweepConfig",
+    "DistanceConfig",
+    "HarmonicsConfig",
+    "get_config",
+    "profile_table",
+]
 
 PROFILES = ("quick", "paper")
 
@@ -49,6 +58,58 @@ class ClassStiffnessConfig:
     n_seeds: int = 1  # independent runs (seeds seed, seed + 1, …) for chapters that report a spread over seeds
     batch_size: int = 32
     n_boot: int = 200  # bootstrap replicates for within/between intervals
+
+
+@dataclass(frozen=True)
+class LRSweepConfig:
+    """Learning-rate sweeps (Figures 8 and 10, the critical-length chapter): the FC network trained at several
+    constant learning rates, measured when its training loss first reaches each target (the first version's rule)
+    and after a fixed number of images seen (a fixed-budget rule)."""
+
+    datasets: tuple[str, ...]
+    lrs: tuple[float, ...]  # Adam learning rates
+    target_losses: tuple[float, ...]  # training-loss values at which to stop and measure
+    fixed_images: int  # the fixed-budget stopping point, the same for every learning rate
+    n_train: int | None  # training-subset size (None: the full split)
+    n_stiffness: int  # validation images whose pairs are measured
+    max_images: int  # cap on training for a run that does not reach its targets
+    n_seeds: int = 1
+    arch: str = "fc"
+    batch_size: int = 32
+    check_every: int = 512  # images between checks of the training loss against the targets
+    n_bins: int = 20  # distance bins
+    n_boot: int = 100  # bootstrap replicates (class summaries and critical distances)
+
+
+@dataclass(frozen=True)
+class DistanceConfig:
+    """Stiffness against distance for one trained network (Figure 9)."""
+
+    dataset: str
+    n_train: int | None
+    n_stiffness: int
+    lr: float
+    target_loss: float  # train until the training loss first reaches this value
+    max_images: int
+    arch: str = "fc"
+    n_bins: int = 20
+    n_boot: int = 200
+
+
+@dataclass(frozen=True)
+class HarmonicsConfig:
+    """The synthetic task: points on the sphere S^(dim−1) labelled by the sign of a random spherical harmonic of
+    each degree; a higher degree is a higher-frequency target."""
+
+    dim: int
+    degrees: tuple[int, ...]
+    n_train: int
+    n_test: int
+    n_stiffness: int
+    lr: float
+    max_images: int
+    n_bins: int = 20
+    n_boot: int = 200
 
 
 _CONFIGS: dict[str, dict[str, object]] = {
@@ -233,7 +294,53 @@ _CONFIGS: dict[str, dict[str, object]] = {
             stages=(0, 6_400, 300_000, 600_000),
         ),
     },
+    "fig08": {
+        "quick": LRSweepConfig(
+            datasets=("mnist", "fashion_mnist"),
+            lrs=(1e-4, 3e-4, 1e-3, 3e-3),
+            target_losses=(0.6, 0.4, 0.25),
+            fixed_images=20_000,
+            n_train=5_000,
+            n_stiffness=150,
+            max_images=60_000,
+        ),
+        "paper": LRSweepConfig(
+            datasets=("mnist", "fashion_mnist"),
+            lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
+            target_losses=(0.4, 0.2, 0.1),
+            fixed_images=300_000,
+            n_train=None,
+            n_stiffness=150,
+            max_images=3_000_000,
+            n_seeds=3,
+            n_boot=200,
+        ),
+    },
+    "fig09": {
+        "quick": DistanceConfig(
+            dataset="mnist", n_train=10_000, n_stiffness=300, lr=1e-3, target_loss=0.1, max_images=100_000
+        ),
+        "paper": DistanceConfig(
+            dataset="mnist", n_train=None, n_stiffness=1_000, lr=1e-3, target_loss=0.05, max_images=1_000_000
+        ),
+    },
+    "spherical-harmonics": {
+        "quick": HarmonicsConfig(
+            dim=3, degrees=(1, 2, 4, 8), n_train=2_000, n_test=1_000, n_stiffness=300, lr=1e-3, max_images=40_000
+        ),
+        "paper": HarmonicsConfig(
+            dim=3,
+            degrees=(1, 2, 3, 4, 6, 8, 12),
+            n_train=20_000,
+            n_test=5_000,
+            n_stiffness=1_000,
+            lr=1e-3,
+            max_images=1_000_000,
+        ),
+    },
 }
+_CONFIGS["fig10"] = _CONFIGS["fig08"]  # one sweep serves Figures 8 and 10 and the critical-length chapter
+_CONFIGS["critical-length"] = _CONFIGS["fig08"]
 
 
 def get_config(chapter: str, profile: str):

@@ -113,7 +113,8 @@ def train(
             no gradients carried over); its dict is merged into that point's record.
         target_losses: training-loss values; the training loss (same subset) is checked every ``check_every``
             images, and when it first falls to or below a target ``on_target(target, images_seen, model)`` is
-            called. The run stops once every target is reached (status ``"reached_targets"``).
+            called. The run stops once every target is reached and no evaluation point is left (status
+            ``"reached_targets"``).
         progress: show a tqdm bar.
 
     The data order is shuffled each epoch by a generator seeded with ``config.seed``; the initial weights are the
@@ -200,9 +201,9 @@ def train(
             if pending_targets and seen >= next_check:
                 next_check += check_every
                 check_targets(seen)
-                if not pending_targets:
-                    result.status = "reached_targets"
-                    break
+            if target_losses and not pending_targets and not pending_evals:
+                result.status = "reached_targets"
+                break
     finally:
         bar.close()
         model.eval()

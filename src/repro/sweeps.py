@@ -1,0 +1,264 @@
+"""Experiments of the paper's second half: learning rate, distance and the critical length (Figures 8–10).
+
+- :func:`distance_analysis` — stiffness of a set's pairs against their distance in the input space and in every
+  layer's representation (Eq. 9), with the first zero crossing ("stiff domain size", ξ) and its bootstrap interval.
+- :func:`run_lr_sweep` — train at several constant learning rates, stop at target training losses (the first
+  version's rule) and at a fixed number of images seen (a fixed-budget rule), measure class and distance stiffness.
+- :func:`run_harmonics` — the synthetic spherical-harmonics task at increasing degree (frequency).
+
+Distances: the dot-product "distance" of Eq. 9 is a cosine in [−1, 1] with 1 = same direction (``same_point
+="high"``); the Euclidean distance between standardised inputs has 0 = same point (``same_point="low"``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from repro.data import load_dataset, stiffness_set, train_subset
+from repro.experiments import prepare_inputs
+from repro.models import build_model
+from repro.profiles import HarmonicsConfig, LRSweepConfig
+from repro.stiffness import (
+    CriticalDistance,
+    bootstrap_class_summary,
+    bootstrap_critical_distance,
+    pairwise_cosine,
+    per_example_gram,
+    stiffness_from_gram,
+)
+from repro.training import TrainConfig, train
+
+__all__ = ["DistanceAnalysis", "distance_analysis", "LRSweep", "run_lr_sweep", "HarmonicsRun", "run_harmonics"]
+
+EUCLID = "input (Euclidean)"  # the key of the Euclidean input-space analysis
+
+
+@dataclass
+class DistanceAnalysis:
+    """Stiffness vs distance of one set at one moment: ``critical[layer]`` for every representation (dot-product
+    distance, Eq. 9) and for :data:`EUCLID` (Euclidean distance between inputs)."""
+
+    critical: dict[str, CriticalDistance]
+    gram_seconds: float
+
+    def xi(self, layer: str) -> float | None:
+        return self.critical[layer].xi
+
+
+def distance_analysis(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    n_bins: int = 20,
+    euclid_edges: np.ndarray | None = None,
+    min_count: int = 10,
+    n_boot: int = 100,
+    seed: int = 0,
+    metric: str = "sign",
+    S: torch.Tensor | None = None,
+) -> DistanceAnalysis:
+    """Sign (or cosine) stiffness of all pairs of ``(x (N, ...), y (N,))`` against their distance, per layer.
+
+    The model must provide ``representations(x)`` (see :mod:`repro.models`). Dot-product distances are binned in
+    ``n_bins`` equal bins over [−1, 1]; Euclidean input distances over ``euclid_edges`` (default: ``n_bins`` bins
+    from 0 to the largest distance in the set). ``S``: the pairs' stiffness ``(N, N)`` when already computed.
+    """
+    start = time.perf_counter()
+    if S is None:
+        S = stiffness_from_gram(per_example_gram(model, x, y), metric)
+    gram_seconds = time.perf_counter() - start
+    with torch.no_grad():
+        reps = model.representations(x)
+    cos_edges = np.linspace(-1.0, 1.0, n_bins + 1)
+    critical = {
+        name: bootstrap_critical_distance(
+            S, pairwise_cosine(R), cos_edges, same_point="high", min_count=min_count, n_boot=n_boot, seed=seed
+        )
+        for name, R in reps.items()
+    }
+    flat = x.reshape(x.shape[0], -1).to(torch.float64)
+    D_e = torch.cdist(flat, flat)
+    if euclid_edges is None:
+        euclid_edges = np.linspace(0.0, float(D_e.max()), n_bins + 1)
+    critical[EUCLID] = bootstrap_critical_distance(
+        S, D_e, euclid_edges, same_point="low", min_count=min_count, n_boot=n_boot, seed=seed
+    )
+    return DistanceAnalysis(critical, gram_seconds)
+
+
+@dataclass
+class LRSweep:
+    """All measurements of a learning-rate sweep: one row per (dataset, learning rate, seed, stopping rule).
+
+    Columns: ``dataset, lr, seed, rule`` ("loss" or "images"), ``stop`` (the target loss or the image budget),
+    ``images_seen, train_loss, within, between, between_lo, between_hi`` (sign stiffness of validation pairs, 95%
+    bootstrap interval), and per layer ``xi[<layer>]``, ``xi_lo[<layer>]``, ``xi_hi[<layer>]``.
+    """
+
+    config: LRSweepConfig
+    rows: pd.DataFrame
+    data: dict[str, str]  # dataset → description (source, sizes)
+    seconds_total: float
+    layers: list[str] = field(default_factory=list)
+
+
+def _measure(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int, cfg: LRSweepConfig, euclid_edges, seed: int
+) -> dict:
+    was_training = model.training
+    model.eval()
+    S = stiffness_from_gram(per_example_gram(model, x, y), "sign")
+    dist = distance_analysis(
+        model, x, y, n_bins=cfg.n_bins, euclid_edges=euclid_edges, n_boot=cfg.n_boot, seed=seed, S=S
+    )
+    summ = bootstrap_class_summary(S, y, num_classes=num_classes, n_boot=cfg.n_boot, seed=seed)
+    model.train(was_training)
+    row = {
+        "within": summ.within,
+        "between": summ.between,
+        "between_lo": summ.between_ci[0],
+        "between_hi": summ.between_ci[1],
+    }
+    for layer, crit in dist.critical.items():
+        row[f"xi[{layer}]"] = np.nan if crit.xi is None else crit.xi
+        row[f"xi_lo[{layer}]"], row[f"xi_hi[{layer}]"] = crit.ci
+    return row
+
+
+def _train_and_measure(
+    model: nn.Module,
+    train_set: tuple[torch.Tensor, torch.Tensor],
+    stiff_set: tuple[torch.Tensor, torch.Tensor],
+    num_classes: int,
+    cfg: LRSweepConfig,
+    lr: float,
+    seed: int,
+    euclid_edges: np.ndarray,
+    base: dict,
+    progress: bool,
+) -> list[dict]:
+    """One training run of a sweep: a row at each target loss reached and at the fixed image budget."""
+    rows: list[dict] = []
+
+    def measure(rule: str, stop: float, seen: int, net: nn.Module) -> None:
+        row = base | {"rule": rule, "stop": stop, "images_seen": seen}
+        rows.append(row | _measure(net, *stiff_set, num_classes, cfg, euclid_edges, seed))
+
+    result = train(
+        model,
+        *train_set,
+        config=TrainConfig(lr=lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=seed),
+        eval_at=[cfg.fixed_images],
+        on_eval=lambda seen, net: measure("images", cfg.fixed_images, seen, net),
+        target_losses=cfg.target_losses,
+        check_every=cfg.check_every,
+        on_target=lambda target, seen, net: measure("loss", target, seen, net),
+        progress=progress,
+    )
+    for target in cfg.target_losses:  # unreached targets are recorded as such, not dropped
+        if target not in result.target_hits:
+            rows.append(base | {"rule": "loss", "stop": target, "images_seen": np.nan})
+    for row in rows:
+        row["status"] = result.status
+    return rows
+
+
+def run_lr_sweep(
+    cfg: LRSweepConfig, *, data_root=None, device: torch.device | str = "cpu", seed: int = 0, progress: bool = True
+) -> LRSweep:
+    """Train ``cfg.arch`` at every learning rate in ``cfg.lrs`` for every dataset and seed; measure at each target
+    training loss (first reached, checked every ``cfg.check_every`` images) and at ``cfg.fixed_images`` seen."""
+    device = torch.device(device)
+    t0 = time.perf_counter()
+    rows, data, layers = [], {}, []
+    for dataset in cfg.datasets:
+        ds = load_dataset(dataset, data_root)
+        data[dataset] = ds.describe()
+        for s in range(seed, seed + cfg.n_seeds):
+            x_tr, y_tr, _ = train_subset(ds, cfg.n_train, s)
+            x_st, y_st, _ = stiffness_set(ds, cfg.n_stiffness, s)
+            x_tr, x_st = prepare_inputs(x_tr, cfg.arch, device), prepare_inputs(x_st, cfg.arch, device)
+            y_tr, y_st = y_tr.to(device), y_st.to(device)
+            flat = x_st.reshape(x_st.shape[0], -1).double()
+            euclid_edges = np.linspace(0.0, float(torch.cdist(flat, flat).max()), cfg.n_bins + 1)
+            for lr in cfg.lrs:
+                torch.manual_seed(s)
+                model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
+                base = {"dataset": dataset, "lr": lr, "seed": s}
+                rows += _train_and_measure(
+                    model, (x_tr, y_tr), (x_st, y_st), ds.num_classes, cfg, lr, s, euclid_edges, base, progress
+                )
+                if not layers:
+                    layers = [*model.representations(x_st[:1]).keys(), EUCLID]
+    frame = pd.DataFrame(rows)
+    frame["train_loss_target_reached"] = frame["images_seen"].notna()
+    return LRSweep(cfg, frame, data, time.perf_counter() - t0, layers)
+
+
+@dataclass
+class HarmonicsRun:
+    """Spherical harmonics of increasing degree: per degree the accuracy and the critical distance in input space."""
+
+    config: HarmonicsConfig
+    rows: pd.DataFrame  # degree, train_acc, val_acc, xi, xi_lo, xi_hi, found_fraction
+    analyses: dict[int, DistanceAnalysis]
+    data: dict[int, str]
+
+
+def run_harmonics(
+    cfg: HarmonicsConfig, *, device: torch.device | str = "cpu", seed: int = 0, progress: bool = True
+) -> HarmonicsRun:
+    """For each degree: generate the task, train the FC network for ``cfg.max_images`` images, and measure stiffness
+    of held-out pairs against their dot-product distance in input space (points lie on the unit sphere, so it is
+    the cosine of the angle between them)."""
+    device = torch.device(device)
+    rows, analyses, data = [], {}, {}
+    for degree in cfg.degrees:
+        ds = load_dataset(
+            "spherical_harmonics",
+            dim=cfg.dim,
+            degree=degree,
+            num_classes=2,
+            n_train=cfg.n_train,
+            n_test=cfg.n_test,
+            seed=seed,
+        )
+        data[degree] = ds.describe()
+        x_st, y_st, _ = stiffness_set(ds, cfg.n_stiffness, seed)
+        x_tr, y_tr = ds.x_train.to(device), ds.y_train.to(device)
+        x_st, y_st = x_st.to(device), y_st.to(device)
+        torch.manual_seed(seed)
+        model = build_model("fc", tuple(ds.input_shape), ds.num_classes).to(device)
+        result = train(
+            model,
+            x_tr,
+            y_tr,
+            config=TrainConfig(lr=cfg.lr, max_images=cfg.max_images, seed=seed),
+            x_val=ds.x_test.to(device),
+            y_val=ds.y_test.to(device),
+            eval_at=[cfg.max_images],
+            progress=progress,
+        )
+        analysis = distance_analysis(model, x_st, y_st, n_bins=cfg.n_bins, n_boot=cfg.n_boot, seed=seed)
+        analyses[degree] = analysis
+        crit = analysis.critical["input"]
+        last = result.records[-1]
+        rows.append(
+            {
+                "degree": degree,
+                "train_acc": last["train_acc"],
+                "val_acc": last["val_acc"],
+                "xi": np.nan if crit.xi is None else crit.xi,
+                "xi_lo": crit.ci[0],
+                "xi_hi": crit.ci[1],
+                "found_fraction": crit.found_fraction,
+            }
+        )
+    return HarmonicsRun(cfg, pd.DataFrame(rows), analyses, data)

@@ -1,0 +1,57 @@
+"""Learning-rate sweeps, distance analysis and the harmonics task, on small synthetic problems."""
+
+import numpy as np
+import torch
+
+from repro.models import FCNet
+from repro.profiles import HarmonicsConfig, LRSweepConfig
+from repro.sweeps import EUCLID, distance_analysis, run_harmonics, run_lr_sweep
+
+
+def test_distance_analysis_covers_every_layer_and_the_euclidean_input():
+    torch.manual_seed(0)
+    model = FCNet(in_features=5, num_classes=3, hidden=(16, 16))
+    x, y = torch.randn(40, 5), torch.arange(40) % 3
+    res = distance_analysis(model, x, y, n_bins=10, n_boot=10)
+    assert set(res.critical) == {"input", "hidden1", "hidden2", "logits", EUCLID}
+    for crit in res.critical.values():
+        assert crit.profile.count.sum() == 40 * 39 // 2 or crit is res.critical[EUCLID]
+        assert 0.0 <= crit.found_fraction <= 1.0
+        if crit.xi is not None:
+            assert crit.profile.edges[0] <= crit.xi <= crit.profile.edges[-1]
+
+
+def test_lr_sweep_rows_for_every_rule_and_learning_rate():
+    cfg = LRSweepConfig(
+        datasets=("spherical_harmonics",),
+        lrs=(1e-3, 1e-2),
+        target_losses=(0.65, 0.6),
+        fixed_images=640,
+        n_train=320,
+        n_stiffness=30,
+        max_images=4_000,
+        check_every=128,
+        n_bins=8,
+        n_boot=10,
+    )
+    sweep = run_lr_sweep(cfg, progress=False)
+    rows = sweep.rows
+    assert set(rows["lr"]) == {1e-3, 1e-2}
+    for lr in cfg.lrs:
+        mine = rows[rows["lr"] == lr]
+        assert sorted(mine.loc[mine["rule"] == "loss", "stop"]) == [0.6, 0.65]
+        assert (mine.loc[mine["rule"] == "images", "images_seen"] == 640).all()
+    reached = rows[rows["train_loss_target_reached"]]
+    assert {"between", "between_lo", "xi[input]", "xi_hi[logits]", f"xi[{EUCLID}]"} <= set(reached.columns)
+    assert np.all(reached["between_lo"] <= reached["between"] + 1e-12)
+    assert sweep.layers[0] == "input" and sweep.layers[-1] == EUCLID
+
+
+def test_harmonics_run_one_row_per_degree():
+    cfg = HarmonicsConfig(
+        dim=3, degrees=(1, 3), n_train=300, n_test=100, n_stiffness=40, lr=1e-3, max_images=640, n_bins=8, n_boot=10
+    )
+    run = run_harmonics(cfg, progress=False)
+    assert run.rows["degree"].tolist() == [1, 3]
+    assert set(run.analyses) == {1, 3}
+    assert run.rows["val_acc"].between(0, 1).all()
