@@ -55,3 +55,22 @@ def test_harmonics_run_one_row_per_degree():
     assert run.rows["degree"].tolist() == [1, 3]
     assert set(run.analyses) == {1, 3}
     assert run.rows["val_acc"].between(0, 1).all()
+
+
+def test_distance_run_reaches_its_target_loss():
+    from repro.profiles import DistanceConfig
+    from repro.sweeps import run_distance
+
+    cfg = DistanceConfig(
+        dataset="spherical_harmonics",
+        n_train=320,
+        n_stiffness=30,
+        lr=1e-2,
+        target_loss=0.65,
+        max_images=6_400,
+        n_bins=8,
+        n_boot=10,
+    )
+    run = run_distance(cfg, progress=False)
+    assert run.images_seen is not None and run.train_loss <= 0.66
+    assert run.layers[0] == "input" and run.layers[-1] == EUCLID

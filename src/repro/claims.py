@@ -22,6 +22,7 @@ __all__ = [
     "overfitting_onset",
     "overfitting_checks",
     "hierarchy_checks",
+    "trend_checks",
 ]
 
 NEAR_ZERO = 0.1  # |stiffness| below this counts as "no consistent stiffness" / "close to 0"
@@ -143,3 +144,26 @@ def hierarchy_checks(contrast: HierarchyContrast, label: str, alpha: float = 0.0
             f"p = {contrast.p_value:.4f} over {contrast.n_perm} random groupings (α = {alpha})",
         ),
     ]
+
+
+def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Check]:
+    """One check per row of :func:`repro.sweeps.lr_trend`: the quantity moves in the ``expected`` direction ("up"
+    or "down") from the lowest to the highest learning rate, with non-overlapping intervals at the two ends."""
+    if expected not in ("up", "down"):
+        raise ValueError(f"expected must be 'up' or 'down', got {expected!r}")
+    checks = []
+    for _, r in trend.iterrows():
+        stop = f"training loss {r['stop']:g}" if r["rule"] == "loss" else f"{int(r['stop']):,} images seen"
+        word = "higher" if expected == "up" else "lower"
+        evidence = f"direction {r['direction']}, Spearman ρ = {r['spearman']:+.2f}"
+        lo, hi = r.get("interval at lowest"), r.get("interval at highest")
+        if isinstance(lo, tuple) and isinstance(hi, tuple):
+            evidence += f"; lowest lr [{lo[0]:+.3f}, {lo[1]:+.3f}], highest lr [{hi[0]:+.3f}, {hi[1]:+.3f}]"
+        checks.append(
+            Check(
+                f"{r['dataset']}, {stop}: higher learning rate → {word} {quantity}",
+                r["direction"] == expected,
+                evidence,
+            )
+        )
+    return checks

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import spearmanr
 from torch import nn
 
 from repro.data import load_dataset, stiffness_set, train_subset
 from repro.experiments import prepare_inputs
 from repro.models import build_model
-from repro.profiles import HarmonicsConfig, LRSweepConfig
+from repro.profiles import DistanceConfig, HarmonicsConfig, LRSweepConfig
 from repro.stiffness import (
     CriticalDistance,
     bootstrap_class_summary,
@@ -32,9 +33,21 @@ from repro.stiffness import (
     per_example_gram,
     stiffness_from_gram,
 )
-from repro.training import TrainConfig, train
+from repro.training import TrainConfig, evaluate, train
 
-__all__ = ["DistanceAnalysis", "distance_analysis", "LRSweep", "run_lr_sweep", "HarmonicsRun", "run_harmonics"]
+__all__ = [
+    "EUCLID",
+    "DistanceAnalysis",
+    "distance_analysis",
+    "DistanceRun",
+    "run_distance",
+    "LRSweep",
+    "run_lr_sweep",
+    "domain_size",
+    "lr_trend",
+    "HarmonicsRun",
+    "run_harmonics",
+]
 
 EUCLID = "input (Euclidean)"  # the key of the Euclidean input-space analysis
 
@@ -91,6 +104,59 @@ def distance_analysis(
         S, D_e, euclid_edges, same_point="low", min_count=min_count, n_boot=n_boot, seed=seed
     )
     return DistanceAnalysis(critical, gram_seconds)
+
+
+@dataclass
+class DistanceRun:
+    """One trained network's stiffness against distance (Figure 9), with what the run used."""
+
+    config: DistanceConfig
+    analysis: DistanceAnalysis
+    layers: list[str]
+    data_description: str
+    n_train: int
+    n_stiffness: int
+    images_seen: int | None  # when the target training loss was first reached (None: never, within the budget)
+    train_loss: float
+    seconds_total: float
+
+
+def run_distance(
+    cfg: DistanceConfig, *, data_root=None, device: torch.device | str = "cpu", seed: int = 0, progress: bool = True
+) -> DistanceRun:
+    """Train until the training loss first reaches ``cfg.target_loss`` (or the budget ends), then measure
+    stiffness against distance in every layer on a class-balanced validation set."""
+    device = torch.device(device)
+    t0 = time.perf_counter()
+    ds = load_dataset(cfg.dataset, data_root)
+    x_tr, y_tr, _ = train_subset(ds, cfg.n_train, seed)
+    x_st, y_st, _ = stiffness_set(ds, cfg.n_stiffness, seed)
+    x_tr, x_st = prepare_inputs(x_tr, cfg.arch, device), prepare_inputs(x_st, cfg.arch, device)
+    y_tr, y_st = y_tr.to(device), y_st.to(device)
+    torch.manual_seed(seed)
+    model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
+    result = train(
+        model,
+        x_tr,
+        y_tr,
+        config=TrainConfig(lr=cfg.lr, max_images=cfg.max_images, seed=seed),
+        target_losses=[cfg.target_loss],
+        progress=progress,
+    )
+    model.eval()
+    analysis = distance_analysis(model, x_st, y_st, n_bins=cfg.n_bins, n_boot=cfg.n_boot, seed=seed)
+    train_loss, _ = evaluate(model, x_tr, y_tr)
+    return DistanceRun(
+        cfg,
+        analysis,
+        list(analysis.critical),
+        ds.describe(),
+        int(x_tr.shape[0]),
+        int(x_st.shape[0]),
+        result.target_hits.get(cfg.target_loss),
+        train_loss,
+        time.perf_counter() - t0,
+    )
 
 
 @dataclass
@@ -200,6 +266,55 @@ def run_lr_sweep(
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
     return LRSweep(cfg, frame, data, time.perf_counter() - t0, layers)
+
+
+def domain_size(rows: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """The stiff-domain size of ``layer`` for every row, as a distance that grows with the domain.
+
+    For the dot-product distance (a cosine, 1 = same point) the domain reaches from 1 down to the crossing ξ, so its
+    size is ``1 − ξ``; for the Euclidean distance the size is ξ itself. Returns columns ``size, size_lo, size_hi``
+    (NaN where no crossing was found).
+    """
+    xi, lo, hi = rows[f"xi[{layer}]"], rows[f"xi_lo[{layer}]"], rows[f"xi_hi[{layer}]"]
+    if layer == EUCLID:
+        return pd.DataFrame({"size": xi, "size_lo": lo, "size_hi": hi}, index=rows.index)
+    return pd.DataFrame({"size": 1 - xi, "size_lo": 1 - hi, "size_hi": 1 - lo}, index=rows.index)
+
+
+def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
+    """How ``value`` changes with the learning rate, per (dataset, rule, stop).
+
+    Returns one row per group: Spearman's rank correlation between learning rate and ``value`` (over all seeds),
+    the mean value and the mean interval ``[lo, hi]`` at the lowest and at the highest learning rate, and
+    ``direction``: ``"up"`` when the highest rate's interval lies above the lowest's, ``"down"`` when below,
+    ``"unclear"`` otherwise (or when either end is missing).
+    """
+    out = []
+    for (dataset, rule, stop), g in rows.groupby(["dataset", "rule", "stop"], sort=False):
+        g = g.dropna(subset=[value])
+        lrs = sorted(g["lr"].unique())
+        rec = {"dataset": dataset, "rule": rule, "stop": stop, "n_lrs": len(lrs)}
+        if len(lrs) < 2:
+            out.append(rec | {"spearman": np.nan, "direction": "unclear"})
+            continue
+        rho = spearmanr(g["lr"], g[value]).statistic
+        ends = {}
+        for name, lr in (("lowest", lrs[0]), ("highest", lrs[-1])):
+            e = g[g["lr"] == lr]
+            ends[name] = (lr, e[value].mean(), e[lo].mean(), e[hi].mean())
+            rec |= {
+                f"{name} lr": lr,
+                f"{value} at {name}": ends[name][1],
+                f"interval at {name}": (ends[name][2], ends[name][3]),
+            }
+        if ends["highest"][2] > ends["lowest"][3]:
+            direction = "up"
+        elif ends["highest"][3] < ends["lowest"][2]:
+            direction = "down"
+        else:
+            direction = "unclear"
+        out.append(rec | {"spearman": rho, "direction": direction})
+    return pd.DataFrame(out)
 
 
 @dataclass
