@@ -10,9 +10,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 from repro.experiments import StiffnessSnapshot
 from repro.stiffness import HierarchyContrast
+from repro.sweeps import EUCLID, DistanceAnalysis
 from repro.verdicts import Check, check_above, check_below, check_inside
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "overfitting_checks",
     "hierarchy_checks",
     "trend_checks",
+    "distance_checks",
 ]
 
 NEAR_ZERO = 0.1  # |stiffness| below this counts as "no consistent stiffness" / "close to 0"
@@ -166,4 +169,33 @@ def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Chec
                 evidence,
             )
         )
+    return checks
+
+
+def distance_checks(analysis: DistanceAnalysis, min_found: float = 0.8, max_rho: float = -0.5) -> list[Check]:
+    """Figure 9: stiffness crosses zero with distance in the input space and every layer (a crossing found, and
+    found in ≥ ``min_found`` of the bootstrap replicates), and deeper hidden layers have smaller stiff domains
+    (Spearman's ρ between depth and domain size ``1 − ξ`` over the hidden layers ≤ ``max_rho``)."""
+    layers = [layer for layer in analysis.critical if layer != EUCLID]
+    checks = []
+    for layer in layers:
+        c = analysis.critical[layer]
+        shown = "none" if c.xi is None else f"{c.xi:.3f}"
+        checks.append(
+            Check(
+                f"{layer}: stiffness crosses zero",
+                c.xi is not None and c.found_fraction >= min_found,
+                f"ξ = {shown}, crossing in {c.found_fraction:.0%} of replicates",
+            )
+        )
+    hidden = [layer for layer in layers if layer.startswith("hidden")]
+    sizes = [(k, 1 - analysis.critical[h].xi) for k, h in enumerate(hidden) if analysis.critical[h].xi is not None]
+    rho = spearmanr(*zip(*sizes, strict=True)).statistic if len(sizes) >= 3 else float("nan")
+    checks.append(
+        Check(
+            "deeper hidden layers have smaller stiff domains",
+            bool(rho <= max_rho),
+            f"Spearman ρ(depth, domain size) = {rho:+.2f} over {len(sizes)} hidden layers with a crossing",
+        )
+    )
     return checks

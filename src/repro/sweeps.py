@@ -44,6 +44,7 @@ __all__ = [
     "LRSweep",
     "run_lr_sweep",
     "domain_size",
+    "crossing_table",
     "lr_trend",
     "HarmonicsRun",
     "run_harmonics",
@@ -279,6 +280,24 @@ def domain_size(rows: pd.DataFrame, layer: str) -> pd.DataFrame:
     if layer == EUCLID:
         return pd.DataFrame({"size": xi, "size_lo": lo, "size_hi": hi}, index=rows.index)
     return pd.DataFrame({"size": 1 - xi, "size_lo": 1 - hi, "size_hi": 1 - lo}, index=rows.index)
+
+
+def crossing_table(analysis: DistanceAnalysis) -> pd.DataFrame:
+    """Per representation: ξ, its interval, the share of bootstrap replicates that cross, and the stiff-domain size
+    (``1 − ξ`` for the dot-product distance, ξ for the Euclidean one; NaN without a crossing)."""
+    rows = []
+    for layer, c in analysis.critical.items():
+        size = np.nan if c.xi is None else (c.xi if layer == EUCLID else 1 - c.xi)
+        rows.append(
+            {
+                "representation": layer,
+                "xi": np.nan if c.xi is None else c.xi,
+                "xi interval": f"[{c.ci[0]:.3f}, {c.ci[1]:.3f}]",
+                "replicates crossing": f"{c.found_fraction:.0%}",
+                "domain size": size,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
