@@ -26,6 +26,8 @@ __all__ = [
     "hierarchy_checks",
     "trend_checks",
     "distance_checks",
+    "domain_growth_checks",
+    "harmonics_checks",
 ]
 
 NEAR_ZERO = 0.1  # |stiffness| below this counts as "no consistent stiffness" / "close to 0"
@@ -199,3 +201,59 @@ def distance_checks(analysis: DistanceAnalysis, min_found: float = 0.8, max_rho:
         )
     )
     return checks
+
+
+def domain_growth_checks(trends: dict[str, pd.DataFrame], input_layer: str, expected: str = "up") -> list[Check]:
+    """Figure 10: per (dataset, stop), the stiff-domain size moves in the ``expected`` direction with the learning
+    rate (1) in ``input_layer`` and (2) in at least half of the representations in ``trends``."""
+    checks = []
+    for k, row in trends[input_layer].iterrows():
+        stop = f"training loss {row['stop']:g}" if row["rule"] == "loss" else f"{int(row['stop']):,} images seen"
+        where = f"{row['dataset']}, {stop}"
+        directions = [t.iloc[k]["direction"] for t in trends.values()]
+        n_match = sum(d == expected for d in directions)
+        checks.append(
+            Check(
+                f"{where}: input-space domain size goes {expected} with the learning rate",
+                row["direction"] == expected,
+                f"direction {row['direction']}, ρ = {row['spearman']:+.2f}",
+            )
+        )
+        checks.append(
+            Check(
+                f"{where}: domain size goes {expected} in ≥ half of the representations",
+                2 * n_match >= len(directions),
+                f"{n_match} of {len(directions)} go {expected}",
+            )
+        )
+    return checks
+
+
+def harmonics_checks(rows: pd.DataFrame, max_rho: float = -0.5, min_acc: float = 0.6) -> list[Check]:
+    """Spherical harmonics: the stiff-domain size ``1 − ξ`` shrinks as the degree grows (Spearman ρ ≤ ``max_rho``;
+    the interval at the highest degree below the one at the lowest), and every network learned its task (held-out
+    accuracy > ``min_acc``). ``rows``: ``degree, xi, xi_lo, xi_hi, val_acc`` per degree."""
+    r = rows.sort_values("degree")
+    size, size_lo, size_hi = 1 - r["xi"], 1 - r["xi_hi"], 1 - r["xi_lo"]
+    ok = size.notna()
+    rho = spearmanr(r["degree"][ok], size[ok]).statistic if ok.sum() >= 3 else float("nan")
+    first, last = r.index[0], r.index[-1]
+    below = bool(size_hi[last] < size_lo[first])  # NaN compares False
+    return [
+        Check(
+            "domain size shrinks with the degree",
+            bool(rho <= max_rho),
+            f"Spearman ρ(degree, 1 − ξ) = {rho:+.2f} over {int(ok.sum())} degrees with a crossing",
+        ),
+        Check(
+            "highest degree's domain below the lowest's",
+            below,
+            f"degree {int(r['degree'][first])}: [{size_lo[first]:.3f}, {size_hi[first]:.3f}]; degree "
+            f"{int(r['degree'][last])}: [{size_lo[last]:.3f}, {size_hi[last]:.3f}]",
+        ),
+        Check(
+            "every network learned its task",
+            bool((r["val_acc"] > min_acc).all()),
+            "held-out accuracy " + ", ".join(f"{a:.2f}" for a in r["val_acc"]),
+        ),
+    ]

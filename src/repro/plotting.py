@@ -23,6 +23,7 @@ __all__ = [
     "plot_pair_kinds",
     "plot_hierarchy_matrix",
     "plot_lr_effect",
+    "plot_domain_vs_lr",
     "plot_distance_profiles",
     "plot_harmonics",
     "plot_run_stages",
@@ -348,6 +349,36 @@ def plot_harmonics(rows: pd.DataFrame, critical_by_degree: dict, *, title: str) 
     lines = ax_xi.get_legend_handles_labels()
     more = ax_acc.get_legend_handles_labels()
     ax_xi.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="upper right")
+    fig.suptitle(title, y=1.02)
+    fig.tight_layout()
+    return fig
+
+
+def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: Sequence[str], title: str) -> Figure:
+    """Stiff-domain size against learning rate (log axis), one panel per dataset and one line per representation
+    (like the paper's Figure 10). ``sized`` has columns ``dataset, lr, layer, size, size_lo, size_hi``; points are
+    means over seeds, error bars the mean 95% bootstrap interval."""
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.8 * len(datasets), 4.2), squeeze=False, sharey=True)
+    palette = sns.color_palette("crest", len(layers))
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        d = sized[sized["dataset"] == dataset]
+        for layer, color in zip(layers, palette, strict=True):
+            g = d[d["layer"] == layer].groupby("lr")[["size", "size_lo", "size_hi"]].mean().dropna()
+            if g.empty:
+                continue
+            ax.errorbar(
+                g.index,
+                g["size"],
+                yerr=[g["size"] - g["size_lo"], g["size_hi"] - g["size"]],
+                marker="o",
+                ms=4,
+                capsize=2,
+                color=color,
+                label=layer,
+            )
+        ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
+    axes[0, 0].set_ylabel("stiff-domain size 1 − ξ (dot-product distance)")
+    axes[0, -1].legend(fontsize=7, loc="best", ncol=2)
     fig.suptitle(title, y=1.02)
     fig.tight_layout()
     return fig

@@ -45,7 +45,11 @@ __all__ = [
     "run_lr_sweep",
     "domain_size",
     "crossing_table",
+    "domain_table",
     "lr_trend",
+    "trend_summary",
+    "condition_table",
+    "condition_sentence",
     "HarmonicsRun",
     "run_harmonics",
 ]
@@ -282,6 +286,14 @@ def domain_size(rows: pd.DataFrame, layer: str) -> pd.DataFrame:
     return pd.DataFrame({"size": 1 - xi, "size_lo": 1 - hi, "size_hi": 1 - lo}, index=rows.index)
 
 
+def domain_table(rows: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
+    """Long table of stiff-domain sizes: one row per sweep row and layer, with ``size, size_lo, size_hi`` from
+    :func:`domain_size` (``dataset, lr, seed, rule, stop`` kept)."""
+    keys = ["dataset", "lr", "seed", "rule", "stop"]
+    parts = [rows[keys].assign(layer=layer).join(domain_size(rows, layer)) for layer in layers]
+    return pd.concat(parts, ignore_index=True)
+
+
 def crossing_table(analysis: DistanceAnalysis) -> pd.DataFrame:
     """Per representation: ξ, its interval, the share of bootstrap replicates that cross, and the stiff-domain size
     (``1 − ξ`` for the dot-product distance, ξ for the Euclidean one; NaN without a crossing)."""
@@ -334,6 +346,40 @@ def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
             direction = "unclear"
         out.append(rec | {"spearman": rho, "direction": direction})
     return pd.DataFrame(out)
+
+
+def trend_summary(trends: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per (dataset, rule, stop): the direction in each representation (from :func:`lr_trend` tables keyed by
+    layer) and how many go up, down or stay unclear."""
+    layers = list(trends)
+    merged = None
+    for layer in layers:
+        part = trends[layer][["dataset", "rule", "stop", "direction"]].rename(columns={"direction": layer})
+        merged = part if merged is None else merged.merge(part, on=["dataset", "rule", "stop"], how="outer")
+    for word in ("up", "down", "unclear"):
+        merged[f"# {word}"] = (merged[layers] == word).sum(axis=1)
+    return merged
+
+
+def condition_table(trends: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+    """One row per (distance, stopping rule, dataset, stop) with the direction of the domain size and Spearman's
+    ρ, from :func:`lr_trend` tables keyed by ``(distance, stopping rule)``."""
+    parts = [
+        t[["dataset", "stop", "direction", "spearman"]].assign(distance=dist, stopping=rule)
+        for (dist, rule), t in trends.items()
+    ]
+    cols = ["distance", "stopping", "dataset", "stop", "direction", "spearman"]
+    return pd.concat(parts, ignore_index=True)[cols].round({"spearman": 2})
+
+
+def condition_sentence(trends: dict[tuple[str, str], pd.DataFrame]) -> str:
+    """A sentence per condition saying how often the domain size went up, down or stayed unclear."""
+    out = []
+    for (dist, rule), t in trends.items():
+        counts = t["direction"].value_counts()
+        parts = ", ".join(f"{counts.get(w, 0)} {w}" for w in ("up", "down", "unclear"))
+        out.append(f"{dist} distance, {rule}: {parts} (of {len(t)})")
+    return "Domain size with increasing learning rate — " + "; ".join(out) + "."
 
 
 @dataclass

@@ -2,19 +2,25 @@
 
 The loss is each example's own cross-entropy (``reduction="sum"`` over a batch, never the batch mean), and ``W`` is
 every parameter with ``requires_grad``. The public entry point is :func:`per_example_gram`; it is re-exported by
-:mod:`repro.stiffness`.
+:mod:`repro.stiffness`. The engine is in :mod:`repro.gram.engine`, the per-layer rules in :mod:`repro.gram.rules`
+(:func:`register_rule` adds one), the general ``torch.func`` path in :mod:`repro.gram.functorch_path`.
 """
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import torch
 from torch import nn
 
-from repro.gram.functorch_path import vmap_gram
+from repro.gram.engine import FALLBACK, compute_gram
+from repro.gram.rules import register_rule
 
-__all__ = ["per_example_gram", "default_chunk_size"]
+__all__ = ["per_example_gram", "default_chunk_size", "check_independent", "register_rule", "DEFAULT_MEMORY_BUDGET"]
 
 _GRADIENT_BYTES_PER_CHUNK = 256 * 2**20  # one chunk of materialised gradients stays under this
+_CAPTURE_CHUNK = 512  # examples per batched forward/backward of the fast path
+DEFAULT_MEMORY_BUDGET = 2 * 2**30  # bytes of per-layer work buffers (gradient panels, factorised temporaries)
 
 
 def _check_set(x: torch.Tensor, y: torch.Tensor, which: str) -> None:
@@ -28,10 +34,50 @@ def _check_set(x: torch.Tensor, y: torch.Tensor, which: str) -> None:
         raise ValueError(f"{which}: y must hold integer class labels, got dtype {y.dtype}")
 
 
+def check_independent(model: nn.Module) -> None:
+    """Raise ``ValueError`` if a module couples the examples of a batch (batch norm using batch statistics)."""
+    for name, module in model.named_modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and (module.training or module.running_mean is None):
+            raise ValueError(
+                f"module {name!r} ({type(module).__name__}) normalises with batch statistics, which couples the "
+                "examples: per-example gradients are undefined. Call model.eval() (with running statistics) first."
+            )
+
+
 def default_chunk_size(model: nn.Module) -> int:
-    """Examples per chunk such that one chunk of float32 per-example gradients fits in 256 MiB."""
+    """Examples per ``torch.func`` chunk such that one chunk of float32 per-example gradients fits in 256 MiB."""
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return max(1, min(1024, _GRADIENT_BYTES_PER_CHUNK // (4 * max(n_params, 1))))
+
+
+@overload
+def per_example_gram(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x2: torch.Tensor | None = ...,
+    y2: torch.Tensor | None = ...,
+    *,
+    chunk_size: int | None = ...,
+    method: Literal["auto", "fast", "vmap"] = ...,
+    per_layer: Literal[False] = ...,
+    memory_budget: int = ...,
+) -> torch.Tensor: ...
+
+
+@overload
+def per_example_gram(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x2: torch.Tensor | None = ...,
+    y2: torch.Tensor | None = ...,
+    *,
+    chunk_size: int | None = ...,
+    method: Literal["auto", "fast", "vmap"] = ...,
+    per_layer: Literal[True],
+    memory_budget: int = ...,
+) -> dict[str, torch.Tensor]: ...
 
 
 def per_example_gram(
@@ -42,28 +88,64 @@ def per_example_gram(
     y2: torch.Tensor | None = None,
     *,
     chunk_size: int | None = None,
-) -> torch.Tensor:
+    method: Literal["auto", "fast", "vmap"] = "auto",
+    per_layer: bool = False,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> torch.Tensor | dict[str, torch.Tensor]:
     """Exact Gram matrix of per-example cross-entropy gradients w.r.t. all trainable parameters.
 
     Args:
         model: any ``nn.Module`` mapping ``(N, *input_shape)`` to logits ``(N, classes)`` and treating examples
-            independently (no batch norm in training mode). Its mode (train/eval) is left as it is.
+            independently (batch norm only in eval mode). Its mode (train/eval) and its parameters' ``.grad`` are
+            left as they are.
         x: inputs ``(N, *input_shape)``; y: integer labels ``(N,)``.
         x2, y2: optional second set ``(M, *input_shape)``, ``(M,)``; then the result is the ``N×M`` cross Gram.
-        chunk_size: examples per chunk (bounds memory); default from :func:`default_chunk_size`.
+        chunk_size: examples per batched forward/backward (default 512) and per ``torch.func`` call (default
+            :func:`default_chunk_size`).
+        method: ``"auto"``: the engine of :mod:`repro.gram.engine` (hooks, one rule per layer type, factorised or
+            materialised per layer, the exact ``torch.func`` fallback for layers without a usable rule);
+            ``"fast"``: the same, but a ``ValueError`` instead of any fallback; ``"vmap"``: the general path, every
+            layer through ``torch.func``.
+        per_layer: return ``{module name: G_l}`` (the name as in ``model.named_modules()``, ``""`` for the model's
+            own parameters) with ``Σ_l G_l = G``, instead of ``G``.
+        memory_budget: bytes that one layer's work buffers may take: a panel of materialised per-example gradients
+            (the whole set at once when ``(N [+ M]) · P_l · s`` fits, else panels of ``budget / (2 P_l s)`` examples,
+            with ``P_l`` the layer's parameter count and ``s`` the bytes per number) or a factorised block's
+            temporaries (``3 · r² · g · t² · s`` for panels of ``r`` examples).
+
+    Peak memory above the model's own is about ``8·N·M·(1 + L·per_layer)`` (the float64 result and ``L`` per-layer
+    Grams) ``+ s·(N + M)·F`` (every ruled layer's input and output gradient, ``F`` numbers per example) ``+`` the
+    activations of one chunk ``+ memory_budget`` (plus one panel's unfolded patches for convolutions).
 
     Returns:
-        float64 tensor ``(N, N)`` (symmetric) or ``(N, M)``, on ``x.device``.
+        float64 tensor ``(N, N)`` (symmetric) or ``(N, M)``, on ``x.device``; or a dict of them if ``per_layer``.
     """
     _check_set(x, y, "x, y")
     if (x2 is None) != (y2 is None):
         raise ValueError("give both x2 and y2, or neither")
-    if x2 is not None:
+    sets = [(x.detach(), y)]
+    if x2 is not None and y2 is not None:
         _check_set(x2, y2, "x2, y2")
         if x2.shape[1:] != x.shape[1:]:
             raise ValueError(f"x2 examples have shape {tuple(x2.shape[1:])}, x examples {tuple(x.shape[1:])}")
-    if chunk_size is None:
-        chunk_size = default_chunk_size(model)
-    if chunk_size < 1:
+        sets.append((x2.detach(), y2))
+    if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be ≥ 1, got {chunk_size}")
-    return vmap_gram(model, x, y, x2, y2, chunk_size=chunk_size)
+    if method not in ("auto", "fast", "vmap"):
+        raise ValueError(f"method must be 'auto', 'fast' or 'vmap', got {method!r}")
+    if memory_budget < 1:
+        raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget}")
+    check_independent(model)
+    result = compute_gram(
+        model,
+        sets,
+        capture_chunk=chunk_size or _CAPTURE_CHUNK,
+        vmap_chunk=chunk_size or default_chunk_size(model),
+        memory_budget=memory_budget,
+        per_layer=per_layer,
+        use_rules=method != "vmap",
+    )
+    if method == "fast" and FALLBACK in result.forms.values():
+        fallback = sorted(name for name, form in result.forms.items() if form == FALLBACK)
+        raise ValueError(f"method='fast': no usable rule for {fallback}; use method='auto' for the exact fallback")
+    return result.layers if per_layer else result.total

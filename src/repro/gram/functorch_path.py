@@ -1,22 +1,21 @@
-"""The general exact Gram path: materialised per-example gradients from ``torch.func`` (vmap of grad), then GEMMs.
+"""The general exact path: materialised per-example gradients from ``torch.func`` (``vmap`` of ``grad``).
 
 Works for any ``nn.Module`` whose forward treats examples independently (Linear, Conv2d of any stride / padding /
-dilation / groups, pooling, activations, LayerNorm, GroupNorm, …). It is the reference that the fast engine in
-:mod:`repro.gram.engine` is tested against, and the per-layer fallback for layers the engine has no rule for.
+dilation / groups, pooling, activations, LayerNorm, GroupNorm, …). The engine (:mod:`repro.gram.engine`) uses it for
+``method="vmap"``, for the parameters of layers without a rule, and for a whole model whose structure its hooks
+cannot capture.
 
-Index convention: ``n``, ``m`` examples of the two sets, ``p`` flattened parameters.
+Index convention: ``n`` examples, ``p`` flattened parameters.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-__all__ = ["per_example_gradients", "gram_from_gradients", "vmap_gram"]
+__all__ = ["per_example_gradients"]
 
 
 def per_example_gradients(
@@ -43,51 +42,3 @@ def per_example_gradients(
 
     grads = vmap(grad(example_loss), in_dims=(None, 0, 0))(wrt, x, y)
     return torch.cat([grads[n].reshape(x.shape[0], -1) for n in names], dim=1)
-
-
-def gram_from_gradients(ga: torch.Tensor, gb: torch.Tensor) -> torch.Tensor:
-    """``ga @ gbᵀ`` in float64: ``(n, p) × (m, p) → (n, m)``; the product runs in the gradients' dtype."""
-    return (ga @ gb.T).to(torch.float64)
-
-
-def _chunks(n: int, size: int) -> Iterator[slice]:
-    for start in range(0, n, size):
-        yield slice(start, min(start + size, n))
-
-
-def vmap_gram(
-    model: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    x2: torch.Tensor | None = None,
-    y2: torch.Tensor | None = None,
-    *,
-    chunk_size: int,
-    param_names: list[str] | None = None,
-) -> torch.Tensor:
-    """Exact Gram ``(n, n)`` (or ``(n, m)`` against ``x2, y2``) from vmapped per-example gradients, in float64.
-
-    Memory: at most two chunks of per-example gradients live at once, ``2 · chunk_size · p`` numbers, plus the
-    float64 result. For the symmetric case each off-diagonal block is computed once and mirrored.
-    """
-    n = x.shape[0]
-    symmetric = x2 is None
-    m = n if symmetric else x2.shape[0]
-    out = torch.empty(n, m, dtype=torch.float64, device=x.device)
-    for rows in _chunks(n, chunk_size):
-        g_rows = per_example_gradients(model, x[rows], y[rows], param_names)
-        if symmetric:
-            out[rows, rows] = gram_from_gradients(g_rows, g_rows)
-            for cols in _chunks(n, chunk_size):
-                if cols.start <= rows.start:
-                    continue
-                block = gram_from_gradients(g_rows, per_example_gradients(model, x[cols], y[cols], param_names))
-                out[rows, cols] = block
-                out[cols, rows] = block.T
-        else:
-            for cols in _chunks(m, chunk_size):
-                g_cols = per_example_gradients(model, x2[cols], y2[cols], param_names)
-                out[rows, cols] = gram_from_gradients(g_rows, g_cols)
-    if symmetric:
-        out = 0.5 * (out + out.T)
-    return out

@@ -1,0 +1,136 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The critical length: two versions, two answers
+#
+# The two versions of the paper disagree. The first (Figure 10) reports that **stiff domains grow with the
+# learning rate**: at equal training loss, higher learning rates give functions whose losses move together over
+# larger distances. The later version introduces the *dynamical critical length* ξ — "a distance below which a
+# parameter update based on a data point influences its neighbours" — measured in the **input space**, and reports
+# that **higher learning rates reduce ξ**, making learned features more local.
+#
+# The versions measure differently. The first uses the dot-product distance (the cosine between inputs, Eq. 9) and
+# stops every run at the same *training loss*. The later version's text available to us (abstract and figure
+# captions) describes ξ as an input-space distance over which data points are stiff, and compares learning rates
+# without the equal-loss rule. We therefore measure ξ under both distance measures and both stopping rules, on the
+# same runs, and say which claim holds under which:
+#
+# | | stop at equal training loss (v1) | stop after equal images seen |
+# |---|---|---|
+# | **dot-product distance of inputs (v1)** | v1's definition | |
+# | **Euclidean distance of inputs** | | our reading of v3's definition |
+#
+# Sizes are reported so that larger means a larger stiff domain: $1 - \xi$ for the dot-product distance (where
+# 1 = same point), ξ itself for the Euclidean distance. "ξ decreases" in the later version's sense means the
+# Euclidean domain size goes down.
+
+# %% tags=["parameters", "remove-cell"]
+profile = "quick"  # "quick" (CPU, minutes) or "paper" (the paper's sizes)
+device = "auto"  # "auto" → CUDA when available, else CPU; or "cpu" / "cuda"
+seed = 0  # first seed; the paper profile adds seed + 1 and seed + 2
+data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
+
+# %% tags=["remove-cell"]
+from IPython.display import Markdown, display
+
+from repro import claims, plotting, results, sweeps, verdicts
+from repro.profiles import get_config
+
+plotting.set_style()
+cfg = get_config("critical-length", profile)
+dev = results.resolve_device(device)
+
+# %% [markdown]
+# ## The sweep
+#
+# The learning-rate sweep of the Figure 8 and 10 chapters, read at both stopping rules: when the training loss
+# first reaches each target, and after the same number of images seen for every learning rate.
+
+# %%
+sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed)
+rows = sweep.rows[sweep.rows["images_seen"].notna()]
+sized = sweeps.domain_table(rows, ["input", sweeps.EUCLID])
+display(Markdown(
+    "**Data.** " + "  \n".join(sweep.data.values()) + f"  \nTraining subset: "
+    f"{'the full training split' if cfg.n_train is None else f'{cfg.n_train:,} images'}; stiffness set: "
+    f"{cfg.n_stiffness} validation images; learning rates {', '.join(f'{lr:g}' for lr in cfg.lrs)}; stopping at "
+    f"training losses {', '.join(f'{t:g}' for t in cfg.target_losses)} and at {cfg.fixed_images:,} images seen; "
+    f"seeds {seed}–{seed + cfg.n_seeds - 1}.  \n"
+    f"Profile *{profile}*, device {results.describe_device(dev)}; sweep time {sweep.seconds_total:.0f} s."
+))
+
+# %%
+conditions = {
+    ("dot-product", "equal loss"): ("input", "loss"),
+    ("dot-product", "equal images"): ("input", "images"),
+    ("Euclidean", "equal loss"): (sweeps.EUCLID, "loss"),
+    ("Euclidean", "equal images"): (sweeps.EUCLID, "images"),
+}
+trends = {
+    name: sweeps.lr_trend(sized[(sized["layer"] == layer) & (sized["rule"] == rule)], "size", "size_lo", "size_hi")
+    for name, (layer, rule) in conditions.items()
+}
+
+# %% mystnb={"figure": {"caption": "Input-space stiff-domain size against the learning rate under the two distance measures (rows) and two stopping rules (colours within a panel: each target loss, or the fixed number of images). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-critical-length"}}
+fig = plotting.plot_lr_effect(
+    sized[sized["layer"] == "input"], "size", "size_lo", "size_hi", ylabel="domain size 1 − ξ (dot-product)",
+    title="Dot-product distance of inputs", datasets=cfg.datasets,
+)
+fig = plotting.plot_lr_effect(
+    sized[sized["layer"] == sweeps.EUCLID], "size", "size_lo", "size_hi", ylabel="domain size ξ (Euclidean)",
+    title="Euclidean distance of inputs", datasets=cfg.datasets,
+)
+
+# %% [markdown]
+# How the domain size moves from the lowest to the highest learning rate under each condition:
+
+# %%
+table = sweeps.condition_table(trends)
+table.style.hide(axis="index")
+
+# %% [markdown]
+# ## Paper vs this reproduction
+#
+# **The claims.** v1: with the dot-product distance at equal training loss, stiff domains grow with the learning
+# rate. v3: the input-space critical length ξ shrinks with the learning rate (our reading: Euclidean distance,
+# equal images seen).
+#
+# **Rule.** v1's checks: for each dataset and target loss, the dot-product domain size goes "up". v3's checks: for
+# each dataset, the Euclidean domain size after equal images goes "down". The chapter's verdict applies the book's
+# rule to both sets together (*reproduced* means each version's claim holds under its own definition); each
+# version's own verdict is given too.
+
+# %%
+v1_checks = claims.trend_checks(trends[("dot-product", "equal loss")], "dot-product domain size (v1)", "up")
+v3_checks = claims.trend_checks(trends[("Euclidean", "equal images")], "Euclidean critical length (v3)", "down")
+claim_checks = v1_checks + v3_checks
+verdict = verdicts.verdict(claim_checks)
+display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
+display(Markdown(
+    f"**v1's claim under v1's definition: {verdicts.verdict(v1_checks)}. v3's claim under our reading of v3's "
+    f"definition: {verdicts.verdict(v3_checks)}. Chapter verdict: {verdict}.**  \n" + sweeps.condition_sentence(trends)
+))
+
+# %% tags=["remove-cell"]
+results.save_results(
+    "critical-length", profile=profile, seed=seed, device=results.describe_device(dev),
+    headline={"v1_verdict": verdicts.verdict(v1_checks), "v3_verdict": verdicts.verdict(v3_checks)}
+    | {f"{d}|{s}|{r.dataset}|{r.stop:g}": r.direction for (d, s), t in trends.items() for r in t.itertuples()},
+    verdict=verdict,
+    details={"data": sweep.data, "seconds_total": sweep.seconds_total, "checks": [vars(c) for c in claim_checks]},
+)
+
+# %% tags=["nbval-check-output"]
+print(f"v1 under v1's definition: {verdicts.verdict(v1_checks)}")
+print(f"v3 under v3's definition (our reading): {verdicts.verdict(v3_checks)}")
+print(f"verdict: {verdict}")

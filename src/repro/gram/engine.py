@@ -1,0 +1,341 @@
+"""The exact per-example-gradient Gram engine: hooks, one rule per layer, symmetric GEMMs, float64 accumulation.
+
+The Gram of all parameters is the sum of per-layer Grams, ``G = Σ_l G_l`` with ``G_l[i, j] = g_{i,l} · g_{j,l}``, so
+every layer is computed on its own, in whichever form is cheaper (:func:`choose_form`):
+
+- **factorised** (outer-product layers): ``G_l = Σ_{g,t,s} (u_{it}·u_{js} + 1)(δ_{it}·δ_{js})`` from the patches of
+  :mod:`repro.gram.rules`; for a Linear on ``(n, d)`` this is ``(A Aᵀ + 1) ⊙ (Δ Δᵀ)``, ``n m (d + p)`` multiply-adds
+  instead of ``n m d p``;
+- **materialised**: the rule's per-example gradients ``(n, P)`` of a panel of examples, then one GEMM per pair of
+  panels and parameter (``?syrk`` on the diagonal, so each symmetric block is computed once);
+- **fallback**: layers without a rule, layers the hooks cannot capture (called twice, sharing a parameter with another
+  layer, …) get materialised per-example gradients of their own parameters from ``torch.func`` (the model's whole
+  per-example loss, differentiated w.r.t. those parameters only), in the same panels.
+
+The layer inputs and output gradients come from :func:`repro.gram.capture.capture` (one batched forward and one
+backward of the summed loss per chunk). Before using them the engine checks every rule on the first and the last
+example against plain autograd; if any disagrees (a parameter also used outside its layer, examples that are not
+independent in the batch, …) the whole model goes to the general path, with a warning, rather than be wrong.
+
+Index convention: ``n`` rows and ``m`` columns of the result (``m = n`` for the symmetric Gram of one set), ``P``
+numbers in one layer, and the letters of :mod:`repro.gram.rules` (``g, t, d, p``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from repro.gram.capture import Captured, capture
+from repro.gram.functorch_path import per_example_gradients
+from repro.gram.kernels import gram_cross, gram_upper, mirror_upper
+from repro.gram.rules import RULES, GramRule, OuterProductRule
+
+__all__ = ["FACTORISED", "MATERIALISED", "FALLBACK", "Layer", "GramResult", "plan", "choose_form", "compute_gram"]
+
+FACTORISED, MATERIALISED, FALLBACK = "factorised", "materialised", "fallback"
+
+_Set = tuple[torch.Tensor, torch.Tensor]  # (x, y) of one example set
+# (which set, rows) -> for each layer, its per-example gradients (r, P_k), one tensor per parameter or group
+_Gradients = Callable[[int, slice], list[list[torch.Tensor]]]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A module with a rule: its name, the rule, and its trainable direct parameters in the rule's order."""
+
+    name: str
+    module: nn.Module
+    rule: GramRule
+    wrt: tuple[str, ...]
+
+
+@dataclass
+class GramResult:
+    """``total (n, m)`` float64 and, if asked for, ``layers`` ``{module name: G_l}`` with ``Σ_l G_l = total``;
+    ``forms`` says how each layer was computed (factorised, materialised, fallback)."""
+
+    total: torch.Tensor
+    layers: dict[str, torch.Tensor]
+    forms: dict[str, str]
+
+
+def plan(model: nn.Module) -> tuple[dict[str, Layer], dict[str, list[str]]]:
+    """Split the modules with trainable parameters into ruled layers and fallback groups.
+
+    Returns ``(layers, fallback)``: ``layers`` by module name; ``fallback`` maps a module name to the names (as in
+    ``model.named_parameters()``) of the parameters it owns. A parameter shared by several modules sends them all to
+    the fallback and is counted once, under the module that ``named_parameters()`` names it after.
+    """
+    canonical = {id(p): name for name, p in model.named_parameters()}
+    owners: dict[int, int] = {}
+    for module in model.modules():
+        for p in module.parameters(recurse=False):
+            owners[id(p)] = owners.get(id(p), 0) + 1
+    layers: dict[str, Layer] = {}
+    fallback: dict[str, list[str]] = {}
+    for name, module in model.named_modules():
+        direct = [(pname, p) for pname, p in module.named_parameters(recurse=False) if p.requires_grad]
+        if not direct:
+            continue
+        rule = RULES.get(type(module))
+        trainable = {pname for pname, _ in direct}
+        if rule is not None and trainable <= set(rule.params) and all(owners[id(p)] == 1 for _, p in direct):
+            layers[name] = Layer(name, module, rule, tuple(p for p in rule.params if p in trainable))
+            continue
+        for _, p in direct:
+            owner = canonical[id(p)].rpartition(".")[0]
+            fallback.setdefault(owner, []).append(canonical[id(p)])
+    return layers, fallback
+
+
+def _demote(layers: dict[str, Layer], fallback: dict[str, list[str]], names: set[str]) -> None:
+    for name in names:
+        layer = layers.pop(name)
+        fallback[name] = [f"{name}.{p}" if name else p for p in layer.wrt]
+
+
+def choose_form(layer: Layer, captured: Captured, n: int, m: int) -> str:
+    """:data:`FACTORISED` or :data:`MATERIALISED`, whichever needs fewer multiply-adds for an ``n × m`` Gram.
+
+    For patches ``u (·, g, t, d)``, ``δ (·, g, t, p)`` and ``d' = d (+1 with a bias)``:
+    factorised ``n·m·g·t²·(d' + p + 1)``; materialised ``(n + m)·g·t·d·p`` (the gradients) ``+ n·m·P`` (the GEMM).
+    """
+    if not isinstance(layer.rule, OuterProductRule):
+        return MATERIALISED
+    u, delta = layer.rule.patches(layer.module, captured.inputs[layer.name][:1], captured.grad_outputs[layer.name][:1])
+    _, g, t, d = u.shape
+    p = delta.shape[-1]
+    weight, bias = "weight" in layer.wrt, "bias" in layer.wrt
+    factorised = n * m * g * t * t * (d * weight + bias + p + 1)
+    materialised = (n + m) * g * t * d * p * weight + n * m * g * p * (d * weight + bias)
+    return FACTORISED if factorised < materialised else MATERIALISED
+
+
+def _panels(stop: int, size: int, start: int = 0) -> Iterator[slice]:
+    """Consecutive slices of at most ``size`` covering ``start … stop - 1``."""
+    for first in range(start, stop, size):
+        yield slice(first, min(first + size, stop))
+
+
+def _augmented(u: torch.Tensor, wrt: tuple[str, ...]) -> torch.Tensor:
+    """Patches ``(n, g, t, d')`` whose dot products give the weight and bias parts at once: ``[u, 1]``, ``u`` or
+    ``1``."""
+    ones = u.new_ones((*u.shape[:3], 1))
+    if wrt == ("bias",):
+        return ones
+    return torch.cat([u, ones], dim=3) if "bias" in wrt else u
+
+
+def _factorised_block(
+    ua: torch.Tensor, da: torch.Tensor, ub: torch.Tensor, db: torch.Tensor, diagonal: bool
+) -> torch.Tensor:
+    """``Σ_{g,t,s} (ua_{ngt}·ub_{mgs})(da_{ngt}·db_{mgs})`` as ``(n, m)``; upper triangle only if ``diagonal``."""
+    n, g, t, _ = ua.shape
+    m = ub.shape[0]
+    if g == 1 and t == 1:
+        a, b, da2, db2 = ua.reshape(n, -1), ub.reshape(m, -1), da.reshape(n, -1), db.reshape(m, -1)
+        if diagonal:
+            return gram_upper(a).mul_(gram_upper(da2))
+        return gram_cross(a, b).mul_(gram_cross(da2, db2))
+    ku = torch.matmul(ua.transpose(0, 1).reshape(g, n * t, -1), ub.transpose(0, 1).reshape(g, m * t, -1).mT)
+    kd = torch.matmul(da.transpose(0, 1).reshape(g, n * t, -1), db.transpose(0, 1).reshape(g, m * t, -1).mT)
+    block = ku.mul_(kd).view(g, n, t, m, t).sum((0, 2, 4))  # (g, n t, m t) → (n, m)
+    return torch.triu(block) if diagonal else block
+
+
+class _Accumulator:
+    """Adds ``(rows, cols)`` blocks of per-layer Grams into float64 ``(n, m)`` targets: one per layer, or one shared
+    total."""
+
+    def __init__(self, names: list[str], n: int, m: int, device: torch.device, per_layer: bool) -> None:
+        self.per_layer = per_layer
+        self.total = torch.zeros(n, m, dtype=torch.float64, device=device)
+        if per_layer:
+            self.targets = {name: torch.zeros_like(self.total) for name in names}
+        else:
+            self.targets = dict.fromkeys(names, self.total)
+
+    def add(self, name: str, rows: slice, cols: slice, block: torch.Tensor) -> None:
+        self.targets[name][rows, cols] += block
+
+    def result(self, symmetric: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """``(total, {name: G_l})`` (the dictionary empty unless per layer), mirrored if ``symmetric``."""
+        finish = mirror_upper if symmetric else (lambda g: g)
+        if not self.per_layer:
+            return finish(self.total), {}
+        layers = {name: finish(g) for name, g in self.targets.items()}
+        for g in layers.values():
+            self.total += g
+        return self.total, layers
+
+
+class _Engine:
+    """One Gram computation: the example sets, the captured layers, the budget and the accumulator."""
+
+    def __init__(
+        self, model: nn.Module, sets: list[_Set], chunk_size: int, memory_budget: int, acc: _Accumulator
+    ) -> None:
+        self.model, self.sets, self.chunk_size, self.budget, self.acc = model, sets, chunk_size, memory_budget, acc
+        self.symmetric = len(sets) == 1
+        self.n = sets[0][0].shape[0]
+        self.m = sets[-1][0].shape[0]
+
+    def _pairs(self, rows_size: int, cols_size: int) -> Iterator[tuple[slice, slice]]:
+        """Pairs of panels covering the result (the upper triangle of panels when symmetric)."""
+        for rows in _panels(self.n, rows_size):
+            for cols in _panels(self.m, cols_size):
+                if not self.symmetric or cols.start >= rows.start:
+                    yield rows, cols
+
+    def factorised(self, layer: Layer, captured: list[Captured]) -> None:
+        """Factorised Gram of an outer-product layer, in square panels whose temporaries fit in the budget."""
+        assert isinstance(layer.rule, OuterProductRule)
+        rule, name = layer.rule, layer.name
+        x0 = captured[0].inputs[name][:1]
+        u0, _ = rule.patches(layer.module, x0, captured[0].grad_outputs[name][:1])
+        _, g, t, _ = u0.shape
+        per_pair = 3 * g * t * t * x0.element_size()  # K_u, K_δ and their product for one (i, j)
+        size = max(1, math.isqrt(self.budget // per_pair))
+
+        def patches(which: int, rows: slice) -> tuple[torch.Tensor, torch.Tensor]:
+            c = captured[which]
+            u, delta = rule.patches(layer.module, c.inputs[name][rows], c.grad_outputs[name][rows])
+            return _augmented(u, layer.wrt), delta
+
+        for rows, cols in self._pairs(size, size):
+            ua, da = patches(0, rows)
+            diagonal = self.symmetric and rows == cols
+            ub, db = (ua, da) if diagonal else patches(len(captured) - 1, cols)
+            self.acc.add(name, rows, cols, _factorised_block(ua, da, ub, db, diagonal))
+
+    def materialised(self, names: list[str], gradients: _Gradients, row_bytes: int) -> None:
+        """GEMMs of per-example gradients in panels: the whole set at once if ``row_bytes`` per example fit in the
+        budget, else panels of ``budget / (2 · row_bytes)`` examples (the column panels recomputed)."""
+        fits = (self.n if self.symmetric else self.n + self.m) * row_bytes <= self.budget
+        size = max(self.n, self.m) if fits else max(1, self.budget // (2 * row_bytes))
+        cached: tuple[slice, list[list[torch.Tensor]]] | None = None
+        for rows, cols in self._pairs(size, size):
+            if cached is None or cached[0] != rows:
+                cached = (rows, gradients(0, rows))
+            ga = cached[1]
+            diagonal = self.symmetric and rows == cols
+            gb = ga if diagonal else gradients(len(self.sets) - 1, cols)
+            for name, parts_a, parts_b in zip(names, ga, gb, strict=True):
+                block = None
+                for a, b in zip(parts_a, parts_b, strict=True):
+                    product = gram_upper(a) if diagonal else gram_cross(a, b)
+                    block = product if block is None else block.add_(product)
+                self.acc.add(name, rows, cols, block)
+
+    def ruled(self, layer: Layer, captured: list[Captured]) -> None:
+        """Materialised Gram of a ruled layer from its rule's per-example gradients."""
+        name, module, wrt = layer.name, layer.module, layer.wrt
+
+        def gradients(which: int, rows: slice) -> list[list[torch.Tensor]]:
+            c = captured[which]
+            return [layer.rule.gradients(module, c.inputs[name][rows], c.grad_outputs[name][rows], wrt)]
+
+        row_bytes = sum(part.nbytes for part in gradients(0, slice(0, 1))[0])
+        self.materialised([name], gradients, row_bytes)
+
+    def fallback(self, groups: dict[str, list[str]]) -> None:
+        """Materialised Gram of the fallback groups from ``torch.func`` per-example gradients, all in one pass."""
+        names = list(groups)
+        wrt = [p for params in groups.values() for p in params]
+        shapes = dict(self.model.named_parameters())
+        widths = [sum(shapes[p].numel() for p in groups[name]) for name in names]
+
+        def gradients(which: int, rows: slice) -> list[list[torch.Tensor]]:
+            x, y = self.sets[which]
+            parts = [
+                per_example_gradients(self.model, x[c], y[c], wrt)
+                for c in _panels(rows.stop, self.chunk_size, rows.start)
+            ]
+            return [[g] for g in torch.cat(parts).split(widths, dim=1)]
+
+        row_bytes = sum(widths) * self.sets[0][0].element_size()
+        self.materialised(names, gradients, row_bytes)
+
+
+def _probe(
+    model: nn.Module, layers: dict[str, Layer], captured: Captured, x: torch.Tensor, y: torch.Tensor
+) -> set[str]:
+    """Layers whose rule disagrees with plain autograd on the first and the last example of ``x``.
+
+    One forward and backward of those two examples alone: the gradient of their summed losses must equal the sum of
+    the rule's gradients for rows 0 and n - 1 of the batched capture.
+    """
+    rows = sorted({0, x.shape[0] - 1})
+    params = [getattr(layer.module, p) for layer in layers.values() for p in layer.wrt]
+    with torch.enable_grad():
+        loss = F.cross_entropy(model(x[rows]), y[rows], reduction="sum")
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+    refs = iter([torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)])
+    pairs = {}
+    for name, layer in layers.items():
+        ref = torch.cat([next(refs).flatten() for _ in layer.wrt])
+        inputs, grad_outputs = captured.inputs[name][rows], captured.grad_outputs[name][rows]
+        parts = layer.rule.gradients(layer.module, inputs, grad_outputs, layer.wrt)
+        pairs[name] = (torch.cat([part.sum(0) for part in parts]), ref)
+    rtol = 1e-7 if x.dtype == torch.float64 else 1e-3
+    scale = math.sqrt(sum(float(ref.square().sum()) for _, ref in pairs.values()))
+    return {
+        name
+        for name, (ours, ref) in pairs.items()
+        if float((ours - ref).norm()) > rtol * (float(ref.norm()) + 1e-2 * scale)
+    }
+
+
+def compute_gram(
+    model: nn.Module,
+    sets: list[_Set],
+    *,
+    capture_chunk: int,
+    vmap_chunk: int,
+    memory_budget: int,
+    per_layer: bool,
+    use_rules: bool = True,
+) -> GramResult:
+    """The Gram of ``sets[0]`` (or of ``sets[0]`` against ``sets[1]``) by the engine, capturing ``capture_chunk``
+    and differentiating ``vmap_chunk`` examples at a time; ``use_rules=False`` sends every layer to the
+    ``torch.func`` fallback (the general path)."""
+    layers, fallback = plan(model)
+    if not use_rules:
+        _demote(layers, fallback, set(layers))
+    n, m = sets[0][0].shape[0], sets[-1][0].shape[0]
+    captured: list[Captured] = []
+    if layers:
+        modules = {name: layer.module for name, layer in layers.items()}
+        captured = [capture(model, modules, x, y, capture_chunk) for x, y in sets]
+        _demote(layers, fallback, set().union(*(c.unusable for c in captured)))
+    if layers:
+        mismatched = _probe(model, layers, captured[0], *sets[0])
+        if mismatched:
+            warnings.warn(
+                f"per_example_gram: the layer rules disagree with autograd for {sorted(mismatched)} (parameters used "
+                "outside their layer, or examples not independent in a batch?); using the general torch.func path",
+                stacklevel=3,
+            )
+            _demote(layers, fallback, set(layers))
+    forms = {name: choose_form(layer, captured[0], n, m) for name, layer in layers.items()}
+    forms.update(dict.fromkeys(fallback, FALLBACK))
+    order = [name for name, _ in model.named_modules() if name in forms]
+    acc = _Accumulator(order, n, m, sets[0][0].device, per_layer)
+    engine = _Engine(model, sets, vmap_chunk, memory_budget, acc)
+    with torch.no_grad():
+        for name, layer in layers.items():
+            if forms[name] == FACTORISED:
+                engine.factorised(layer, captured)
+            else:
+                engine.ruled(layer, captured)
+    if fallback:
+        engine.fallback(fallback)
+    total, layer_grams = acc.result(engine.symmetric)
+    return GramResult(total=total, layers=layer_grams, forms={name: forms[name] for name in order})
