@@ -169,6 +169,7 @@ results.save_results(
               "gram_vs_autograd_rel_gap": gram_vs_autograd, "n_pairs": len(pairs)},
     verdict=verdict,
     details={"data": ds.describe(), "n_stiffness": int(x_st.shape[0]), "train_images": run.images_seen,
+             "checks": [vars(c) for c in definition_checks],
              "epsilons": list(cfg.epsilons)},
 )
 

@@ -28,6 +28,9 @@ __all__ = [
     "distance_checks",
     "domain_growth_checks",
     "harmonics_checks",
+    "PAPER_STATEMENTS",
+    "claims_table",
+    "checks_long_table",
 ]
 
 NEAR_ZERO = 0.1  # |stiffness| below this counts as "no consistent stiffness" / "close to 0"
@@ -257,3 +260,106 @@ def harmonics_checks(rows: pd.DataFrame, max_rho: float = -0.5, min_acc: float =
             "held-out accuracy " + ", ".join(f"{a:.2f}" for a in r["val_acc"]),
         ),
     ]
+
+
+PAPER_STATEMENTS: dict[str, tuple[str, str]] = {
+    # chapter: (where in the paper, what it states)
+    "definition": ("Eqs. 2–5", "A small gradient step on example 1 changes the loss on example 2 by −ε g₁·g₂."),
+    "fig02": (
+        "Figure 2 (v3 Fig. 3)",
+        "After the onset of overfitting, within- and between-class stiffness of validation pairs regress to 0.",
+    ),
+    "fig03": (
+        "Figure 3",
+        "FC on MNIST: within-class stiffness positive from initialisation, no consistent "
+        "between-class stiffness at first, between-class stiffness rising with training.",
+    ),
+    "fig04": (
+        "Figure 4",
+        "FC on MNIST with random labels: between-class stiffness goes negative (towards −1); no "
+        "positive between-class structure.",
+    ),
+    "fig05": ("Figure 5", "FC on Fashion-MNIST: the class-membership pattern of Figure 3."),
+    "fig06": ("Figure 6", "CNN on CIFAR-10: the class-membership pattern of Figure 3."),
+    "fig07": ("Figure 7", "CNN on CIFAR-100 early in training: block structure along the super-classes."),
+    "pairs": (
+        "v3 Figure 4",
+        "CNN on Fashion-MNIST: class structure of stiffness in train–train, train–val and "
+        "val–val pairs, sign and cosine.",
+    ),
+    "fig08": ("Figure 8", "At equal training loss, higher learning rates give higher between-class stiffness."),
+    "fig09": (
+        "Figure 9",
+        "Stiffness falls with distance and crosses zero in the input and every layer; deeper "
+        "layers have smaller stiff domains.",
+    ),
+    "fig10": ("Figure 10", "Stiff domains grow with the learning rate."),
+    "critical-length": (
+        "v1 Fig. 10 vs v3",
+        "v1: stiff domains grow with the learning rate; v3: higher learning rates reduce the critical length ξ.",
+    ),
+    "spherical-harmonics": (
+        "Section 1 (synthetic data)",
+        "The book's hypothesis after the paper's link to spectral "
+        "bias: stiff domains shrink as the target's frequency grows.",
+    ),
+}
+
+
+def claims_table(results: Sequence[dict], chapters: Sequence[str]) -> pd.DataFrame:
+    """The book's summary: one row per chapter in ``chapters`` order, from the chapters' results files.
+
+    Columns: chapter, paper (figure / equation), the paper's statement, checks held (``k of n``), verdict, profile,
+    device, wall time. A chapter without a results file (not run yet, or failed) is listed as such.
+    """
+    by_chapter = {r["chapter"]: r for r in results}
+    rows = []
+    for chapter in chapters:
+        where, statement = PAPER_STATEMENTS.get(chapter, ("", ""))
+        r = by_chapter.get(chapter)
+        if r is None:
+            rows.append(
+                {
+                    "chapter": chapter,
+                    "paper": where,
+                    "the paper's statement": statement,
+                    "checks held": "",
+                    "verdict": "no results file",
+                    "profile": "",
+                    "device": "",
+                    "wall time (s)": None,
+                }
+            )
+            continue
+        checks = r.get("details", {}).get("checks", [])
+        held = sum(bool(c.get("passed")) for c in checks)
+        wall = r.get("wall_time_s")
+        rows.append(
+            {
+                "chapter": chapter,
+                "paper": where,
+                "the paper's statement": statement,
+                "checks held": f"{held} of {len(checks)}" if checks else "",
+                "verdict": r.get("verdict") or "",
+                "profile": r.get("profile", ""),
+                "device": r.get("device", ""),
+                "wall time (s)": None if wall is None else round(float(wall)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def checks_long_table(results: Sequence[dict], chapters: Sequence[str]) -> pd.DataFrame:
+    """Every check of every chapter with its evidence (our numbers with their intervals), in ``chapters`` order."""
+    by_chapter = {r["chapter"]: r for r in results}
+    rows = [
+        {
+            "chapter": chapter,
+            "check": c.get("claim", ""),
+            "holds": "yes" if c.get("passed") else "no",
+            "our numbers": c.get("evidence", ""),
+        }
+        for chapter in chapters
+        for c in by_chapter.get(chapter, {}).get("details", {}).get("checks", [])
+    ]
+    return pd.DataFrame(rows, columns=["chapter", "check", "holds", "our numbers"])

@@ -1,0 +1,73 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Summary: the paper's claims, checked
+#
+# Every chapter ends with a "Paper vs this reproduction" section: the paper's claim in our words, a rule stated
+# before the numbers, checks computed from the measurements, and a verdict by one rule for the whole book — all
+# checks hold: *reproduced*; some: *partly reproduced*; none: *not reproduced*. Each chapter writes what it found
+# to a results file; this page reads them all back. Nothing on it is typed by hand.
+
+# %% tags=["parameters", "remove-cell"]
+profile = "quick"  # the profile whose results files to read
+device = "auto"  # unused here (kept for a uniform interface)
+seed = 0  # unused here
+data_root = None  # unused here
+
+# %% tags=["remove-cell"]
+from IPython.display import Markdown, display
+
+from repro import claims, results
+from repro.book import find_toc, read_toc
+
+chapters = [c.name for c in read_toc(find_toc()) if c.name not in ("intro", "claims")]
+found = results.load_results(profile)
+
+# %% [markdown]
+# ## The table
+#
+# One row per chapter, in the book's order: where the claim is in the paper, what it says, how many of the
+# chapter's checks held, the verdict, and the profile, device and time of the run that produced it.
+
+# %%
+table = claims.claims_table(found, chapters)
+display(Markdown(f"Results read from `{results.results_dir() / profile}`: {len(found)} results files."))
+table.style.hide(axis="index")
+
+# %% [markdown]
+# ## The numbers behind each verdict
+#
+# Every check of every chapter, with the measurements it compared (bootstrap intervals over validation images
+# unless the check says otherwise):
+
+# %%
+claims.checks_long_table(found, chapters).style.hide(axis="index")
+
+# %%
+counts = table["verdict"].value_counts()
+display(Markdown(
+    "**Tally.** " + ", ".join(f"{counts.get(v, 0)} {v}" for v in
+                              ("reproduced", "partly reproduced", "not reproduced", "no results file"))
+    + f" — of {len(chapters)} chapters, profile *{profile}*."
+))
+
+# %% tags=["remove-cell"]
+results.save_results(
+    "claims", profile=profile, seed=seed, device="none", verdict=None,
+    headline={v: int(counts.get(v, 0)) for v in ("reproduced", "partly reproduced", "not reproduced")},
+    details={"chapters": chapters},
+)
+
+# %% tags=["nbval-check-output"]
+print(f"chapters in the table: {len(table)}")
+print(f"chapters without a results file: {int(counts.get('no results file', 0))}")
