@@ -47,7 +47,7 @@ dev = results.resolve_device(device)
 # gradients and from it the sign and cosine stiffness of every pair.
 
 # %%
-run = experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=seed)
+run = experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=seed, n_schedule=0)
 display(Markdown(run.describe() + f"  \nProfile *{profile}*, seed {seed}, device {results.describe_device(dev)}."))
 
 # %% mystnb={"figure": {"caption": "Sign stiffness (Eq. 5) between validation images by class, at initialisation, early in training and at two late stages (like the paper's Figure 4), for a network trained on randomly permuted labels. Red cells: a gradient step on an image of the row's class lowers the loss on images of the column's class; blue: it raises it.", "name": "fig-fig04-sign"}}

@@ -46,7 +46,7 @@ dev = results.resolve_device(device)
 # gives all three kinds of pairs at once.
 
 # %%
-run = experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=seed)
+run = experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=seed, n_schedule=0)
 display(Markdown(
     run.describe() + f"  \nTraining pairs: {cfg.n_stiffness_train} images drawn class-balanced from the training set."
     f"  \nProfile *{profile}*, seed {seed}, device {results.describe_device(dev)}."

@@ -314,7 +314,8 @@ def run_class_stiffness(
     """Train ``cfg.arch`` on ``cfg.dataset`` and measure validation class stiffness along the way.
 
     Within/between sign stiffness is recorded at every evaluation point of a log-spaced schedule (``n_schedule``
-    points plus the stages); the full sign and cosine matrices with bootstrap intervals at ``cfg.stages``.
+    points plus the stages; ``n_schedule=0``: the stages only); the full sign and cosine matrices with bootstrap
+    intervals at ``cfg.stages``.
     """
     device = torch.device(device)
     t0 = time.perf_counter()
@@ -326,7 +327,8 @@ def run_class_stiffness(
     torch.manual_seed(seed)
     model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
     pending_stages = sorted(set(cfg.stages))
-    schedule = sorted(set(images_seen_schedule(cfg.max_images, n_log=n_schedule, n_regular=0)) | set(cfg.stages))
+    extra_points = images_seen_schedule(cfg.max_images, n_log=n_schedule, n_regular=0) if n_schedule > 0 else []
+    schedule = sorted(set(extra_points) | set(cfg.stages))
     snapshots: list[StiffnessSnapshot] = []
     gram_time = 0.0
 
@@ -484,7 +486,7 @@ def run_hierarchy(
     """Train as :func:`run_class_stiffness` and measure the block structure of every stage's class stiffness under
     the dataset's hierarchy (:func:`repro.data.hierarchy`: CIFAR-100's super-classes, CIFAR-10's vehicles vs
     animals, Fashion-MNIST's tops / footwear / the rest)."""
-    run = run_class_stiffness(cfg, data_root=data_root, device=device, seed=seed, progress=progress)
+    run = run_class_stiffness(cfg, data_root=data_root, device=device, seed=seed, n_schedule=0, progress=progress)
     coarse_of_fine, coarse_names = hierarchy(load_dataset(cfg.dataset, data_root))
     contrasts = []
     for snap in run.snapshots:
