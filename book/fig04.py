@@ -70,11 +70,11 @@ experiments.stage_table(run).style.hide(axis="index")
 # %% [markdown]
 # ## Paper vs this reproduction
 #
-# **The paper's claim.** Trained on random labels, the network develops no positive stiffness between classes:
-# between-class stiffness of validation pairs converges to negative values.
+# **The paper's claim.** Trained on random labels, the network converges to a state with no positive stiffness
+# between classes: between-class stiffness of validation pairs converges to negative values.
 #
 # **Rule** (sign stiffness, 95% bootstrap intervals). Two checks: (1) between-class stiffness at the last stage is
-# negative (its interval lies below 0); (2) no positive between-class structure develops: after initialisation no
+# negative (its interval lies below 0); (2) no positive between-class structure remains: at the last stage no
 # off-diagonal cell of the class stiffness matrix exceeds +0.1. Both → *reproduced*, one → *partly reproduced*,
 # none → *not reproduced*.
 

@@ -105,6 +105,25 @@ verdict = verdicts.verdict(claim_checks)
 display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
 display(Markdown(f"**Verdict: {verdict}** (data: {', '.join(h.run.config.dataset for h in hruns)})."))
 
+# %% [markdown]
+# **Reading the contrast.** A positive contrast is the paper's block structure: a gradient step on one fine class
+# helps the other fine classes of its group more than classes elsewhere. A *negative* contrast is the opposite
+# and has a simple mechanism early in training: classes that look alike compete for the same features, so a step
+# that raises the logit of "shirt" for a shirt image also raises it for a coat image and thereby raises the coat's
+# loss — similar classes are *anti*-stiff while the network is learning to tell them apart. Which effect wins
+# depends on the hierarchy: CIFAR-100's super-classes group classes that share features without being easily
+# confused (all five *flowers*), while Fashion-MNIST's "tops" group exactly the classes a network confuses most.
+
+# %%
+display(Markdown(" ".join(
+    f"**{h.run.config.dataset}** early ({plotting.stage_label(h.run.snapshots[EARLY].images_seen)}): same-group "
+    f"{h.contrasts[EARLY]['sign'].same_coarse:+.3f}, different groups {h.contrasts[EARLY]['sign'].diff_coarse:+.3f}, "
+    f"contrast {h.contrasts[EARLY]['sign'].contrast:+.3f} "
+    f"[{h.contrasts[EARLY]['sign'].contrast_ci[0]:+.3f}, {h.contrasts[EARLY]['sign'].contrast_ci[1]:+.3f}], "
+    f"p = {h.contrasts[EARLY]['sign'].p_value:.3f}."
+    for h in hruns
+)))
+
 # %% tags=["remove-cell"]
 headline = {}
 for h in hruns:

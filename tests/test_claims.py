@@ -39,6 +39,8 @@ def test_random_labels():
     positive_cell = np.array([[0.2, 0.5], [-0.9, 0.1]])
     bad = good[:-1] + [snapshot(3, 0.1, -0.2, positive_cell)]
     assert [c.passed for c in claims.random_label_checks(bad)] == [True, False]
+    earlier_structure_is_allowed = [good[0], snapshot(1, 0.5, -0.2, positive_cell), *good[2:]]
+    assert verdict(claims.random_label_checks(earlier_structure_is_allowed)) == "reproduced"
 
 
 def history(val_loss, within, between):
