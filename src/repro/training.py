@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 __all__ = ["TrainConfig", "TrainResult", "images_seen_schedule", "stage_label", "evaluate", "train"]
 
