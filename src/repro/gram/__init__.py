@@ -19,8 +19,8 @@ from repro.gram.rules import register_rule
 __all__ = ["per_example_gram", "default_chunk_size", "check_independent", "register_rule", "DEFAULT_MEMORY_BUDGET"]
 
 _GRADIENT_BYTES_PER_CHUNK = 256 * 2**20  # one chunk of materialised gradients stays under this
-_CAPTURE_CHUNK = 512  # examples per batched forward/backward of the fast path
-DEFAULT_MEMORY_BUDGET = 2 * 2**30  # bytes of per-layer work buffers (gradient panels, factorised temporaries)
+_CAPTURE_CHUNK = 1024  # examples per batched forward/backward of the fast path
+DEFAULT_MEMORY_BUDGET = 2**30  # bytes of per-layer work buffers (gradient panels, factorised temporaries)
 
 
 def _check_set(x: torch.Tensor, y: torch.Tensor, which: str) -> None:
@@ -100,7 +100,7 @@ def per_example_gram(
             left as they are.
         x: inputs ``(N, *input_shape)``; y: integer labels ``(N,)``.
         x2, y2: optional second set ``(M, *input_shape)``, ``(M,)``; then the result is the ``N×M`` cross Gram.
-        chunk_size: examples per batched forward/backward (default 512) and per ``torch.func`` call (default
+        chunk_size: examples per batched forward/backward (default 1024) and per ``torch.func`` call (default
             :func:`default_chunk_size`).
         method: ``"auto"``: the engine of :mod:`repro.gram.engine` (hooks, one rule per layer type, factorised or
             materialised per layer, the exact ``torch.func`` fallback for layers without a usable rule);

@@ -2,13 +2,14 @@
 
 Per chunk of examples: one forward with forward hooks on the layers (they keep the input and the output tensor),
 then one ``torch.autograd.grad`` of the summed cross-entropy w.r.t. those outputs. No parameter gradient is computed
-and no ``.grad`` is touched. The hooks are removed in a ``finally``.
+and no ``.grad`` is touched. The hooks are removed in a ``finally``. The tensors are kept as the chunks produced them
+(no copy into one big buffer: fresh memory is slow to touch), and :meth:`Captured.rows` hands out rows of them.
 
 A layer whose structure the hooks cannot capture is reported as *unusable* (the engine hands it to the exact
-fallback): called other than once per forward, example dimension not first, output not differentiable, or shapes
-that change between chunks. An output later modified in place (``ReLU(inplace=True)``) would make the gradient w.r.t.
-the stored tensor the one w.r.t. the modified value; such a chunk is run again with the hook handing the rest of the
-model a copy of the layer's output.
+fallback): called other than once per forward, example dimension not first, output not differentiable, input
+modified in place after the call, or shapes that change between chunks. An output later modified in place
+(``ReLU(inplace=True)``) would make the gradient w.r.t. the stored tensor the one w.r.t. the modified value; such a
+chunk is run again with the hook handing the rest of the model a copy of the layer's output.
 
 Index convention: ``n`` examples.
 """
@@ -25,16 +26,44 @@ from torch import nn
 
 __all__ = ["Captured", "capture"]
 
-_Call = tuple[torch.Tensor | None, torch.Tensor, int]  # (layer input, layer output, its version after the call)
+
+@dataclass
+class _Call:
+    """One call of a hooked layer: its input, its output, and their versions right after the call."""
+
+    inp: torch.Tensor | None
+    out: torch.Tensor
+    inp_version: int
+    out_version: int
 
 
 @dataclass
 class Captured:
-    """Inputs ``(n, …)`` and output gradients ``(n, …)`` of the usable layers, by layer name."""
+    """Inputs and output gradients of the usable layers, by layer name, as one tensor ``(rows, …)`` per chunk;
+    ``chunks`` holds the rows of each chunk."""
 
-    inputs: dict[str, torch.Tensor] = field(default_factory=dict)
-    grad_outputs: dict[str, torch.Tensor] = field(default_factory=dict)
+    chunks: list[slice] = field(default_factory=list)
+    inputs: dict[str, list[torch.Tensor]] = field(default_factory=dict)
+    grad_outputs: dict[str, list[torch.Tensor]] = field(default_factory=dict)
     unusable: set[str] = field(default_factory=set)
+
+    def pieces(self, rows: slice, size: int) -> Iterator[tuple[slice, int, slice]]:
+        """Cover ``rows`` by pieces of at most ``size`` rows inside one chunk: ``(rows, chunk index, chunk rows)``."""
+        for k, chunk in enumerate(self.chunks):
+            start, stop = max(rows.start, chunk.start), min(rows.stop, chunk.stop)
+            for first in range(start, stop, size):
+                last = min(first + size, stop)
+                yield slice(first, last), k, slice(first - chunk.start, last - chunk.start)
+
+    def rows(self, name: str, rows: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x, δ)`` of layer ``name`` for ``rows``: views if they lie in one chunk, else concatenated."""
+        parts = [
+            (self.inputs[name][k][local], self.grad_outputs[name][k][local])
+            for _, k, local in self.pieces(rows, rows.stop)
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
 @contextmanager
@@ -43,8 +72,8 @@ def _recording(layers: dict[str, nn.Module], copy_output: set[str]) -> Iterator[
 
     def hook_for(name: str):
         def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> torch.Tensor | None:
-            inp = args[0].detach() if len(args) == 1 and isinstance(args[0], torch.Tensor) else None
-            calls[name].append((inp, output, output._version))
+            inp = args[0] if len(args) == 1 and isinstance(args[0], torch.Tensor) else None
+            calls[name].append(_Call(inp, output, inp._version if inp is not None else 0, output._version))
             return output.clone() if name in copy_output else None
 
         return hook
@@ -64,51 +93,55 @@ def _forward(
     place."""
     with _recording(layers, copy_output) as calls, torch.enable_grad():
         logits = model(x)
-    modified = {name for name, c in calls.items() if len(c) == 1 and c[0][1]._version != c[0][2]}
+    modified = {name for name, c in calls.items() if len(c) == 1 and c[0].out._version != c[0].out_version}
     if modified - copy_output:
         copy_output |= modified
         return _forward(model, layers, x, copy_output)
     return logits, calls
 
 
-def _batched(call: _Call, n: int) -> bool:
-    """Whether a layer call saw ``n`` examples along dimension 0 and its output carries gradient."""
-    inp, output, _ = call
-    return inp is not None and inp.shape[:1] == (n,) and output.shape[:1] == (n,) and output.requires_grad
+def _usable(calls: list[_Call], n: int) -> bool:
+    """Whether a layer was called once, on ``n`` examples along dimension 0, with an input left as it was and an
+    output that carries gradient."""
+    if len(calls) != 1 or calls[0].inp is None:
+        return False
+    call = calls[0]
+    return (
+        call.inp.shape[:1] == (n,)
+        and call.out.shape[:1] == (n,)
+        and call.out.requires_grad
+        and call.inp._version == call.inp_version
+    )
 
 
 def capture(
     model: nn.Module, layers: dict[str, nn.Module], x: torch.Tensor, y: torch.Tensor, chunk_size: int
 ) -> Captured:
     """Inputs and output gradients of ``layers`` for all examples of ``x (n, …)``, ``y (n,)``, in chunks."""
-    n = x.shape[0]
     out = Captured()
     copy_output: set[str] = set()
-    for start in range(0, n, chunk_size):
-        rows = slice(start, min(start + chunk_size, n))
+    for start in range(0, x.shape[0], chunk_size):
+        rows = slice(start, min(start + chunk_size, x.shape[0]))
+        out.chunks.append(rows)
         usable = {name: module for name, module in layers.items() if name not in out.unusable}
         logits, calls = _forward(model, usable, x[rows], copy_output)
-        good = {}
-        for name, c in calls.items():
-            if len(c) == 1 and _batched(c[0], rows.stop - rows.start):
-                good[name] = c[0]
-            else:
-                out.unusable.add(name)
+        good = {name: c[0] for name, c in calls.items() if _usable(c, rows.stop - rows.start)}
+        out.unusable |= set(calls) - set(good)
         if not good:
             continue
         with torch.enable_grad():
             loss = F.cross_entropy(logits, y[rows], reduction="sum")
-        grads = torch.autograd.grad(loss, [c[1] for c in good.values()], allow_unused=True)
-        for (name, (inp, output, _)), grad in zip(good.items(), grads, strict=True):
-            grad = torch.zeros_like(output) if grad is None else grad
-            if start == 0:
-                out.inputs[name] = inp.new_empty((n, *inp.shape[1:]))
-                out.grad_outputs[name] = grad.new_empty((n, *grad.shape[1:]))
-            if out.inputs[name].shape[1:] != inp.shape[1:] or out.grad_outputs[name].shape[1:] != grad.shape[1:]:
+        grads = torch.autograd.grad(loss, [call.out for call in good.values()], allow_unused=True)
+        for (name, call), grad in zip(good.items(), grads, strict=True):
+            grad = torch.zeros_like(call.out) if grad is None else grad
+            if start > 0 and (out.inputs[name][0].shape[1:], out.grad_outputs[name][0].shape[1:]) != (
+                call.inp.shape[1:],
+                grad.shape[1:],
+            ):
                 out.unusable.add(name)
                 continue
-            out.inputs[name][rows] = inp
-            out.grad_outputs[name][rows] = grad
+            out.inputs.setdefault(name, []).append(call.inp.detach())
+            out.grad_outputs.setdefault(name, []).append(grad)
     for name in out.unusable:
         out.inputs.pop(name, None)
         out.grad_outputs.pop(name, None)

@@ -34,16 +34,14 @@ from torch import nn
 
 from repro.gram.capture import Captured, capture
 from repro.gram.functorch_path import per_example_gradients
-from repro.gram.kernels import gram_cross, gram_upper, mirror_upper
-from repro.gram.rules import RULES, GramRule, OuterProductRule
+from repro.gram.kernels import empty_workspace, gram_cross, gram_upper, mirror_upper
+from repro.gram.rules import RULES, GramRule, OuterProductRule, Patches, outer_product_gradients
 
 __all__ = ["FACTORISED", "MATERIALISED", "FALLBACK", "Layer", "GramResult", "plan", "choose_form", "compute_gram"]
 
 FACTORISED, MATERIALISED, FALLBACK = "factorised", "materialised", "fallback"
 
 _Set = tuple[torch.Tensor, torch.Tensor]  # (x, y) of one example set
-# (which set, rows) -> for each layer, its per-example gradients (r, P_k), one tensor per parameter or group
-_Gradients = Callable[[int, slice], list[list[torch.Tensor]]]
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,7 @@ def choose_form(layer: Layer, captured: Captured, n: int, m: int) -> str:
     """
     if not isinstance(layer.rule, OuterProductRule):
         return MATERIALISED
-    u, delta = layer.rule.patches(layer.module, captured.inputs[layer.name][:1], captured.grad_outputs[layer.name][:1])
+    u, delta = layer.rule.patches(layer.module, *captured.rows(layer.name, slice(0, 1)))
     _, g, t, d = u.shape
     p = delta.shape[-1]
     weight, bias = "weight" in layer.wrt, "bias" in layer.wrt
@@ -176,8 +174,38 @@ class _Accumulator:
         return self.total, layers
 
 
+class _Workspace:
+    """One flat buffer, grown on demand and reused by every materialised layer: touching fresh memory costs about as
+    much as writing it, so the per-example gradients of all layers share the same pages."""
+
+    def __init__(self, dtype: torch.dtype, device: torch.device) -> None:
+        self.dtype, self.device = dtype, device
+        self.buffer = torch.empty(0, dtype=dtype, device=device)
+
+    def views(self, rows: int, widths: list[list[int]], offset: int = 0) -> tuple[list[list[torch.Tensor]], int]:
+        """Contiguous ``(rows, P_k)`` views, one per layer and parameter, from ``offset`` on; and the next offset."""
+        stop = offset + rows * sum(sum(w) for w in widths)
+        if self.buffer.numel() < stop:
+            self.buffer = empty_workspace(stop, self.dtype, self.device)
+        out = []
+        for layer_widths in widths:
+            parts = []
+            for width in layer_widths:
+                parts.append(self.buffer[offset : offset + rows * width].view(rows, width))
+                offset += rows * width
+            out.append(parts)
+        return out, offset
+
+
+# (which set, rows, out) -> writes the per-example gradients of those rows into out: per layer, one (r, P_k)
+# tensor per parameter (or parameter group)
+_Fill = Callable[[int, slice, list[list[torch.Tensor]]], None]
+
+_PIECE_BYTES = 16 * 2**20  # temporaries (unfolded patches) of one piece of a panel stay under this
+
+
 class _Engine:
-    """One Gram computation: the example sets, the captured layers, the budget and the accumulator."""
+    """One Gram computation: the example sets, the budget, the workspace and the accumulator."""
 
     def __init__(
         self, model: nn.Module, sets: list[_Set], chunk_size: int, memory_budget: int, acc: _Accumulator
@@ -186,11 +214,12 @@ class _Engine:
         self.symmetric = len(sets) == 1
         self.n = sets[0][0].shape[0]
         self.m = sets[-1][0].shape[0]
+        self.workspace = _Workspace(sets[0][0].dtype, sets[0][0].device)
 
-    def _pairs(self, rows_size: int, cols_size: int) -> Iterator[tuple[slice, slice]]:
-        """Pairs of panels covering the result (the upper triangle of panels when symmetric)."""
-        for rows in _panels(self.n, rows_size):
-            for cols in _panels(self.m, cols_size):
+    def _pairs(self, size: int) -> Iterator[tuple[slice, slice]]:
+        """Pairs of panels of ``size`` examples covering the result (the upper triangle when symmetric)."""
+        for rows in _panels(self.n, size):
+            for cols in _panels(self.m, size):
                 if not self.symmetric or cols.start >= rows.start:
                     yield rows, cols
 
@@ -198,35 +227,42 @@ class _Engine:
         """Factorised Gram of an outer-product layer, in square panels whose temporaries fit in the budget."""
         assert isinstance(layer.rule, OuterProductRule)
         rule, name = layer.rule, layer.name
-        x0 = captured[0].inputs[name][:1]
-        u0, _ = rule.patches(layer.module, x0, captured[0].grad_outputs[name][:1])
-        _, g, t, _ = u0.shape
-        per_pair = 3 * g * t * t * x0.element_size()  # K_u, K_δ and their product for one (i, j)
-        size = max(1, math.isqrt(self.budget // per_pair))
 
         def patches(which: int, rows: slice) -> tuple[torch.Tensor, torch.Tensor]:
-            c = captured[which]
-            u, delta = rule.patches(layer.module, c.inputs[name][rows], c.grad_outputs[name][rows])
+            u, delta = rule.patches(layer.module, *captured[which].rows(name, rows))
             return _augmented(u, layer.wrt), delta
 
-        for rows, cols in self._pairs(size, size):
+        u0, _ = patches(0, slice(0, 1))
+        _, g, t, _ = u0.shape
+        per_pair = 3 * g * t * t * u0.element_size()  # K_u, K_δ and their product for one (i, j)
+        for rows, cols in self._pairs(max(1, math.isqrt(self.budget // per_pair))):
             ua, da = patches(0, rows)
             diagonal = self.symmetric and rows == cols
             ub, db = (ua, da) if diagonal else patches(len(captured) - 1, cols)
             self.acc.add(name, rows, cols, _factorised_block(ua, da, ub, db, diagonal))
 
-    def materialised(self, names: list[str], gradients: _Gradients, row_bytes: int) -> None:
-        """GEMMs of per-example gradients in panels: the whole set at once if ``row_bytes`` per example fit in the
-        budget, else panels of ``budget / (2 · row_bytes)`` examples (the column panels recomputed)."""
+    def materialised(self, names: list[str], widths: list[list[int]], fill: _Fill) -> None:
+        """GEMMs of per-example gradients ``(r, P_k)`` (``widths[layer][k] = P_k``) in panels: the whole set at
+        once if it fits in the budget, else panels of ``budget / (2 · row bytes)`` examples (the column panels
+        recomputed)."""
+        row_bytes = sum(sum(w) for w in widths) * self.workspace.buffer.element_size()
         fits = (self.n if self.symmetric else self.n + self.m) * row_bytes <= self.budget
         size = max(self.n, self.m) if fits else max(1, self.budget // (2 * row_bytes))
-        cached: tuple[slice, list[list[torch.Tensor]]] | None = None
-        for rows, cols in self._pairs(size, size):
-            if cached is None or cached[0] != rows:
-                cached = (rows, gradients(0, rows))
-            ga = cached[1]
+        slot_a, offset = self.workspace.views(min(size, self.n), widths)
+        slot_b, _ = (
+            self.workspace.views(min(size, self.m), widths, offset) if (len(self.sets) > 1 or not fits) else ([], 0)
+        )
+        filled: slice | None = None
+        for rows, cols in self._pairs(size):
+            ga = [[v[: rows.stop - rows.start] for v in parts] for parts in slot_a]
+            if filled != rows:
+                fill(0, rows, ga)
+                filled = rows
             diagonal = self.symmetric and rows == cols
-            gb = ga if diagonal else gradients(len(self.sets) - 1, cols)
+            gb = ga
+            if not diagonal:
+                gb = [[v[: cols.stop - cols.start] for v in parts] for parts in slot_b]
+                fill(len(self.sets) - 1, cols, gb)
             for name, parts_a, parts_b in zip(names, ga, gb, strict=True):
                 block = None
                 for a, b in zip(parts_a, parts_b, strict=True):
@@ -235,33 +271,64 @@ class _Engine:
                 self.acc.add(name, rows, cols, block)
 
     def ruled(self, layer: Layer, captured: list[Captured]) -> None:
-        """Materialised Gram of a ruled layer from its rule's per-example gradients."""
-        name, module, wrt = layer.name, layer.module, layer.wrt
+        """Materialised Gram of a ruled layer from its rule's per-example gradients, piece by piece. An outer-product
+        layer too large for the budget is done in blocks of output features (``δ[..., block]`` gives the weight
+        and bias gradients of those features), so that every block uses all examples at once."""
+        name, module, wrt, rule = layer.name, layer.module, layer.wrt, layer.rule
+        x0, d0 = captured[0].rows(name, slice(0, 1))
+        temporaries = x0.nbytes + d0.nbytes
+        blocks: list[slice | None] = [None]
+        if isinstance(rule, OuterProductRule):
+            u0, delta0 = rule.patches(module, x0, d0)
+            temporaries += u0.nbytes + delta0.nbytes
+            _, g, _, d = u0.shape
+            rows = self.n if self.symmetric else self.n + self.m
+            feature_bytes = rows * g * (d * ("weight" in wrt) + ("bias" in wrt)) * u0.element_size()
+            blocks = list(_panels(delta0.shape[-1], max(1, self.budget // feature_bytes)))
+        piece = max(1, _PIECE_BYTES // temporaries)
 
-        def gradients(which: int, rows: slice) -> list[list[torch.Tensor]]:
-            c = captured[which]
-            return [layer.rule.gradients(module, c.inputs[name][rows], c.grad_outputs[name][rows], wrt)]
+        def gradients(x: torch.Tensor, delta: torch.Tensor, features: slice | None, out=None) -> list[torch.Tensor]:
+            if features is None:
+                return rule.gradients(module, x, delta, wrt, out)
+            assert isinstance(rule, OuterProductRule)
+            u, delta = rule.patches(module, x, delta)
+            return outer_product_gradients(Patches(u, delta[..., features]), wrt, out)
 
-        row_bytes = sum(part.nbytes for part in gradients(0, slice(0, 1))[0])
-        self.materialised([name], gradients, row_bytes)
+        for features in blocks:
+
+            def fill(which: int, rows: slice, out: list[list[torch.Tensor]], features=features) -> None:
+                c = captured[which]
+                for part, k, local in c.pieces(rows, piece):
+                    at = slice(part.start - rows.start, part.stop - rows.start)
+                    gradients(
+                        c.inputs[name][k][local], c.grad_outputs[name][k][local], features, [o[at] for o in out[0]]
+                    )
+
+            widths = [t.shape[1] for t in gradients(x0, d0, features)]
+            self.materialised([name], [widths], fill)
 
     def fallback(self, groups: dict[str, list[str]]) -> None:
         """Materialised Gram of the fallback groups from ``torch.func`` per-example gradients, all in one pass."""
         names = list(groups)
         wrt = [p for params in groups.values() for p in params]
         shapes = dict(self.model.named_parameters())
-        widths = [sum(shapes[p].numel() for p in groups[name]) for name in names]
+        widths = [[sum(shapes[p].numel() for p in groups[name])] for name in names]
 
-        def gradients(which: int, rows: slice) -> list[list[torch.Tensor]]:
+        def fill(which: int, rows: slice, out: list[list[torch.Tensor]]) -> None:
             x, y = self.sets[which]
-            parts = [
-                per_example_gradients(self.model, x[c], y[c], wrt)
-                for c in _panels(rows.stop, self.chunk_size, rows.start)
-            ]
-            return [[g] for g in torch.cat(parts).split(widths, dim=1)]
+            for c in _panels(rows.stop, self.chunk_size, rows.start):
+                grads = per_example_gradients(self.model, x[c], y[c], wrt)
+                at = slice(c.start - rows.start, c.stop - rows.start)
+                for target, g in zip(out, grads.split([w[0] for w in widths], dim=1), strict=True):
+                    target[0][at] = g
 
-        row_bytes = sum(widths) * self.sets[0][0].element_size()
-        self.materialised(names, gradients, row_bytes)
+        self.materialised(names, widths, fill)
+
+
+def _gather(captured: Captured, name: str, rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(x, δ)`` of layer ``name`` for a list of rows."""
+    pairs = [captured.rows(name, slice(i, i + 1)) for i in rows]
+    return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
 
 
 def _probe(
@@ -281,8 +348,7 @@ def _probe(
     pairs = {}
     for name, layer in layers.items():
         ref = torch.cat([next(refs).flatten() for _ in layer.wrt])
-        inputs, grad_outputs = captured.inputs[name][rows], captured.grad_outputs[name][rows]
-        parts = layer.rule.gradients(layer.module, inputs, grad_outputs, layer.wrt)
+        parts = layer.rule.gradients(layer.module, *_gather(captured, name, rows), layer.wrt)
         pairs[name] = (torch.cat([part.sum(0) for part in parts]), ref)
     rtol = 1e-7 if x.dtype == torch.float64 else 1e-3
     scale = math.sqrt(sum(float(ref.square().sum()) for _, ref in pairs.values()))

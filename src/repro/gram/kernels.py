@@ -3,18 +3,36 @@
 Symmetric results are accumulated as *upper-triangular* matrices: diagonal blocks hold ``a aᵀ`` on and above the
 diagonal and exact zeros below it, off-diagonal blocks are only computed above the diagonal. :func:`mirror_upper`
 turns such a matrix into the full symmetric one. On the CPU the diagonal blocks go through the BLAS ``?syrk`` routine
-of SciPy's OpenBLAS, which computes one triangle only and so does half the multiply-adds of ``a @ a.T``; elsewhere
-they are a plain ``a @ a.T`` with the lower triangle zeroed.
+of SciPy's OpenBLAS, which computes one triangle only and so does half the multiply-adds of ``a @ a.T`` (measured on a
+2-core AMD EPYC: 0.44× the time of PyTorch's ``a @ a.T``, against 0.6× for the best blocking of ``torch.mm`` calls);
+elsewhere they are a plain ``a @ a.T`` with the lower triangle zeroed.
+
+:func:`empty_workspace` allocates the big buffer of materialised per-example gradients; on Linux it asks for
+transparent huge pages (``madvise(MADV_HUGEPAGE)``, as PyTorch does under ``THP_MEM_ALLOC_ENABLE=1``), which makes the
+first touch of fresh memory about five times cheaper.
 
 Index convention: ``n``, ``m`` rows (examples), ``k`` the contracted dimension.
 """
 
 from __future__ import annotations
 
-import torch
-from scipy.linalg import blas
+import ctypes
+import os
+import sys
 
-__all__ = ["gram_upper", "gram_cross", "mirror_upper"]
+import torch
+
+# OpenBLAS's worker threads spin for ~0.1 s after each call (2^28 cycles), taking the cores from the PyTorch work
+# that follows (measured: element-wise ops and GEMMs 2-3× slower); 2^4 cycles makes them sleep at once. It only
+# applies if SciPy's OpenBLAS is not loaded yet, and a value the user set wins.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+from scipy.linalg import blas  # noqa: E402
+
+__all__ = ["gram_upper", "gram_cross", "mirror_upper", "empty_workspace"]
+
+_HUGE_PAGE = 2 * 2**20
+_MADV_HUGEPAGE = 14
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 _SYRK = {torch.float32: blas.ssyrk, torch.float64: blas.dsyrk}
 
@@ -40,3 +58,18 @@ def mirror_upper(g: torch.Tensor) -> torch.Tensor:
     full = g + g.T
     full.diagonal().sub_(g.diagonal())
     return full
+
+
+def empty_workspace(numel: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """An uninitialised 1-D tensor of ``numel`` elements; on the Linux CPU aligned to, and advised to use, huge
+    pages."""
+    if _LIBC is None or torch.device(device).type != "cpu" or numel * dtype.itemsize < 2 * _HUGE_PAGE:
+        return torch.empty(numel, dtype=dtype, device=device)
+    size = dtype.itemsize
+    raw = torch.empty(numel + _HUGE_PAGE // size, dtype=dtype)
+    start = -raw.data_ptr() % _HUGE_PAGE // size  # first element on a huge-page boundary
+    buffer = raw[start : start + numel]
+    _LIBC.madvise(
+        ctypes.c_void_p(buffer.data_ptr()), ctypes.c_size_t(numel * size // _HUGE_PAGE * _HUGE_PAGE), _MADV_HUGEPAGE
+    )
+    return buffer

@@ -31,6 +31,7 @@ __all__ = [
     "Patches",
     "GramRule",
     "OuterProductRule",
+    "outer_product_gradients",
     "LinearRule",
     "ConvRule",
     "AffineNormRule",
@@ -58,10 +59,16 @@ class GramRule(ABC):
 
     @abstractmethod
     def gradients(
-        self, module: nn.Module, x: torch.Tensor, grad_out: torch.Tensor, wrt: tuple[str, ...]
+        self,
+        module: nn.Module,
+        x: torch.Tensor,
+        grad_out: torch.Tensor,
+        wrt: tuple[str, ...],
+        out: list[torch.Tensor] | None = None,
     ) -> list[torch.Tensor]:
         """Per-example gradients w.r.t. each parameter of ``wrt`` (a subsequence of ``params``): one ``(n, P_k)``
-        tensor per parameter, its entries in the parameter's own layout."""
+        tensor per parameter, its entries in the parameter's own layout; written into ``out`` (contiguous
+        ``(n, P_k)`` tensors, one per parameter) if given, and returned."""
 
 
 class OuterProductRule(GramRule):
@@ -72,15 +79,31 @@ class OuterProductRule(GramRule):
         """The layer's patches ``u (n, g, t, d)`` and output gradients ``δ (n, g, t, p)``."""
 
     def gradients(
-        self, module: nn.Module, x: torch.Tensor, grad_out: torch.Tensor, wrt: tuple[str, ...]
+        self,
+        module: nn.Module,
+        x: torch.Tensor,
+        grad_out: torch.Tensor,
+        wrt: tuple[str, ...],
+        out: list[torch.Tensor] | None = None,
     ) -> list[torch.Tensor]:
-        u, delta = self.patches(module, x, grad_out)
-        parts = []
-        if "weight" in wrt:  # "ngtp,ngtd->ngpd" as a batched GEMM on the strided views, without copies
-            parts.append(torch.matmul(delta.transpose(2, 3), u).flatten(1))
-        if "bias" in wrt:
-            parts.append(delta.sum(2).flatten(1))
-        return parts
+        return outer_product_gradients(self.patches(module, x, grad_out), wrt, out)
+
+
+def outer_product_gradients(
+    patches: Patches, wrt: tuple[str, ...], out: list[torch.Tensor] | None = None
+) -> list[torch.Tensor]:
+    """Per-example ``weight`` gradients ``Σ_t δ_t u_tᵀ`` ``(n, g·p·d)`` and ``bias`` gradients ``Σ_t δ_t``
+    ``(n, g·p)``, for the parameters in ``wrt``; written into ``out`` if given."""
+    u, delta = patches
+    n, g, t, d = u.shape
+    p = delta.shape[-1]
+    out = out if out is not None else [u.new_empty((n, g * p * (d if k == "weight" else 1))) for k in wrt]
+    for name, target in zip(wrt, out, strict=True):
+        if name == "weight":  # "ngtp,ngtd->ngpd" as a batched GEMM on the strided views
+            torch.matmul(delta.transpose(2, 3), u, out=target.view(n, g, p, d))
+        else:
+            torch.sum(delta, 2, out=target.view(n, g, p))
+    return out
 
 
 class LinearRule(OuterProductRule):
@@ -145,7 +168,12 @@ class AffineNormRule(GramRule):
         """The dimensions of ``x`` (other than 0) along which one parameter entry is shared."""
 
     def gradients(
-        self, module: nn.Module, x: torch.Tensor, grad_out: torch.Tensor, wrt: tuple[str, ...]
+        self,
+        module: nn.Module,
+        x: torch.Tensor,
+        grad_out: torch.Tensor,
+        wrt: tuple[str, ...],
+        out: list[torch.Tensor] | None = None,
     ) -> list[torch.Tensor]:
         dims = self.shared_dims(module, x)
         parts = []
@@ -153,7 +181,11 @@ class AffineNormRule(GramRule):
             parts.append(_sum(grad_out * self.normalised(module, x), dims).flatten(1))
         if "bias" in wrt:
             parts.append(_sum(grad_out, dims).flatten(1))
-        return parts
+        if out is None:
+            return parts
+        for part, target in zip(parts, out, strict=True):
+            target.copy_(part)
+        return out
 
 
 def _sum(t: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:

@@ -1,0 +1,279 @@
+"""Exactness of ``per_example_gram`` (fast engine and general path) against a plain per-example autograd loop.
+
+The reference differentiates each example's own cross-entropy (a batch of one: the sum convention), flattens the
+gradients of every trainable parameter and takes dot products, all in float64.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from repro.gram import per_example_gram
+from repro.gram.capture import capture
+from repro.gram.engine import FACTORISED, FALLBACK, MATERIALISED, choose_form, compute_gram, plan
+from repro.models import ConvNet, FCNet
+
+N_CLASSES = 4
+
+
+def brute_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: list[nn.Parameter]) -> torch.Tensor:
+    """``(n, p)``: row ``i`` is the gradient of example ``i``'s own loss w.r.t. ``params``, flattened."""
+    rows = []
+    for i in range(x.shape[0]):
+        loss = F.cross_entropy(model(x[i : i + 1]), y[i : i + 1])
+        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)]
+        rows.append(torch.cat([g.flatten() for g in grads]))
+    return torch.stack(rows)
+
+
+def brute_gram(model, x, y, x2=None, y2=None, params=None) -> torch.Tensor:
+    params = params if params is not None else [p for p in model.parameters() if p.requires_grad]
+    a = brute_gradients(model, x, y, params)
+    b = a if x2 is None else brute_gradients(model, x2, y2, params)
+    return a @ b.T
+
+
+def assert_gram_close(got: torch.Tensor, ref: torch.Tensor, rtol: float) -> None:
+    """Entries agree within ``rtol`` relative to the largest entry of the reference."""
+    assert got.dtype == torch.float64 and got.shape == ref.shape
+    torch.testing.assert_close(got, ref.to(torch.float64), rtol=rtol, atol=rtol * float(ref.abs().max()))
+
+
+# --- models -------------------------------------------------------------------------------------------------------
+
+
+class SequenceNet(nn.Module):
+    """A Linear on ``(n, t, d)`` (a token axis), LayerNorm over features, then a classifier."""
+
+    def __init__(self, t: int = 3, d: int = 5, h: int = 6) -> None:
+        super().__init__()
+        self.embed = nn.Linear(d, h)
+        self.norm = nn.LayerNorm(h)
+        self.head = nn.Linear(t * h, N_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.norm(torch.tanh(self.embed(x))).flatten(1))
+
+
+class SharedNet(nn.Module):
+    """One Linear called twice (weight sharing) and a parameter of the model itself, next to ruled layers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inp = nn.Linear(6, 5)
+        self.twice = nn.Linear(5, 5)
+        self.scale = nn.Parameter(torch.tensor(1.5))
+        self.act = nn.PReLU()
+        self.out = nn.Linear(5, N_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.tanh(self.inp(x))
+        h = torch.tanh(self.twice(torch.tanh(self.twice(h))))
+        return self.out(self.act(h * self.scale))
+
+
+class LeakyWeightNet(nn.Module):
+    """Uses a Linear's weight outside the Linear's forward: the hooks alone would miss that gradient."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 5)
+        self.out = nn.Linear(5, N_CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.tanh(self.fc(x)) + F.linear(x, self.fc.weight) ** 2)
+
+
+def conv_variants() -> nn.Module:
+    """Convolutions with stride, padding, dilation, groups, no bias, 'same' reflect padding; pools; GroupNorm."""
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, stride=2, padding=2, bias=False),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(4, 4, 3, dilation=2, padding=1, groups=2),
+        nn.Tanh(),
+        nn.AvgPool2d(2, ceil_mode=True),
+        nn.Conv2d(4, 6, 2, padding="same", padding_mode="reflect"),
+        nn.GroupNorm(2, 6),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(6, N_CLASSES, bias=False),
+    )
+
+
+def conv1d_net() -> nn.Module:
+    """Conv1d with stride and circular padding, LayerNorm over (channels, length), eval-mode BatchNorm."""
+    return nn.Sequential(
+        nn.Conv1d(3, 4, 3, stride=2, padding=1, padding_mode="circular"),
+        nn.LayerNorm([4, 5]),
+        nn.ReLU(),
+        nn.BatchNorm1d(4),
+        nn.Conv1d(4, 4, 1, groups=4),
+        nn.Flatten(),
+        nn.Linear(20, N_CLASSES),
+    ).eval()
+
+
+def frozen_parts() -> nn.Module:
+    """Only some parameters are trainable: a frozen weight with a trainable bias and vice versa."""
+    model = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 5), nn.Tanh(), nn.Linear(5, N_CLASSES))
+    model[0].weight.requires_grad_(False)
+    model[2].bias.requires_grad_(False)
+    return model
+
+
+MODELS = {
+    "fc": (lambda: FCNet(in_features=12, num_classes=N_CLASSES, hidden=(10, 8, 8)), (12,)),
+    "cnn": (lambda: ConvNet(in_channels=3, image_size=8, num_classes=N_CLASSES, channels=(4, 6)), (3, 8, 8)),
+    "conv-variants": (conv_variants, (2, 9, 9)),
+    "conv1d-norms": (conv1d_net, (3, 10)),
+    "sequence": (SequenceNet, (3, 5)),
+    "frozen": (frozen_parts, (6,)),
+    "shared-fallback": (SharedNet, (6,)),
+}
+
+
+def make(name: str, seed: int, n: int = 7, dtype: torch.dtype = torch.float64):
+    torch.manual_seed(seed)
+    factory, shape = MODELS[name]
+    model = factory().to(dtype)
+    x = torch.randn(n, *shape, dtype=dtype)
+    y = torch.randint(0, N_CLASSES, (n,))
+    return model, x, y
+
+
+# --- exactness ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1], ids=["seed0", "seed1"])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_fast_path_matches_brute_force(name: str, seed: int) -> None:
+    model, x, y = make(name, seed)
+    assert_gram_close(per_example_gram(model, x, y), brute_gram(model, x, y), rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_cross_gram_matches_brute_force(name: str) -> None:
+    model, x, y = make(name, seed=2)
+    _, x2, y2 = make(name, seed=3, n=4)
+    ref = brute_gram(model, x, y, x2, y2)
+    assert_gram_close(per_example_gram(model, x, y, x2, y2), ref, rtol=1e-8)
+    assert_gram_close(per_example_gram(model, x, y, x2, y2, chunk_size=3, memory_budget=256), ref, rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["fc", "cnn", "conv-variants", "sequence", "shared-fallback"])
+def test_small_chunks_and_budget_give_the_same_answer(name: str) -> None:
+    """Chunks of 3 examples for N = 7, and a budget so small that every layer is done in panels of 1-2 examples."""
+    model, x, y = make(name, seed=4)
+    ref = brute_gram(model, x, y)
+    for chunk_size, budget in [(3, 2**30), (3, 256), (1, 1)]:
+        got = per_example_gram(model, x, y, chunk_size=chunk_size, memory_budget=budget)
+        assert_gram_close(got, ref, rtol=1e-8)
+        assert torch.equal(got, got.T)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_general_path_matches_brute_force(name: str) -> None:
+    model, x, y = make(name, seed=5)
+    assert_gram_close(per_example_gram(model, x, y, method="vmap", chunk_size=3), brute_gram(model, x, y), rtol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["fc", "cnn", "conv-variants"])
+def test_float32_within_1e_4(name: str) -> None:
+    model, x, y = make(name, seed=6, n=9, dtype=torch.float32)
+    got = per_example_gram(model, x, y)
+    ref = brute_gram(model.double(), x.double(), y)
+    assert_gram_close(got, ref, rtol=1e-4)
+
+
+# --- per layer ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["auto", "vmap"])
+@pytest.mark.parametrize("name", ["cnn", "conv1d-norms", "shared-fallback", "frozen"])
+def test_per_layer_grams(name: str, method: str) -> None:
+    """Keys are the modules owning trainable parameters; each G_l is the Gram of that module's parameters alone;
+    they sum to G."""
+    model, x, y = make(name, seed=7)
+    layers = per_example_gram(model, x, y, per_layer=True, method=method)
+    owners = {n.rpartition(".")[0] for n, p in model.named_parameters() if p.requires_grad}
+    assert set(layers) == owners
+    modules = dict(model.named_modules())
+    for layer, gram in layers.items():
+        params = [p for p in modules[layer].parameters(recurse=False) if p.requires_grad]
+        assert_gram_close(gram, brute_gram(model, x, y, params=params), rtol=1e-8)
+    assert_gram_close(sum(layers.values()), per_example_gram(model, x, y), rtol=1e-12)
+
+
+# --- the engine's choices -----------------------------------------------------------------------------------------
+
+
+def test_forms_of_the_paper_models() -> None:
+    """For N = 1000 the cost formula factorises every Linear of the FC net and the CNN's classifier, and
+    materialises the CNN's convolutions."""
+    torch.manual_seed(0)
+    fc, cnn = FCNet(), ConvNet(in_channels=3, image_size=32, num_classes=100)
+    for model, x, n_classes in [(fc, torch.randn(2, 784), 10), (cnn, torch.randn(2, 3, 32, 32), 100)]:
+        layers, fallback = plan(model)
+        assert not fallback
+        y = torch.randint(0, n_classes, (2,))
+        captured = capture(model, {name: layer.module for name, layer in layers.items()}, x, y, chunk_size=2)
+        forms = {name: choose_form(layer, captured, 1000, 1000) for name, layer in layers.items()}
+        expected = {name: MATERIALISED if "conv" in name else FACTORISED for name in layers}
+        assert forms == expected
+
+
+def test_shared_and_unruled_layers_fall_back_per_layer() -> None:
+    model, x, y = make("shared-fallback", seed=8)
+    result = compute_gram(model, [(x, y)], capture_chunk=4, vmap_chunk=4, memory_budget=2**20, per_layer=False)
+    assert result.forms == {"": FALLBACK, "inp": FACTORISED, "twice": FALLBACK, "act": FALLBACK, "out": FACTORISED}
+    with pytest.raises(ValueError, match="no usable rule"):
+        per_example_gram(model, x, y, method="fast")
+
+
+def test_parameter_used_outside_its_layer_is_detected() -> None:
+    torch.manual_seed(9)
+    model = LeakyWeightNet().double()
+    x, y = torch.randn(5, 6, dtype=torch.float64), torch.randint(0, N_CLASSES, (5,))
+    with pytest.warns(UserWarning, match="disagree with autograd"):
+        got = per_example_gram(model, x, y)
+    assert_gram_close(got, brute_gram(model, x, y), rtol=1e-8)
+
+
+# --- contract -----------------------------------------------------------------------------------------------------
+
+
+def test_leaves_grad_mode_and_hooks_as_they_were() -> None:
+    model, x, y = make("cnn", seed=10)
+    model.train()
+    per_example_gram(model, x, y)
+    assert model.training
+    assert all(p.grad is None for p in model.parameters())
+    assert all(not m._forward_hooks and not m._backward_hooks for m in model.modules())
+    with torch.no_grad():
+        got = per_example_gram(model, x, y)
+    assert_gram_close(got, brute_gram(model, x, y), rtol=1e-8)
+
+
+def test_batch_norm_with_batch_statistics_is_rejected() -> None:
+    model = nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.Linear(5, N_CLASSES)).double()
+    x, y = torch.randn(5, 6, dtype=torch.float64), torch.randint(0, N_CLASSES, (5,))
+    for method in ("auto", "vmap"):
+        with pytest.raises(ValueError, match="batch statistics"):
+            per_example_gram(model, x, y, method=method)
+    model[1].track_running_stats, model[1].running_mean, model[1].running_var = False, None, None
+    with pytest.raises(ValueError, match="batch statistics"):
+        per_example_gram(model.eval(), x, y)
+
+
+def test_invalid_arguments() -> None:
+    model, x, y = make("fc", seed=11)
+    with pytest.raises(ValueError, match="method"):
+        per_example_gram(model, x, y, method="fastest")
+    with pytest.raises(ValueError, match="chunk_size"):
+        per_example_gram(model, x, y, chunk_size=0)
+    with pytest.raises(ValueError, match="both x2 and y2"):
+        per_example_gram(model, x, y, x2=x)
