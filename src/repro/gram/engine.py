@@ -132,15 +132,17 @@ def _augmented(u: torch.Tensor, wrt: tuple[str, ...]) -> torch.Tensor:
 
 
 def _factorised_block(
-    ua: torch.Tensor, da: torch.Tensor, ub: torch.Tensor, db: torch.Tensor, diagonal: bool
+    ua: torch.Tensor, da: torch.Tensor, ub: torch.Tensor, db: torch.Tensor, squares: list[torch.Tensor] | None
 ) -> torch.Tensor:
-    """``Σ_{g,t,s} (ua_{ngt}·ub_{mgs})(da_{ngt}·db_{mgs})`` as ``(n, m)``; upper triangle only if ``diagonal``."""
+    """``Σ_{g,t,s} (ua_{ngt}·ub_{mgs})(da_{ngt}·db_{mgs})`` as ``(n, m)``; for a diagonal block (``squares``: two
+    reusable ``(n, n)`` buffers, 0 below the diagonal) the upper triangle only."""
     n, g, t, _ = ua.shape
     m = ub.shape[0]
+    diagonal = squares is not None
     if g == 1 and t == 1:
         a, b, da2, db2 = ua.reshape(n, -1), ub.reshape(m, -1), da.reshape(n, -1), db.reshape(m, -1)
-        if diagonal:
-            return gram_upper(a).mul_(gram_upper(da2))
+        if squares is not None:
+            return gram_upper(a, squares[0]).mul_(gram_upper(da2, squares[1]))
         return gram_cross(a, b).mul_(gram_cross(da2, db2))
     ku = torch.matmul(ua.transpose(0, 1).reshape(g, n * t, -1), ub.transpose(0, 1).reshape(g, m * t, -1).mT)
     kd = torch.matmul(da.transpose(0, 1).reshape(g, n * t, -1), db.transpose(0, 1).reshape(g, m * t, -1).mT)
@@ -215,6 +217,14 @@ class _Engine:
         self.n = sets[0][0].shape[0]
         self.m = sets[-1][0].shape[0]
         self.workspace = _Workspace(sets[0][0].dtype, sets[0][0].device)
+        self._square_buffers: dict[tuple[int, torch.dtype], list[torch.Tensor]] = {}
+
+    def _squares(self, r: int, dtype: torch.dtype) -> list[torch.Tensor]:
+        """Two ``(r, r)`` buffers for diagonal blocks, zero below the diagonal, reused across layers."""
+        key = (r, dtype)
+        if key not in self._square_buffers:
+            self._square_buffers[key] = [torch.zeros(r, r, dtype=dtype, device=self.workspace.device) for _ in range(2)]
+        return self._square_buffers[key]
 
     def _pairs(self, size: int) -> Iterator[tuple[slice, slice]]:
         """Pairs of panels of ``size`` examples covering the result (the upper triangle when symmetric)."""
@@ -239,7 +249,8 @@ class _Engine:
             ua, da = patches(0, rows)
             diagonal = self.symmetric and rows == cols
             ub, db = (ua, da) if diagonal else patches(len(captured) - 1, cols)
-            self.acc.add(name, rows, cols, _factorised_block(ua, da, ub, db, diagonal))
+            squares = self._squares(rows.stop - rows.start, ua.dtype) if diagonal else None
+            self.acc.add(name, rows, cols, _factorised_block(ua, da, ub, db, squares))
 
     def materialised(self, names: list[str], widths: list[list[int]], fill: _Fill) -> None:
         """GEMMs of per-example gradients ``(r, P_k)`` (``widths[layer][k] = P_k``) in panels: the whole set at
@@ -263,10 +274,11 @@ class _Engine:
             if not diagonal:
                 gb = [[v[: cols.stop - cols.start] for v in parts] for parts in slot_b]
                 fill(len(self.sets) - 1, cols, gb)
+            squares = self._squares(rows.stop - rows.start, ga[0][0].dtype) if diagonal else []
             for name, parts_a, parts_b in zip(names, ga, gb, strict=True):
                 block = None
-                for a, b in zip(parts_a, parts_b, strict=True):
-                    product = gram_upper(a) if diagonal else gram_cross(a, b)
+                for k, (a, b) in enumerate(zip(parts_a, parts_b, strict=True)):
+                    product = gram_upper(a, squares[min(k, 1)]) if diagonal else gram_cross(a, b)
                     block = product if block is None else block.add_(product)
                 self.acc.add(name, rows, cols, block)
 

@@ -37,15 +37,22 @@ _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") el
 _SYRK = {torch.float32: blas.ssyrk, torch.float64: blas.dsyrk}
 
 
-def gram_upper(a: torch.Tensor) -> torch.Tensor:
-    """``a aᵀ`` for ``a (n, k)``: an ``(n, n)`` tensor that equals ``a aᵀ`` on and above the diagonal, 0 below it."""
+def gram_upper(a: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """``a aᵀ`` for ``a (n, k)``: an ``(n, n)`` tensor that equals ``a aᵀ`` on and above the diagonal and 0 below.
+
+    ``out``: a C-contiguous ``(n, n)`` tensor, 0 below the diagonal, to write into (reusing memory is faster than
+    touching fresh pages); its strictly lower triangle is left as it is.
+    """
     syrk = _SYRK.get(a.dtype)
     if a.device.type != "cpu" or syrk is None:
-        return torch.triu(a @ a.T)
+        return torch.triu(a @ a.T) if out is None else torch.mm(a, a.T, out=out).triu_()
     # A C-contiguous (n, k) array is a Fortran-contiguous (k, n) one: no copy. trans=1 gives cᵀc = a aᵀ, and
-    # lower=1 fills the lower triangle of a Fortran (n, n) result (zeros above), whose transpose is C-contiguous.
-    c = syrk(1.0, a.contiguous().numpy().T, trans=1, lower=1)
-    return torch.from_numpy(c).T
+    # lower=1 fills the lower triangle of a Fortran (n, n) result, whose transpose is C-contiguous.
+    a_f = a.contiguous().numpy().T
+    if out is None:
+        return torch.from_numpy(syrk(1.0, a_f, trans=1, lower=1)).T
+    syrk(1.0, a_f, trans=1, lower=1, beta=0.0, c=out.numpy().T, overwrite_c=1)
+    return out
 
 
 def gram_cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
