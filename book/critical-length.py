@@ -60,14 +60,7 @@ dev = results.resolve_device(device)
 sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed)
 rows = sweep.rows[sweep.rows["images_seen"].notna()]
 sized = sweeps.domain_table(rows, ["input", sweeps.EUCLID])
-display(Markdown(
-    "**Data.** " + "  \n".join(sweep.data.values()) + f"  \nTraining subset: "
-    f"{'the full training split' if cfg.n_train is None else f'{cfg.n_train:,} images'}; stiffness set: "
-    f"{cfg.n_stiffness} validation images; learning rates {', '.join(f'{lr:g}' for lr in cfg.lrs)}; stopping at "
-    f"training losses {', '.join(f'{t:g}' for t in cfg.target_losses)} and at {cfg.fixed_images:,} images seen; "
-    f"seeds {seed}–{seed + cfg.n_seeds - 1}.  \n"
-    f"Profile *{profile}*, device {results.describe_device(dev)}; sweep time {sweep.seconds_total:.0f} s."
-))
+display(Markdown(sweep.describe() + f"  \nProfile *{profile}*, device {results.describe_device(dev)}."))
 
 # %%
 conditions = {

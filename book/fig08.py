@@ -47,16 +47,7 @@ dev = results.resolve_device(device)
 # %%
 sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed)
 loss_rows = sweep.rows[sweep.rows["rule"] == "loss"]
-missing = loss_rows[~loss_rows["train_loss_target_reached"]]
-display(Markdown(
-    "**Data.** " + "  \n".join(sweep.data.values()) + f"  \nTraining subset: "
-    f"{'the full training split' if cfg.n_train is None else f'{cfg.n_train:,} images'}; stiffness set: "
-    f"{cfg.n_stiffness} validation images; learning rates {', '.join(f'{lr:g}' for lr in cfg.lrs)}; target "
-    f"training losses {', '.join(f'{t:g}' for t in cfg.target_losses)}; seeds {seed}–{seed + cfg.n_seeds - 1}; "
-    f"at most {cfg.max_images:,} images per run.  \n"
-    f"Runs that missed a target: {len(missing)} of {len(loss_rows)}.  \n"
-    f"Profile *{profile}*, device {results.describe_device(dev)}; sweep time {sweep.seconds_total:.0f} s."
-))
+display(Markdown(sweep.describe() + f"  \nProfile *{profile}*, device {results.describe_device(dev)}."))
 
 # %% mystnb={"figure": {"caption": "Between-class sign stiffness of validation pairs (mean off-diagonal cell of the class stiffness matrix) against the learning rate, measured when the training loss first reached each target (like the paper's Figure 8). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-fig08-between"}}
 fig = plotting.plot_lr_effect(
@@ -95,7 +86,7 @@ results.save_results(
     | {f"{r.dataset}_loss{r.stop:g}_direction": r.direction for r in trend.itertuples()},
     verdict=verdict,
     details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
-             "missed_targets": int(len(missing)), "seconds_total": sweep.seconds_total,
+             "missed_targets": int((~loss_rows["train_loss_target_reached"]).sum()), "seconds_total": sweep.seconds_total,
              "checks": [vars(c) for c in claim_checks]},
 )
 

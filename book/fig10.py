@@ -52,13 +52,7 @@ sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed)
 loss_rows = sweep.rows[(sweep.rows["rule"] == "loss") & sweep.rows["train_loss_target_reached"]]
 layers = [layer for layer in sweep.layers if layer != sweeps.EUCLID]
 sized = sweeps.domain_table(loss_rows, layers)
-display(Markdown(
-    "**Data.** " + "  \n".join(sweep.data.values()) + f"  \nTraining subset: "
-    f"{'the full training split' if cfg.n_train is None else f'{cfg.n_train:,} images'}; stiffness set: "
-    f"{cfg.n_stiffness} validation images; learning rates {', '.join(f'{lr:g}' for lr in cfg.lrs)}; target "
-    f"training losses {', '.join(f'{t:g}' for t in cfg.target_losses)}; seeds {seed}–{seed + cfg.n_seeds - 1}.  \n"
-    f"Profile *{profile}*, device {results.describe_device(dev)}; sweep time {sweep.seconds_total:.0f} s."
-))
+display(Markdown(sweep.describe() + f"  \nProfile *{profile}*, device {results.describe_device(dev)}."))
 
 # %% mystnb={"figure": {"caption": "Stiff-domain size $1 - \\xi$ (dot-product distance) against the learning rate, in the input space and each layer's representation, measured when the training loss first reached the lowest target (like the paper's Figure 10). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-fig10-domains"}}
 last_target = min(cfg.target_losses)

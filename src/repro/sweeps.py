@@ -177,7 +177,24 @@ class LRSweep:
     rows: pd.DataFrame
     data: dict[str, str]  # dataset → description (source, sizes)
     seconds_total: float
+    seed: int = 0
     layers: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """What the sweep used and how it went (Markdown): data, sizes, learning rates, stopping points, seeds,
+        missed targets and run time."""
+        cfg = self.config
+        loss = self.rows[self.rows["rule"] == "loss"]
+        missed = int((~loss["train_loss_target_reached"]).sum())
+        subset = "the full training split" if cfg.n_train is None else f"{cfg.n_train:,} images"
+        return (
+            "**Data.** " + "  \n".join(self.data.values()) + f"  \nTraining subset: {subset}; stiffness set: "
+            f"{cfg.n_stiffness} validation images; learning rates {', '.join(f'{lr:g}' for lr in cfg.lrs)}; stopping "
+            f"at training losses {', '.join(f'{t:g}' for t in cfg.target_losses)} (first reached, checked every "
+            f"{cfg.check_every} images) and at {cfg.fixed_images:,} images seen; seeds {self.seed}–"
+            f"{self.seed + cfg.n_seeds - 1}; at most {cfg.max_images:,} images per run.  \n"
+            f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s."
+        )
 
 
 def _measure(
@@ -270,7 +287,7 @@ def run_lr_sweep(
                     layers = [*model.representations(x_st[:1]).keys(), EUCLID]
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
-    return LRSweep(cfg, frame, data, time.perf_counter() - t0, layers)
+    return LRSweep(cfg, frame, data, time.perf_counter() - t0, seed, layers)
 
 
 def domain_size(rows: pd.DataFrame, layer: str) -> pd.DataFrame:
