@@ -12,7 +12,8 @@ Methods (each run in its own process, so that its peak memory is its own):
 Float32, random data, ``torch.set_num_threads(threads)``, median of ``repeats`` timed calls after a warm-up on 8
 examples. Peak memory is the growth of the process's maximum resident set over its size after the model and data
 were made. Prints a Markdown table: model, N, method, median seconds, speed-up against vmap, ratio to the floor, peak
-MB.
+MB, and *others*: how many cores other processes kept busy on average during the timed calls (on a 2-core machine
+anything above about 0.1 slows 2-thread runs a lot, the many small parallel regions of the FC net most).
 
     python benchmarks/gram.py                       # the full table (slow: the loop and vmap at N = 2000)
     python benchmarks/gram.py --models fc --sizes 1000 --methods floor,vmap,ours
@@ -105,6 +106,18 @@ RUNNERS: dict[str, Callable[[nn.Module, torch.Tensor, torch.Tensor], object]] = 
 }
 
 
+def _busy_seconds() -> float:
+    """CPU seconds all processes of the machine have run so far (``/proc/stat``, not idle or waiting)."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -132,13 +145,15 @@ def worker(model_name: str, n: int, method: str, repeats: int, threads: int) -> 
     model.zero_grad(set_to_none=True)
     baseline = _rss_mb()
     times = []
+    busy, own, wall = _busy_seconds(), _own_seconds(), time.perf_counter()
     for _ in range(repeats):
         start = time.perf_counter()
         run(model, x, y)
         times.append(time.perf_counter() - start)
         model.zero_grad(set_to_none=True)
+    others = (_busy_seconds() - busy - (_own_seconds() - own)) / (time.perf_counter() - wall)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"times": times, "peak_mb": max(0.0, peak - baseline)}
+    return {"times": times, "peak_mb": max(0.0, peak - baseline), "others": max(0.0, others)}
 
 
 def _available(method: str) -> bool:
@@ -193,8 +208,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if _available(m)]
     print(f"Machine: {machine()}; {args.threads} threads, float32, median of {args.repeats}.\n", flush=True)
-    print("| model | N | method | median s | speed-up vs vmap | × floor | peak MB |")
-    print("|---|---:|---|---:|---:|---:|---:|", flush=True)
+    print("| model | N | method | median s | speed-up vs vmap | × floor | peak MB | others |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|", flush=True)
     for model_name in args.models.split(","):
         capped: set[str] = set()
         for n in (int(s) for s in args.sizes.split(",")):
@@ -216,12 +231,15 @@ def _rows(model_name: str, n: int, results: dict[str, dict]) -> list[str]:
     rows = []
     for method, result in results.items():
         if method not in medians:
-            rows.append(f"| {model_name} | {n} | {method} | {result['error'][:80]} | | | |")
+            rows.append(f"| {model_name} | {n} | {method} | {result['error'][:80]} | | | | |")
             continue
         median = medians[method]
         speedup = f"{medians['vmap'] / median:.1f}×" if "vmap" in medians else ""
         floor = f"{median / medians['floor']:.1f}" if "floor" in medians else ""
-        rows.append(f"| {model_name} | {n} | {method} | {median:.3f} | {speedup} | {floor} | {result['peak_mb']:.0f} |")
+        rows.append(
+            f"| {model_name} | {n} | {method} | {median:.3f} | {speedup} | {floor} | {result['peak_mb']:.0f} "
+            f"| {result['others']:.2f} |"
+        )
     return rows
 
 

@@ -11,12 +11,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from repro.gram import per_example_gram
+from repro.gram import per_example_gram, register_rule
 from repro.gram.capture import capture
 from repro.gram.engine import FACTORISED, FALLBACK, MATERIALISED, choose_form, compute_gram, plan
+from repro.gram.rules import RULES, LinearRule, OuterProductRule
 from repro.models import ConvNet, FCNet
 
 N_CLASSES = 4
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny problems: one thread avoids waiting on a busy second core."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def brute_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: list[nn.Parameter]) -> torch.Tensor:
@@ -211,6 +221,22 @@ def test_per_layer_grams(name: str, method: str) -> None:
 # --- the engine's choices -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("form", [FACTORISED, MATERIALISED])
+@pytest.mark.parametrize("name", ["cnn", "conv-variants", "conv1d-norms", "sequence", "frozen"])
+def test_both_forms_are_exact(name: str, form: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every outer-product layer forced into one form (factorised convolutions have t > 1 and groups), in panels."""
+    import repro.gram.engine as engine
+
+    choose = engine.choose_form
+    monkeypatch.setattr(
+        engine, "choose_form", lambda layer, *a: form if isinstance(layer.rule, OuterProductRule) else choose(layer, *a)
+    )
+    model, x, y = make(name, seed=12)
+    _, x2, y2 = make(name, seed=13, n=4)
+    assert_gram_close(per_example_gram(model, x, y, memory_budget=4096), brute_gram(model, x, y), rtol=1e-8)
+    assert_gram_close(per_example_gram(model, x, y, x2, y2), brute_gram(model, x, y, x2, y2), rtol=1e-8)
+
+
 def test_forms_of_the_paper_models() -> None:
     """For N = 1000 the cost formula factorises every Linear of the FC net and the CNN's classifier, and
     materialises the CNN's convolutions."""
@@ -232,6 +258,25 @@ def test_shared_and_unruled_layers_fall_back_per_layer() -> None:
     assert result.forms == {"": FALLBACK, "inp": FACTORISED, "twice": FALLBACK, "act": FALLBACK, "out": FACTORISED}
     with pytest.raises(ValueError, match="no usable rule"):
         per_example_gram(model, x, y, method="fast")
+
+
+def test_registered_rule_is_used() -> None:
+    """A Linear subclass has no rule (its forward may differ) until one is registered."""
+
+    class MyLinear(nn.Linear):
+        pass
+
+    model = nn.Sequential(MyLinear(6, 5), nn.Tanh(), nn.Linear(5, N_CLASSES)).double()
+    x, y = torch.randn(5, 6, dtype=torch.float64), torch.randint(0, N_CLASSES, (5,))
+    run = lambda: compute_gram(model, [(x, y)], capture_chunk=8, vmap_chunk=8, memory_budget=2**20, per_layer=False)  # noqa: E731
+    assert run().forms["0"] == FALLBACK
+    register_rule(MyLinear, LinearRule())
+    try:
+        result = run()
+    finally:
+        del RULES[MyLinear]
+    assert result.forms["0"] == FACTORISED
+    assert_gram_close(result.total, brute_gram(model, x, y), rtol=1e-8)
 
 
 def test_parameter_used_outside_its_layer_is_detected() -> None:
