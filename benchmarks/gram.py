@@ -125,6 +125,7 @@ def _rss_mb() -> float:
 
 def worker(model_name: str, n: int, method: str, repeats: int, threads: int) -> dict:
     """Time one method in this process: ``{"times": [s, …], "peak_mb": MB}``."""
+    os.environ["OPENBLAS_NUM_THREADS"] = str(threads)  # SciPy's BLAS (used by ours) gets the same threads
     from repro.models import build_model
 
     torch.set_num_threads(threads)
