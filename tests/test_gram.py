@@ -314,6 +314,11 @@ def test_batch_norm_with_batch_statistics_is_rejected() -> None:
         per_example_gram(model.eval(), x, y)
 
 
+def test_int32_labels() -> None:
+    model, x, y = make("fc", seed=14)
+    assert torch.equal(per_example_gram(model, x, y.int()), per_example_gram(model, x, y))
+
+
 def test_invalid_arguments() -> None:
     model, x, y = make("fc", seed=11)
     with pytest.raises(ValueError, match="method"):

@@ -13,7 +13,7 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
-from repro.gram.engine import FALLBACK, compute_gram
+from repro.gram.engine import compute_gram
 from repro.gram.rules import register_rule
 
 __all__ = ["per_example_gram", "default_chunk_size", "check_independent", "register_rule", "DEFAULT_MEMORY_BUDGET"]
@@ -129,12 +129,12 @@ def per_example_gram(
     _check_set(x, y, "x, y")
     if (x2 is None) != (y2 is None):
         raise ValueError("give both x2 and y2, or neither")
-    sets = [(x.detach(), y)]
+    sets = [(x.detach(), y.long())]
     if x2 is not None and y2 is not None:
         _check_set(x2, y2, "x2, y2")
         if x2.shape[1:] != x.shape[1:]:
             raise ValueError(f"x2 examples have shape {tuple(x2.shape[1:])}, x examples {tuple(x.shape[1:])}")
-        sets.append((x2.detach(), y2))
+        sets.append((x2.detach(), y2.long()))
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be ≥ 1, got {chunk_size}")
     if method not in ("auto", "fast", "vmap"):
@@ -150,8 +150,6 @@ def per_example_gram(
         memory_budget=memory_budget,
         per_layer=per_layer,
         use_rules=method != "vmap",
+        allow_fallback=method != "fast",
     )
-    if method == "fast" and FALLBACK in result.forms.values():
-        fallback = sorted(name for name, form in result.forms.items() if form == FALLBACK)
-        raise ValueError(f"method='fast': no usable rule for {fallback}; use method='auto' for the exact fallback")
     return result.layers if per_layer else result.total

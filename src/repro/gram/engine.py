@@ -380,10 +380,11 @@ def compute_gram(
     memory_budget: int,
     per_layer: bool,
     use_rules: bool = True,
+    allow_fallback: bool = True,
 ) -> GramResult:
     """The Gram of ``sets[0]`` (or of ``sets[0]`` against ``sets[1]``) by the engine, capturing ``capture_chunk``
     and differentiating ``vmap_chunk`` examples at a time; ``use_rules=False`` sends every layer to the
-    ``torch.func`` fallback (the general path)."""
+    ``torch.func`` fallback (the general path), ``allow_fallback=False`` raises ``ValueError`` instead of using it."""
     layers, fallback = plan(model)
     if not use_rules:
         _demote(layers, fallback, set(layers))
@@ -402,6 +403,8 @@ def compute_gram(
                 stacklevel=3,
             )
             _demote(layers, fallback, set(layers))
+    if fallback and not allow_fallback:
+        raise ValueError(f"method='fast': no usable rule for {sorted(fallback)}; method='auto' uses the exact fallback")
     forms = {name: choose_form(layer, captured[0], n, m) for name, layer in layers.items()}
     forms.update(dict.fromkeys(fallback, FALLBACK))
     order = [name for name, _ in model.named_modules() if name in forms]
