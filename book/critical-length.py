@@ -74,11 +74,13 @@ trends = {
     for name, (layer, rule) in conditions.items()
 }
 
-# %% mystnb={"figure": {"caption": "Input-space stiff-domain size against the learning rate under the two distance measures (rows) and two stopping rules (colours within a panel: each target loss, or the fixed number of images). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-critical-length"}}
+# %% mystnb={"figure": {"caption": "Input-space stiff-domain size $1 - \\xi$ under the dot-product distance against the learning rate, one line per stopping point (each target loss, and the fixed number of images). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-critical-length-dot"}}
 fig = plotting.plot_lr_effect(
     sized[sized["layer"] == "input"], "size", "size_lo", "size_hi", ylabel="domain size 1 − ξ (dot-product)",
     title="Dot-product distance of inputs", datasets=cfg.datasets,
 )
+
+# %% mystnb={"figure": {"caption": "The same with the Euclidean distance between inputs, where the domain size is ξ itself.", "name": "fig-critical-length-euclid"}}
 fig = plotting.plot_lr_effect(
     sized[sized["layer"] == sweeps.EUCLID], "size", "size_lo", "size_hi", ylabel="domain size ξ (Euclidean)",
     title="Euclidean distance of inputs", datasets=cfg.datasets,
