@@ -16,7 +16,7 @@
 # The later version of the paper (its Figure 4) measures class stiffness of a CNN on Fashion-MNIST for three kinds
 # of pairs — two *training* images, a training and a *validation* image, two validation images — with both the
 # sign metric $S_\mathrm{sign} = \mathbb{E}[\operatorname{sign}(\vec g_1 \cdot \vec g_2)]$ and the cosine metric
-# $S_\cos = \mathbb{E}[\cos(\vec g_1, \vec g_2)]$, at four stages of training.
+# $S_{\cos} = \mathbb{E}[\cos(\vec g_1, \vec g_2)]$, at four stages of training.
 #
 # Pairs of training images show how a step on one training image moves the loss on the rest of the training set
 # (optimisation); pairs involving validation images show how it moves the loss on unseen data (generalisation).
