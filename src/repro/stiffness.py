@@ -165,7 +165,11 @@ def class_stiffness(
         float64 ``(K, K)``; NaN in a cell with no pairs. Pairs whose stiffness is NaN (a cosine involving a zero
         gradient) are left out; sign stiffness of a zero gradient is 0 and counts.
     """
-    S, Ya, Yb, square = _prepare(S, labels, labels2, num_classes)
+    return _class_matrix(*_prepare(S, labels, labels2, num_classes))
+
+
+def _class_matrix(S: torch.Tensor, Ya: torch.Tensor, Yb: torch.Tensor, square: bool) -> torch.Tensor:
+    """``(K, K)`` class means of prepared ``S`` (see :func:`class_stiffness`); NaN where a cell has no pairs."""
     sums, counts = _class_sums(S, Ya, Yb, square)
     C = sums / counts
     C[counts == 0] = float("nan")
@@ -246,8 +250,8 @@ def bootstrap_class_summary(
         raise ValueError(f"n_boot must be ≥ 2, got {n_boot}")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    within, between = class_summary(class_stiffness(S, labels, labels2, num_classes))
     S, Ya, Yb, square = _prepare(S, labels, labels2, num_classes)
+    within, between = class_summary(_class_matrix(S, Ya, Yb, square))
     reps = np.asarray([class_summary(Cr) for Cr in _bootstrap_class_matrices(S, Ya, Yb, square, n_boot, seed)])
     rw, rb = reps[:, 0], reps[:, 1]
     q = [(1 - level) / 2, (1 + level) / 2]
@@ -512,7 +516,8 @@ def hierarchy_contrast(
         raise ValueError("a hierarchy needs ≥ 3 fine classes in ≥ 2 coarse classes, one with ≥ 2 fine classes")
     if n_boot < 2 or n_perm < 1:
         raise ValueError(f"n_boot must be ≥ 2 and n_perm ≥ 1, got {n_boot}, {n_perm}")
-    C = class_stiffness(S, labels, num_classes=K)
+    S64, Ya, Yb, square = _prepare(S, labels, None, K)
+    C = _class_matrix(S64, Ya, Yb, square)
     same, diff = _block_means(C, coarse)
     contrast = same - diff
     rng = np.random.default_rng(seed)
@@ -521,7 +526,6 @@ def hierarchy_contrast(
         s_p, d_p = _block_means(C, coarse[torch.as_tensor(rng.permutation(K))])
         perm_contrasts.append(s_p - d_p)
     p_value = (1 + int(np.sum(np.asarray(perm_contrasts) >= contrast - 1e-12))) / (1 + n_perm)
-    S64, Ya, Yb, square = _prepare(S, labels, None, K)
     reps = [
         a - b
         for a, b in (_block_means(Cr, coarse) for Cr in _bootstrap_class_matrices(S64, Ya, Yb, square, n_boot, seed))
