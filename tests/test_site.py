@@ -76,6 +76,41 @@ def _chapter_title(chapter) -> str:
     raise AssertionError(f"chapter {chapter.name} has no '# ' title in a markdown cell")
 
 
+_LOAD_FAILURE = re.compile(r"Failed to load resource|status of [45]\d\d\b")
+
+
+def _console_failures(messages: list[str]) -> list[str]:
+    """The console messages that mean the page is broken: uncaught script errors and failed loads.
+
+    Not counted: the browser's own favicon request, and MathJax 2's font-detection probe of ``about:blank``
+    (reported as a failed load or a CORS refusal, depending on the Chromium version), both harmless. A message
+    is matched on its text, never on bare numbers, which also occur in the server's port (``127.0.0.1:34045``).
+    """
+    return [
+        message
+        for message in messages
+        if ("Uncaught" in message or _LOAD_FAILURE.search(message))
+        and "favicon.ico" not in message
+        and not message.startswith("about:blank")
+        and "'about:blank'" not in message
+    ]
+
+
+def test_console_failures_ignores_port_numbers_and_the_mathjax_probe():
+    server = "http://127.0.0.1:34045"
+    harmless = [
+        f'{server}/_static/scripts/pydata-sphinx-theme.js 0:1488 "Got invalid theme mode: . Resetting to auto."',
+        f"{server}/book/intro.html - Access to font at 'about:blank' from origin '{server}' has been blocked by CORS",
+        "about:blank - Failed to load resource: net::ERR_FAILED",
+        f"{server}/favicon.ico - Failed to load resource: the server responded with a status of 404 (Not Found)",
+    ]
+    broken = [
+        f"{server}/_static/x.png - Failed to load resource: the server responded with a status of 404 (Not Found)",
+        f"{server}/book/intro.html 12:3 Uncaught TypeError: x is undefined",
+    ]
+    assert _console_failures(harmless + broken) == broken
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("site")
@@ -240,14 +275,7 @@ def test_chapter_page(chapter, server, browser):
     foreign = [name for name in fetched if not name.startswith(server) and not name.startswith("data:")]
     assert not foreign, f"{url} fetched resources from outside the site: {foreign}"
 
-    # no script error and no failed load (scripts, fonts, images) in the console. Not counted: the browser's
-    # own favicon request, and MathJax 2's font-detection probe of `about:blank`, both harmless.
+    # no script error and no failed load (scripts, fonts, images) in the console
     severe = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    failures = [
-        message
-        for message in severe
-        if ("Uncaught" in message or "Failed to load resource" in message or "404" in message)
-        and "favicon.ico" not in message
-        and not message.startswith("about:blank")
-    ]
+    failures = _console_failures(severe)
     assert not failures, f"{url}: console errors: {failures}"
