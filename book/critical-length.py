@@ -43,7 +43,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, plotting, results, sweeps, verdicts
+from repro import cache, claims, plotting, results, sweeps, verdicts
 from repro.profiles import get_config
 
 plotting.set_style()
@@ -57,7 +57,7 @@ dev = results.resolve_device(device)
 # first reaches each target, and after the same number of images seen for every learning rate.
 
 # %%
-sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed)
+sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed, cache_dir=cache.cache_dir())
 rows = sweep.rows[sweep.rows["images_seen"].notna()]
 sized = sweeps.domain_table(rows, ["input", sweeps.EUCLID])
 display(Markdown(sweep.describe() + f"  \nProfile *{profile}*, device {results.describe_device(dev)}."))

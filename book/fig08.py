@@ -29,7 +29,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, plotting, results, sweeps, verdicts
+from repro import cache, claims, plotting, results, sweeps, verdicts
 from repro.profiles import get_config
 
 plotting.set_style()
@@ -45,7 +45,7 @@ dev = results.resolve_device(device)
 # images for the interval. A target a run never reaches within its budget is reported as missing, not dropped.
 
 # %%
-sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed)
+sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed, cache_dir=cache.cache_dir())
 loss_rows = sweep.rows[sweep.rows["rule"] == "loss"]
 display(Markdown(sweep.describe() + f"  \nProfile *{profile}*, device {results.describe_device(dev)}."))
 

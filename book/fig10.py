@@ -32,7 +32,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, plotting, results, sweeps, verdicts
+from repro import cache, claims, plotting, results, sweeps, verdicts
 from repro.profiles import get_config
 
 plotting.set_style()
@@ -48,7 +48,7 @@ dev = results.resolve_device(device)
 # validation images give the domain size.
 
 # %%
-sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed)
+sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed, cache_dir=cache.cache_dir())
 loss_rows = sweep.rows[(sweep.rows["rule"] == "loss") & sweep.rows["train_loss_target_reached"]]
 layers = [layer for layer in sweep.layers if layer != sweeps.EUCLID]
 sized = sweeps.domain_table(loss_rows, layers)

@@ -1,6 +1,7 @@
 """Learning-rate sweeps, distance analysis and the harmonics task, on small synthetic problems."""
 
 import numpy as np
+import pandas as pd
 import torch
 
 from repro.models import FCNet
@@ -21,8 +22,8 @@ def test_distance_analysis_covers_every_layer_and_the_euclidean_input():
             assert crit.profile.edges[0] <= crit.xi <= crit.profile.edges[-1]
 
 
-def test_lr_sweep_rows_for_every_rule_and_learning_rate():
-    cfg = LRSweepConfig(
+def _tiny_sweep_config() -> LRSweepConfig:
+    return LRSweepConfig(
         datasets=("spherical_harmonics",),
         lrs=(1e-3, 1e-2),
         target_losses=(0.65, 0.6),
@@ -34,7 +35,12 @@ def test_lr_sweep_rows_for_every_rule_and_learning_rate():
         n_bins=8,
         n_boot=10,
     )
+
+
+def test_lr_sweep_rows_for_every_rule_and_learning_rate():
+    cfg = _tiny_sweep_config()
     sweep = run_lr_sweep(cfg, progress=False)
+    assert not sweep.from_cache
     rows = sweep.rows
     assert set(rows["lr"]) == {1e-3, 1e-2}
     for lr in cfg.lrs:
@@ -45,6 +51,17 @@ def test_lr_sweep_rows_for_every_rule_and_learning_rate():
     assert {"between", "between_lo", "xi[input]", "xi_hi[logits]", f"xi[{EUCLID}]"} <= set(reached.columns)
     assert np.all(reached["between_lo"] <= reached["between"] + 1e-12)
     assert sweep.layers[0] == "input" and sweep.layers[-1] == EUCLID
+
+
+def test_lr_sweep_cache_returns_the_same_sweep_for_the_same_settings(tmp_path):
+    cfg = _tiny_sweep_config()
+    trained = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
+    read_back = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
+    assert not trained.from_cache and read_back.from_cache
+    pd.testing.assert_frame_equal(trained.rows, read_back.rows)
+    assert "read back from its cache" in read_back.describe() and "cache" not in trained.describe()
+    other_seed = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path, seed=1)
+    assert not other_seed.from_cache and set(other_seed.rows["seed"]) == {1}
 
 
 def test_harmonics_run_one_row_per_degree():

@@ -12,6 +12,7 @@ Distances: the dot-product "distance" of Eq. 9 is a cosine in [−1, 1] with 1 =
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -21,7 +22,8 @@ import torch
 from scipy.stats import spearmanr
 from torch import nn
 
-from repro.data import load_dataset, stiffness_set, train_subset
+from repro.cache import memoise
+from repro.data import load_dataset, resolve_data_root, stiffness_set, train_subset
 from repro.experiments import prepare_inputs
 from repro.models import build_model
 from repro.profiles import DistanceConfig, HarmonicsConfig, LRSweepConfig
@@ -179,6 +181,7 @@ class LRSweep:
     seconds_total: float
     seed: int = 0
     layers: list[str] = field(default_factory=list)
+    from_cache: bool = False  # read back from the on-disk cache instead of trained in this call
 
     def describe(self) -> str:
         """What the sweep used and how it went (Markdown): data, sizes, learning rates, stopping points, seeds,
@@ -193,7 +196,12 @@ class LRSweep:
             f"at training losses {', '.join(f'{t:g}' for t in cfg.target_losses)} (first reached, checked every "
             f"{cfg.check_every} images) and at {cfg.fixed_images:,} images seen; seeds {self.seed}–"
             f"{self.seed + cfg.n_seeds - 1}; at most {cfg.max_images:,} images per run.  \n"
-            f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s."
+            f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s"
+            + (
+                " (trained once by an earlier chapter of this build and read back from its cache)."
+                if self.from_cache
+                else "."
+            )
         )
 
 
@@ -259,11 +267,33 @@ def _train_and_measure(
 
 
 def run_lr_sweep(
-    cfg: LRSweepConfig, *, data_root=None, device: torch.device | str = "cpu", seed: int = 0, progress: bool = True
+    cfg: LRSweepConfig,
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    progress: bool = True,
+    cache_dir: str | os.PathLike | None = None,
 ) -> LRSweep:
     """Train ``cfg.arch`` at every learning rate in ``cfg.lrs`` for every dataset and seed; measure at each target
-    training loss (first reached, checked every ``cfg.check_every`` images) and at ``cfg.fixed_images`` seen."""
+    training loss (first reached, checked every ``cfg.check_every`` images) and at ``cfg.fixed_images`` seen.
+
+    With ``cache_dir`` (the book passes :func:`repro.cache.cache_dir`), a sweep with the same settings, seed,
+    device, data root and package source is trained once and read back by the chapters that share it
+    (:func:`repro.cache.memoise`); the returned sweep's ``from_cache`` says which happened.
+    """
     device = torch.device(device)
+    if cache_dir is None:
+        return _run_lr_sweep(cfg, data_root, device, seed, progress)
+    depends_on = (cfg, seed, str(device), str(resolve_data_root(data_root).resolve()))
+    sweep, hit = memoise(
+        "lr-sweep", depends_on, lambda: _run_lr_sweep(cfg, data_root, device, seed, progress), cache_dir
+    )
+    sweep.from_cache = hit
+    return sweep
+
+
+def _run_lr_sweep(cfg: LRSweepConfig, data_root, device: torch.device, seed: int, progress: bool) -> LRSweep:
     t0 = time.perf_counter()
     rows, data, layers = [], {}, []
     for dataset in cfg.datasets:
