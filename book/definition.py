@@ -146,13 +146,19 @@ pair_table.style.format({"g₁·g₂": "{:+.3e}", "cosine stiffness": "{:+.3f}"}
 # $-\varepsilon\, \vec g_1 \cdot \vec g_2$, so stiffness is a property of gradient alignment.
 #
 # **Rule.** *Reproduced* when, for every pair, (i) the relative error of the finite difference at the smallest
-# step is below $10^{-3}$, (ii) the error falls at least 100-fold from the largest to the smallest step (first
-# order), and (iii) the Gram matrix agrees with the per-pair autograd dot products to $10^{-5}$ relative;
-# *partly* when some of these hold; *not reproduced* when none do.
+# step is below $10^{-3}$, (ii) the error falls at least 100-fold from the largest step to the smallest error
+# reached over the steps (first order; at the very smallest steps float64 rounding, not the Taylor remainder, sets
+# the error, so the curve flattens there), and (iii) the Gram matrix agrees with the per-pair autograd dot
+# products to $10^{-5}$ relative; *partly* when some of these hold; *not reproduced* when none do.
+#
+# The losses here are computed as $\log\bigl(1 + \sum_{k \ne y} e^{z_k - z_y}\bigr)$ (`repro.losses`), which
+# keeps full precision for images the network classifies with near certainty; the textbook form
+# $-\log \operatorname{softmax}(z)_y$ rounds their loss, and in float32 their gradient, to nonsense once
+# $p_y$ is within rounding of 1 — common after one epoch on MNIST.
 
 # %%
 rel_err_min = float(fd_table["relative error"].max())
-shrink = min(float(df["rel_err_other"].iloc[0] / df["rel_err_other"].iloc[-1]) for df in checks)
+shrink = min(float(df["rel_err_other"].iloc[0] / df["rel_err_other"].min()) for df in checks)
 definition_checks = [
     verdicts.check_inside("ΔL₂/ε → −g₁·g₂ at the smallest step", "max relative error", rel_err_min, 0.0, 1e-3),
     verdicts.check_inside("first-order convergence", "min error reduction factor", shrink, 100.0, float("inf")),

@@ -66,20 +66,11 @@ experiments.stage_table(run).style.hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction
-#
-# **The paper's claim.** At initialisation a gradient step helps mainly images of the same class: within-class
-# stiffness is positive and there is no consistent between-class stiffness. As training proceeds, within-class
-# stiffness stays high and between-class stiffness increases.
-#
-# **Rule** (sign stiffness, 95% bootstrap intervals). Four checks: (1) within-class stiffness at initialisation
-# is above 0; (2) "no consistent between-class stiffness" at initialisation, read as a between-class value within
-# ±0.1 of zero; (3) between-class stiffness rises during training: at some later stage its interval lies above the
-# interval at initialisation; (4) within-class stiffness stays positive early in training. All four →
-# *reproduced*, some → *partly reproduced*, none → *not reproduced*.
 
 # %%
 claim_checks = claims.class_membership_checks(run.snapshots)
 verdict = verdicts.verdict(claim_checks)
+display(Markdown(claims.class_membership_rule()))
 display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
 display(Markdown(f"**Verdict: {verdict}.**"))
 

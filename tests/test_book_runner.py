@@ -19,7 +19,7 @@ import torch
 from repro import book
 from repro.book import BookError, ChapterFailed
 from repro.devices import describe_device, resolve_device
-from repro.results import load_results, record_wall_time, results_path, save_results
+from repro.results import load_results, record_wall_time, results_path, save_results, timings_table
 
 PARAMETERS = """# %% tags=["parameters", "remove-cell"]
 profile = "quick"
@@ -205,6 +205,10 @@ def test_successful_run_writes_notebook_results_and_timings(toy_book, tmp_path):
     assert [r["chapter"] for r in load_results("quick", build / "results")] == ["tiny"]
     assert (build / "jupyter" / "kernels" / "python3" / "kernel.json").is_file()
 
+    rows = timings_table("quick", ["tiny", "broken"], build / "results")  # chapters not run are left out
+    assert [(r["chapter"], r["status"], r["device"], r["verdict"]) for r in rows] == [("tiny", "ok", "cpu", "holds")]
+    assert rows[0]["wall_time_s"] == pytest.approx(done.wall_time_s, abs=1e-3)
+
 
 def test_failing_cell_names_chapter_and_cell_and_leaves_no_complete_notebook(toy_book, tmp_path, capsys):
     build = tmp_path / "_build"
@@ -225,6 +229,13 @@ def test_failing_cell_names_chapter_and_cell_and_leaves_no_complete_notebook(toy
     assert any(o.get("ename") == "ValueError" for c in failed["cells"] for o in c.get("outputs", []))
     timings = json.loads((build / "results" / "quick" / "_timings.json").read_text())
     assert timings["broken"]["status"] == "failed"
+
+    capsys.readouterr()
+    assert book.main(["--toc", str(toy_book), "times", "--build-dir", str(build)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0] == "| chapter | status | wall_time_s | device | verdict | finished_utc |"
+    assert table[2].startswith("| broken | failed | ") and "| cpu | — |" in table[2]  # no results file, no verdict
+    assert book.main(["--toc", str(toy_book), "times", "--profile", "paper", "--build-dir", str(build)]) == 1
 
 
 def test_failure_raises_chapter_failed_with_the_cell(toy_book, tmp_path):

@@ -70,3 +70,11 @@ def test_no_overfitting_means_not_reproduced():
 def test_hierarchy_checks(ci, p, expected):
     contrast = HierarchyContrast(0.5, 0.3, 0.2, ci, p, 100, 1000, 0.95)
     assert verdict(claims.hierarchy_checks(contrast, "toy")) == expected
+
+
+def test_class_membership_rule_quotes_the_threshold_the_checks_use(monkeypatch):
+    from repro import claims
+
+    assert f"±{claims.NEAR_ZERO:g} of zero" in claims.class_membership_rule()
+    monkeypatch.setattr(claims, "NEAR_ZERO", 0.25)
+    assert "±0.25 of zero" in claims.class_membership_rule()

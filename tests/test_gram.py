@@ -29,11 +29,13 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def brute_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: list[nn.Parameter]) -> torch.Tensor:
+def brute_gradients(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, params: list[nn.Parameter], loss_fn=F.cross_entropy
+) -> torch.Tensor:
     """``(n, p)``: row ``i`` is the gradient of example ``i``'s own loss w.r.t. ``params``, flattened."""
     rows = []
     for i in range(x.shape[0]):
-        loss = F.cross_entropy(model(x[i : i + 1]), y[i : i + 1])
+        loss = loss_fn(model(x[i : i + 1]), y[i : i + 1])
         grads = torch.autograd.grad(loss, params, allow_unused=True)
         grads = [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)]
         rows.append(torch.cat([g.flatten() for g in grads]))
@@ -197,6 +199,30 @@ def test_float32_within_1e_4(name: str) -> None:
     got = per_example_gram(model, x, y)
     ref = brute_gram(model.double(), x.double(), y)
     assert_gram_close(got, ref, rtol=1e-4)
+
+
+def test_float32_keeps_confidently_classified_examples_exact() -> None:
+    """Logit margins of 20–60: torch's float32 cross-entropy rounds p_y − 1 to 0 and the gradients lose their
+    true-class part; the engine's loss (repro.losses) keeps them, so the float32 Gram matches float64 brute force
+    on the exact loss entry by entry."""
+    from repro.losses import cross_entropy
+
+    model, x, _ = make("fc", seed=7, n=9, dtype=torch.float32)
+    with torch.no_grad():
+        logits = model(x)
+        y = logits.argmax(1)
+        top2 = logits.topk(2, dim=1).values
+        margins = top2[:, 0] - top2[:, 1]
+        scale = 20.0 / float(margins.min())
+        model.blocks.logits.weight.mul_(scale)
+        model.blocks.logits.bias.mul_(scale)
+        assert (F.cross_entropy(model(x), y, reduction="none") < 1e-7).all()  # saturated in float32
+    got = per_example_gram(model, x, y)
+    model64 = model.double()
+    params = [p for p in model64.parameters() if p.requires_grad]
+    grads = brute_gradients(model64, x.double(), y, params, loss_fn=cross_entropy)
+    ref = grads @ grads.T
+    torch.testing.assert_close(got, ref, rtol=1e-3, atol=0.0)  # entry by entry, however small
 
 
 # --- per layer ----------------------------------------------------------------------------------------------------

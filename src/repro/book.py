@@ -7,6 +7,7 @@ Usage (``python -m repro.book --help`` for every option)::
         --data-root PATH --build-dir _build
     python -m repro.book site --profile quick --build-dir _build
     python -m repro.book references [CHAPTER ...]
+    python -m repro.book times --profile paper          (Markdown table: status, wall time, device, verdict)
 
 Chapters are the Jupytext py:percent files named in ``_toc.yml`` (``root`` and every ``file`` entry, in
 order); a chapter's name is its file name without ``.py`` (``book/fig03.py`` → ``fig03``). Adding a chapter =
@@ -49,6 +50,7 @@ from pathlib import Path
 
 from repro.devices import DEVICES
 from repro.profiles import PROFILES
+from repro.results import markdown_table, timings_table
 
 __all__ = [
     "BookError",
@@ -785,6 +787,14 @@ def _parser() -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help=f"book config (default: {CONFIG_NAME} beside the toc)"
     )
 
+    p_times = sub.add_parser(
+        "times",
+        help="print a Markdown table of the chapters run: status, wall time, device, verdict",
+        parents=[toc_after],
+    )
+    profile_option(p_times)
+    build_dir_option(p_times)
+
     p_ref = sub.add_parser(
         "references", help="regenerate tests/reference/*.ipynb (quick, cpu, seed 0)", parents=[toc_after]
     )
@@ -824,6 +834,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             notebooks = args.notebooks or executed_dir(build_dir, args.profile)
             src = stage_site(notebooks, toc=toc, config=args.config, dest=build_dir / "site-src")
             build_site(src, html_dir=build_dir / "html")
+        elif args.command == "times":
+            check_profile(args.profile)
+            build_dir = args.build_dir or toc.parent / "_build"
+            names = [chapter.name for chapter in read_toc(toc)]
+            rows = timings_table(args.profile, names, out_dir=build_dir / "results")
+            if not rows:
+                raise BookError(f"no chapter has been run with profile {args.profile!r} in {build_dir}")
+            print(markdown_table(rows))
         elif args.command == "references":
             make_references(args.chapters, toc=toc, reference_dir=args.reference_dir)
     except BookError as exc:

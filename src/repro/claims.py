@@ -20,6 +20,7 @@ from repro.verdicts import Check, check_above, check_below, check_inside
 __all__ = [
     "NEAR_ZERO",
     "class_membership_checks",
+    "class_membership_rule",
     "random_label_checks",
     "overfitting_onset",
     "overfitting_checks",
@@ -63,6 +64,20 @@ def class_membership_checks(snapshots: Sequence[StiffnessSnapshot], metric: str 
         ),
         check_above("within-class stiffness stays > 0 early in training", "within early", early.within_ci, 0.0),
     ]
+
+
+def class_membership_rule() -> str:
+    """The claim of Figures 3, 5 and 6 and the rule :func:`class_membership_checks` applies, as Markdown."""
+    return (
+        "**The paper's claim.** At initialisation a gradient step helps mainly images of the same class: "
+        "within-class stiffness is positive and there is no consistent between-class stiffness. As training "
+        "proceeds, within-class stiffness stays high and between-class stiffness increases.\n\n"
+        "**Rule** (sign stiffness, 95% bootstrap intervals). Four checks: (1) within-class stiffness at "
+        "initialisation is above 0; (2) \"no consistent between-class stiffness\" at initialisation, read as a "
+        f"between-class value within ±{NEAR_ZERO:g} of zero; (3) between-class stiffness rises during training: at "
+        "some later stage its interval lies above the interval at initialisation; (4) within-class stiffness stays "
+        "positive early in training. All four → *reproduced*, some → *partly reproduced*, none → *not reproduced*."
+    )
 
 
 def random_label_checks(snapshots: Sequence[StiffnessSnapshot], metric: str = "sign") -> list[Check]:

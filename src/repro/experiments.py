@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from repro.data import (
@@ -28,6 +27,7 @@ from repro.data import (
     stiffness_set,
     train_subset,
 )
+from repro.losses import cross_entropy
 from repro.models import build_model
 from repro.profiles import ClassStiffnessConfig
 from repro.stiffness import (
@@ -62,7 +62,7 @@ def prepare_inputs(x: torch.Tensor, arch: str, device: torch.device) -> torch.Te
 
 
 def _example_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(model(x.unsqueeze(0)), y.unsqueeze(0))
+    return cross_entropy(model(x.unsqueeze(0)), y.unsqueeze(0))
 
 
 def finite_difference_check(

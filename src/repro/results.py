@@ -29,7 +29,7 @@ import os
 import platform
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,8 @@ __all__ = [
     "save_results",
     "load_results",
     "record_wall_time",
+    "timings_table",
+    "markdown_table",
     "resolve_device",
     "describe_device",
 ]
@@ -244,3 +246,44 @@ def record_wall_time(
     payload["wall_time_s"] = round(float(wall_time_s), 3)
     _write_json_atomic(path, payload)
     return path
+
+
+def timings_table(profile: str, chapters: Sequence[str], out_dir: str | Path | None = None) -> list[dict]:
+    """One row per chapter of ``chapters`` (in that order) that the runner has run under ``profile``: its status,
+    wall time in seconds, the device the chapter reported and its verdict.
+
+    Reads ``<out_dir>/<profile>/_timings.json`` (written by the runner) and the chapters' results files; a chapter
+    that failed has no results file, so its device is the one requested and its verdict ``None``.
+    """
+    folder = results_dir(out_dir) / _check_name(profile, "profile")
+    timings_path = folder / "_timings.json"
+    timings = json.loads(timings_path.read_text(encoding="utf-8")) if timings_path.is_file() else {}
+    rows = []
+    for chapter in chapters:
+        if chapter not in timings:
+            continue
+        entry = timings[chapter]
+        path = results_path(chapter, profile, out_dir)
+        payload = json.loads(path.read_text(encoding="utf-8")) if entry["status"] == "ok" and path.is_file() else {}
+        rows.append(
+            {
+                "chapter": chapter,
+                "status": entry["status"],
+                "wall_time_s": entry["wall_time_s"],
+                "device": payload.get("device", entry.get("device_requested")),
+                "verdict": payload.get("verdict"),
+                "finished_utc": entry.get("finished_utc"),
+            }
+        )
+    return rows
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """``rows`` (dicts with the same keys) as a GitHub Markdown table; ``None`` shows as an em dash."""
+    if not rows:
+        return ""
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join("—" if row[k] is None else str(row[k]) for k in keys) + " |")
+    return "\n".join(lines)

@@ -21,8 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from repro.losses import cross_entropy
 
 __all__ = ["Captured", "capture"]
 
@@ -130,7 +131,7 @@ def capture(
         if not good:
             continue
         with torch.enable_grad():
-            loss = F.cross_entropy(logits, y[rows], reduction="sum")
+            loss = cross_entropy(logits, y[rows], reduction="sum")
         grads = torch.autograd.grad(loss, [call.out for call in good.values()], allow_unused=True)
         for (name, call), grad in zip(good.items(), grads, strict=True):
             grad = torch.zeros_like(call.out) if grad is None else grad

@@ -29,13 +29,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from repro.gram.capture import Captured, capture
 from repro.gram.functorch_path import per_example_gradients
 from repro.gram.kernels import empty_workspace, gram_cross, gram_upper, mirror_upper
 from repro.gram.rules import RULES, GramRule, OuterProductRule, Patches, outer_product_gradients
+from repro.losses import cross_entropy
 
 __all__ = ["FACTORISED", "MATERIALISED", "FALLBACK", "Layer", "GramResult", "plan", "choose_form", "compute_gram"]
 
@@ -354,7 +354,7 @@ def _probe(
     rows = sorted({0, x.shape[0] - 1})
     params = [getattr(layer.module, p) for layer in layers.values() for p in layer.wrt]
     with torch.enable_grad():
-        loss = F.cross_entropy(model(x[rows]), y[rows], reduction="sum")
+        loss = cross_entropy(model(x[rows]), y[rows], reduction="sum")
         grads = torch.autograd.grad(loss, params, allow_unused=True)
     refs = iter([torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)])
     pairs = {}

@@ -11,9 +11,10 @@ Index convention: ``n`` examples, ``p`` flattened parameters.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
+
+from repro.losses import cross_entropy
 
 __all__ = ["per_example_gradients"]
 
@@ -38,7 +39,7 @@ def per_example_gradients(
 
     def example_loss(params: dict[str, torch.Tensor], xi: torch.Tensor, yi: torch.Tensor) -> torch.Tensor:
         logits = functional_call(model, ({**params, **fixed}, buffers), (xi.unsqueeze(0),))
-        return F.cross_entropy(logits, yi.unsqueeze(0))
+        return cross_entropy(logits, yi.unsqueeze(0))
 
     grads = vmap(grad(example_loss), in_dims=(None, 0, 0))(wrt, x, y)
     return torch.cat([grads[n].reshape(x.shape[0], -1) for n in names], dim=1)
