@@ -113,6 +113,17 @@ display(Markdown(
     + "." + spread
 ))
 
+# %% [markdown]
+# **A caution on measuring this late in training.** Once a network overfits, most validation images are
+# classified with near certainty and their gradients are tiny, yet sign stiffness counts the sign of every pair
+# alike. Computed with the textbook loss $-\log \operatorname{softmax}(z)_y$ in float32, the true-class entry of
+# such an image's logit gradient, $p_y - 1$, rounds to 0 and the gradient points the wrong way. An earlier
+# version of this book did exactly that, and in the quick profile saw within-class stiffness fall from about 1 to
+# about 0.6 after the onset of overfitting. The numbers above use the exact form of the loss (`repro.losses`, used
+# throughout the book), under which that run's within-class stiffness stays at about 1.
+# Whether the paper's measurement shared this rounding we cannot tell from the paper; `benchmarks/saturation.py`
+# measures how much it changes the Gram of a trained network.
+
 # %% tags=["remove-cell"]
 headline = {"onsets": onsets, "end_within": end_within.tolist(), "end_between": end_between.tolist(),
             "peak_within": peak_within.tolist(), "seeds": seeds}
