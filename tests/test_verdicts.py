@@ -22,3 +22,11 @@ def test_verdict_rule():
     with pytest.raises(ValueError):
         verdict([])
     assert checks_table([yes, no])["holds"].tolist() == ["yes", "no"]
+
+
+def test_evidence_shows_small_thresholds_in_scientific_notation():
+    from repro.verdicts import check_inside
+
+    evidence = check_inside("c", "gap", 6.2e-7, 0.0, 1e-5).evidence
+    assert evidence == "gap = +6.20e-07, required in [+0.000, +1.00e-05]"
+    assert check_inside("c", "x", 0.5, -0.1, float("inf")).evidence == "x = +0.500, required in [-0.100, +inf]"

@@ -12,6 +12,7 @@ No verdict is typed by hand.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,23 +32,30 @@ class Check:
     evidence: str
 
 
+def _fmt(value: float) -> str:
+    """Three decimals, or three significant digits in scientific notation where decimals would hide the value."""
+    if value == 0 or not math.isfinite(value) or 1e-3 <= abs(value) < 1e4:
+        return f"{value:+.3f}"
+    return f"{value:+.2e}"
+
+
 def _fmt_interval(ci: tuple[float, float]) -> str:
-    return f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+    return f"[{_fmt(ci[0])}, {_fmt(ci[1])}]"
 
 
 def check_above(claim: str, name: str, ci: tuple[float, float], threshold: float) -> Check:
     """Passes when the whole interval ``ci`` of quantity ``name`` lies above ``threshold``."""
-    return Check(claim, bool(ci[0] > threshold), f"{name} interval {_fmt_interval(ci)} vs threshold {threshold:+.3f}")
+    return Check(claim, bool(ci[0] > threshold), f"{name} interval {_fmt_interval(ci)} vs threshold {_fmt(threshold)}")
 
 
 def check_below(claim: str, name: str, ci: tuple[float, float], threshold: float) -> Check:
     """Passes when the whole interval ``ci`` lies below ``threshold``."""
-    return Check(claim, bool(ci[1] < threshold), f"{name} interval {_fmt_interval(ci)} vs threshold {threshold:+.3f}")
+    return Check(claim, bool(ci[1] < threshold), f"{name} interval {_fmt_interval(ci)} vs threshold {_fmt(threshold)}")
 
 
 def check_inside(claim: str, name: str, value: float, low: float, high: float) -> Check:
     """Passes when ``low ≤ value ≤ high``."""
-    return Check(claim, bool(low <= value <= high), f"{name} = {value:+.3f}, required in [{low:+.3f}, {high:+.3f}]")
+    return Check(claim, bool(low <= value <= high), f"{name} = {_fmt(value)}, required in [{_fmt(low)}, {_fmt(high)}]")
 
 
 def verdict(checks: Sequence[Check]) -> str:
