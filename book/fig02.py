@@ -122,7 +122,10 @@ display(Markdown(
 # about 0.6 after the onset of overfitting. The numbers above use the exact form of the loss (`repro.losses`, used
 # throughout the book), under which that run's within-class stiffness stays at about 1.
 # Whether the paper's measurement shared this rounding we cannot tell from the paper; `benchmarks/saturation.py`
-# measures how much it changes the Gram of a trained network.
+# measures how much it changes the Gram of a trained network. Far into overfitting (the paper profile's 3 million
+# images) even the exact loss is not enough: most validation losses fall below $10^{-7}$, float32 products of
+# such gradients underflow, and the benchmark finds about half of the pair signs differing from float64 (see
+# `benchmarks/README.md`). Read the paper profile's late stages of this chapter with that caution.
 
 # %% tags=["remove-cell"]
 headline = {"onsets": onsets, "end_within": end_within.tolist(), "end_between": end_between.tolist(),
