@@ -50,7 +50,7 @@ from pathlib import Path
 
 from repro.devices import DEVICES
 from repro.profiles import PROFILES
-from repro.results import markdown_table, timings_table
+from repro.results import markdown_table, timings_path, timings_table
 
 __all__ = [
     "BookError",
@@ -382,7 +382,7 @@ def _now_utc() -> str:
 
 
 def _update_timings(build_dir: Path, profile: str, chapter: str, entry: dict) -> None:
-    path = build_dir / "results" / profile / "_timings.json"
+    path = timings_path(profile, build_dir / "results")
     path.parent.mkdir(parents=True, exist_ok=True)
     timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     timings[chapter] = entry

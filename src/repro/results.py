@@ -46,6 +46,7 @@ __all__ = [
     "save_results",
     "load_results",
     "record_wall_time",
+    "timings_path",
     "timings_table",
     "markdown_table",
     "resolve_device",
@@ -248,6 +249,11 @@ def record_wall_time(
     return path
 
 
+def timings_path(profile: str, out_dir: str | Path | None = None) -> Path:
+    """``<out_dir>/<profile>/_timings.json``: the runner's record of every chapter run (status, wall time)."""
+    return results_dir(out_dir) / _check_name(profile, "profile") / "_timings.json"
+
+
 def timings_table(profile: str, chapters: Sequence[str], out_dir: str | Path | None = None) -> list[dict]:
     """One row per chapter of ``chapters`` (in that order) that the runner has run under ``profile``: its status,
     wall time in seconds, the device the chapter reported and its verdict.
@@ -255,9 +261,8 @@ def timings_table(profile: str, chapters: Sequence[str], out_dir: str | Path | N
     Reads ``<out_dir>/<profile>/_timings.json`` (written by the runner) and the chapters' results files; a chapter
     that failed has no results file, so its device is the one requested and its verdict ``None``.
     """
-    folder = results_dir(out_dir) / _check_name(profile, "profile")
-    timings_path = folder / "_timings.json"
-    timings = json.loads(timings_path.read_text(encoding="utf-8")) if timings_path.is_file() else {}
+    path = timings_path(profile, out_dir)
+    timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     rows = []
     for chapter in chapters:
         if chapter not in timings:
