@@ -59,7 +59,7 @@ def test_lr_sweep_cache_returns_the_same_sweep_for_the_same_settings(tmp_path):
     read_back = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
     assert not trained.from_cache and read_back.from_cache
     pd.testing.assert_frame_equal(trained.rows, read_back.rows)
-    assert "read back from its cache" in read_back.describe() and "cache" not in trained.describe()
+    assert "read back from the cache" in read_back.describe() and "cache" not in trained.describe()
     other_seed = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path, seed=1)
     assert not other_seed.from_cache and set(other_seed.rows["seed"]) == {1}
 

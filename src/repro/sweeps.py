@@ -198,7 +198,7 @@ class LRSweep:
             f"{self.seed + cfg.n_seeds - 1}; at most {cfg.max_images:,} images per run.  \n"
             f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s"
             + (
-                " (trained once by an earlier chapter of this build and read back from its cache)."
+                " (trained by an earlier chapter or build and read back from the cache)."
                 if self.from_cache
                 else "."
             )
