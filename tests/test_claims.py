@@ -18,7 +18,7 @@ def summary(within: float, between: float, half_width: float = 0.02) -> ClassSum
 def snapshot(seen: int, within: float, between: float, matrix: np.ndarray | None = None) -> StiffnessSnapshot:
     C = matrix if matrix is not None else np.array([[within, between], [between, within]])
     return StiffnessSnapshot(seen, {"sign": C, "cos": C}, {"sign": summary(within, between),
-                             "cos": summary(within, between)}, np.eye(2), np.arange(2), 0.0)
+                             "cos": summary(within, between)}, np.eye(2), np.arange(2), 0.0, np.zeros(2))
 
 
 def test_class_membership_paper_pattern_is_reproduced():

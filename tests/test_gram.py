@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from repro.gram import per_example_gram, register_rule
+from repro.gram import per_example_gram, register_rule, unit_gram
 from repro.gram.capture import capture
 from repro.gram.engine import FACTORISED, FALLBACK, MATERIALISED, choose_form, compute_gram, plan
 from repro.gram.rules import RULES, LinearRule, OuterProductRule
@@ -225,6 +225,82 @@ def test_float32_keeps_confidently_classified_examples_exact() -> None:
     torch.testing.assert_close(got, ref, rtol=1e-3, atol=0.0)  # entry by entry, however small
 
 
+def _saturate(model: nn.Module, x: torch.Tensor, margin: float, which=torch.max) -> torch.Tensor:
+    """Scale the FC net's logit layer so that the largest (``which=torch.max``) or smallest top-1 margin on ``x``
+    is ``margin``; return the predicted labels (every example then correctly classified)."""
+    with torch.no_grad():
+        top2 = model(x).topk(2, dim=1).values
+        scale = margin / float(which(top2[:, 0] - top2[:, 1]))
+        model.blocks.logits.weight.mul_(scale)
+        model.blocks.logits.bias.mul_(scale)
+        return model(x).argmax(1)
+
+
+def test_float32_keeps_gradient_products_far_below_its_range() -> None:
+    """Margins up to 90: per-example gradients down to ≈ e⁻⁹⁰ ≈ 1e-39 and their products down to ≈ 1e-78, far
+    below float32's smallest number. The engine works per unit logit gradient and multiplies the norms back in
+    float64, so the float32 Gram still equals float64 brute force entry by entry."""
+    from repro.losses import cross_entropy
+
+    model, x, _ = make("fc", seed=11, n=9, dtype=torch.float32)
+    y = _saturate(model, x, 90.0)
+    got = per_example_gram(model, x, y)
+    model64 = model.double()
+    params = [p for p in model64.parameters() if p.requires_grad]
+    grads = brute_gradients(model64, x.double(), y, params, loss_fn=cross_entropy)
+    ref = grads @ grads.T
+    assert float(ref.abs().min()) < 1e-60  # the products the float32 range cannot hold
+    torch.testing.assert_close(got, ref, rtol=1e-3, atol=0.0)
+
+
+def test_unit_gram_keeps_signs_and_cosines_where_float64_underflows() -> None:
+    """Margins of 400 and more (losses below e⁻⁴⁰⁰ ≈ 1e-174): every product of the cross-entropy's gradients is
+    below float64's range and reads 0, but the unit Gram, computed in float32, has the signs and cosines of the
+    per-example gradients of the logits weighted by the unit logit gradient, by brute force in float64."""
+    model, x, _ = make("fc", seed=12, n=8, dtype=torch.float32)
+    y = _saturate(model, x, 400.0, which=torch.min)
+    model64 = make("fc", seed=12, n=8, dtype=torch.float64)[0]
+    model64.load_state_dict(model.state_dict())
+    gram64 = per_example_gram(model64, x.double(), y)
+    assert (gram64 == 0).all()  # what the cross-entropy's Gram alone would give
+    got = unit_gram(model, x, y).unit
+    params = [p for p in model64.parameters() if p.requires_grad]
+    z64 = model64(x.double()).detach()
+    margins = z64 - z64.gather(1, y[:, None])
+    margins[torch.arange(8), y] = float("-inf")
+    direction = torch.exp(margins - margins.max(1, keepdim=True).values)  # ∝ p_k for k ≠ y, 0 at y
+    direction[torch.arange(8), y] = -direction.sum(1)  # the true class: −Σ_k p_k
+    direction /= direction.norm(dim=1, keepdim=True)
+    rows = [
+        torch.cat(
+            [g.flatten() for g in torch.autograd.grad((model64(x[i : i + 1].double())[0] * direction[i]).sum(), params)]
+        )
+        for i in range(8)
+    ]
+    ref = torch.stack(rows) @ torch.stack(rows).T
+    assert_gram_close(got, ref, rtol=1e-4)
+    off = ~torch.eye(8, dtype=torch.bool)
+    clear = off & (ref.abs() > 1e-3 * float(ref.abs().max()))
+    assert (torch.sign(got) == torch.sign(ref))[clear].all()
+    cos = lambda g: g / torch.outer(g.diagonal(), g.diagonal()).sqrt()  # noqa: E731
+    torch.testing.assert_close(cos(got), cos(ref), rtol=0.0, atol=1e-4)
+
+
+@pytest.mark.parametrize("per_layer", [False, True])
+def test_unit_gram_times_its_norms_is_the_gram(per_layer: bool) -> None:
+    model, x, y = make("cnn", seed=13)
+    x2, y2 = x[:3] * 0.5, y[:3]
+    gram = unit_gram(model, x, y, x2, y2, per_layer=per_layer)
+    assert gram.unit.shape == (x.shape[0], 3) and gram.log_norms.shape == (x.shape[0],)
+    assert gram.log_norms2.shape == (3,)
+    assert_gram_close(gram.scaled(), brute_gram(model, x, y, x2, y2), rtol=1e-8)
+    if per_layer:
+        assert_gram_close(sum(gram.layers.values()), gram.unit, rtol=1e-12)
+        expected = per_example_gram(model, x, y, x2, y2, per_layer=True)
+        for name, unit in gram.layers.items():
+            assert_gram_close(gram.scaled(unit), expected[name], rtol=1e-12)
+
+
 # --- per layer ----------------------------------------------------------------------------------------------------
 
 
@@ -302,7 +378,8 @@ def test_registered_rule_is_used() -> None:
     finally:
         del RULES[MyLinear]
     assert result.forms["0"] == FACTORISED
-    assert_gram_close(result.total, brute_gram(model, x, y), rtol=1e-8)
+    scales = torch.exp(result.log_norms[0][:, None] + result.log_norms[1][None, :])
+    assert_gram_close(result.total * scales, brute_gram(model, x, y), rtol=1e-8)
 
 
 def test_parameter_used_outside_its_layer_is_detected() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-from repro.losses import cross_entropy
+from repro.losses import cross_entropy, output_gradient
 
 
 @pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
@@ -46,6 +48,32 @@ def test_misclassified_examples_do_not_overflow():
     assert float(cross_entropy(logits, torch.tensor([0]), "sum")) == pytest.approx(400.0)
 
 
+def test_output_gradient_is_the_logit_gradient_split_into_direction_and_norm():
+    torch.manual_seed(1)
+    logits = (5 * torch.randn(40, 10, dtype=torch.float64)).requires_grad_(True)
+    y = torch.randint(0, 10, (40,))
+    (grad,) = torch.autograd.grad(cross_entropy(logits, y, "sum"), logits)
+    direction, log_norm = output_gradient(logits, y)
+    assert direction.dtype == torch.float64 and log_norm.dtype == torch.float64
+    torch.testing.assert_close(direction.norm(dim=1), torch.ones(40, dtype=torch.float64), rtol=1e-14, atol=0.0)
+    torch.testing.assert_close(direction * log_norm.exp()[:, None], grad, rtol=1e-12, atol=1e-15)
+
+
+def test_output_gradient_beyond_float64_range():
+    """Margins of 800 and 803: the gradient's entries are e⁻⁸⁰⁰ ≈ 1e-348, below float64's range, but its
+    direction is ∝ (−(1 + e⁻³), 1, e⁻³) and its log-norm is −800 + log|that vector|; in float32 too."""
+    logits = torch.tensor([[800.0, 0.0, -3.0], [5.0, -800.0, 0.0]])
+    y = torch.tensor([0, 0])
+    direction, log_norm = output_gradient(logits, y)
+    assert direction.dtype == torch.float32
+    v = torch.tensor([-(1 + math.exp(-3)), 1.0, math.exp(-3)], dtype=torch.float64)
+    torch.testing.assert_close(direction[0].double(), v / v.norm(), rtol=1e-6, atol=0.0)
+    assert float(log_norm[0]) == pytest.approx(-800.0 + math.log(float(v.norm())), rel=1e-12)
+    # second row, margins −5 and −805 for the other classes: only class 2 counts, as (−1, 0, 1)/√2
+    torch.testing.assert_close(direction[1], torch.tensor([-1.0, 0.0, 1.0]) / math.sqrt(2), rtol=1e-6, atol=0.0)
+    assert float(log_norm[1]) == pytest.approx(-5.0 - math.log1p(math.exp(-5.0)) + 0.5 * math.log(2), rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("logits", "y", "reduction", "message"),
     [
@@ -58,3 +86,10 @@ def test_misclassified_examples_do_not_overflow():
 def test_rejects_bad_input(logits, y, reduction, message):
     with pytest.raises(ValueError, match=message):
         cross_entropy(logits, y, reduction)
+
+
+def test_output_gradient_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="expected logits"):
+        output_gradient(torch.zeros(4, 3), torch.zeros(5, dtype=torch.long))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        output_gradient(torch.zeros(4, 1), torch.zeros(4, dtype=torch.long))

@@ -36,8 +36,8 @@ from repro.stiffness import (
     bootstrap_class_summary,
     class_stiffness,
     hierarchy_contrast,
-    per_example_gram,
     stiffness_from_gram,
+    unit_gram,
 )
 from repro.training import TrainConfig, images_seen_schedule, stage_label, train
 
@@ -125,7 +125,9 @@ class StiffnessSnapshot:
 
     ``matrices[metric]`` is the ``(K, K)`` class stiffness matrix of validation pairs and ``summaries[metric]``
     their within/between values with bootstrap intervals, for ``metric`` in ``("sign", "cos")``; ``gram`` is the
-    validation Gram ``(N, N)`` itself (float64) and ``labels`` its classes ``(N,)``. When training examples were
+    validation unit Gram ``(N, N)`` (float64; :func:`repro.stiffness.unit_gram`: the signs and cosines of the
+    Gram of per-example gradients, which is ``exp(log_norms[i]) · gram[i, j] · exp(log_norms[j])``), ``labels``
+    its classes ``(N,)`` and ``gram_seconds`` the time it took. When training examples were
     given too, ``pairs[kind][metric] = (matrix, summary)`` for ``kind`` in ``("train-train", "train-val")`` (rows:
     training examples; columns: training or validation examples).
     """
@@ -136,6 +138,7 @@ class StiffnessSnapshot:
     gram: np.ndarray
     labels: np.ndarray
     gram_seconds: float
+    log_norms: np.ndarray
     pairs: dict[str, dict[str, tuple[np.ndarray, ClassSummary]]] = field(default_factory=dict)
 
     def matrix(self, kind: str, metric: str) -> np.ndarray:
@@ -185,7 +188,9 @@ def stiffness_snapshot(
     """
     start = time.perf_counter()
     both = x_train is not None
-    G_all = per_example_gram(model, torch.cat([x, x_train]) if both else x, torch.cat([y, y_train]) if both else y)
+    # the unit Gram: stiffness needs only signs and cosines, which it keeps where G itself underflows
+    gram = unit_gram(model, torch.cat([x, x_train]) if both else x, torch.cat([y, y_train]) if both else y)
+    G_all = gram.unit
     gram_seconds = time.perf_counter() - start
     n = x.shape[0]
     sq = torch.diagonal(G_all)
@@ -200,6 +205,7 @@ def stiffness_snapshot(
         matrices={m: v[0] for m, v in val.items()},
         summaries={m: v[1] for m, v in val.items()},
         gram=G.cpu().numpy(),
+        log_norms=gram.log_norms[:n].cpu().numpy(),
         labels=y.cpu().numpy(),
         gram_seconds=gram_seconds,
         pairs=pairs,

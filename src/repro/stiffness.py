@@ -2,8 +2,9 @@
 
 Two examples are *stiff* when a small gradient step on one lowers the loss on the other: the change is
 ``ΔL₂ = −ε g₁·g₂`` (Eqs. 2–4), so stiffness is a statistic of the Gram matrix ``G[i, j] = gᵢ·gⱼ`` of per-example
-gradients (:func:`per_example_gram`). Sign stiffness (Eq. 5) is ``E[sign(g₁·g₂)]``; cosine stiffness (paper v3) is
-``E[cos(g₁, g₂)]``.
+gradients (:func:`per_example_gram`), or of its unit form (:func:`unit_gram`), which has the same signs and
+cosines and keeps them where ``G`` underflows far into training. Sign stiffness (Eq. 5) is ``E[sign(g₁·g₂)]``;
+cosine stiffness (paper v3) is ``E[cos(g₁, g₂)]``.
 
 Index convention: ``i, j`` examples of the first / second set (``N``, ``M``), ``a, b`` classes (``K``), ``r``
 bootstrap replicates.
@@ -17,10 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from repro.gram import per_example_gram
+from repro.gram import UnitGram, per_example_gram, unit_gram
 
 __all__ = [
     "per_example_gram",
+    "unit_gram",
+    "UnitGram",
     "stiffness_from_gram",
     "class_stiffness",
     "class_summary",

@@ -2,21 +2,34 @@
 
 The loss is each example's own cross-entropy (``reduction="sum"`` over a batch, never the batch mean), and ``W`` is
 every parameter with ``requires_grad``. The public entry point is :func:`per_example_gram`; it is re-exported by
-:mod:`repro.stiffness`. The engine is in :mod:`repro.gram.engine`, the per-layer rules in :mod:`repro.gram.rules`
-(:func:`register_rule` adds one), the general ``torch.func`` path in :mod:`repro.gram.functorch_path`.
+:mod:`repro.stiffness`. :func:`unit_gram` gives the same matrix as ``G[i, j] = sᵢ Ĝ[i, j] sⱼ`` with ``sᵢ`` the norm of
+example ``i``'s logit gradient: far into training ``G`` underflows (losses of 1e-30 make gradient products of
+1e-60, below float32's range, and losses below ≈ 1e-160 do so in float64) while ``Ĝ`` keeps every sign and cosine;
+stiffness is computed from ``Ĝ``. The engine is in :mod:`repro.gram.engine`, the per-layer rules in
+:mod:`repro.gram.rules` (:func:`register_rule` adds one), the general ``torch.func`` path in
+:mod:`repro.gram.functorch_path`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, overload
 
 import torch
 from torch import nn
 
-from repro.gram.engine import compute_gram
+from repro.gram.engine import GramResult, compute_gram
 from repro.gram.rules import register_rule
 
-__all__ = ["per_example_gram", "default_chunk_size", "check_independent", "register_rule", "DEFAULT_MEMORY_BUDGET"]
+__all__ = [
+    "per_example_gram",
+    "unit_gram",
+    "UnitGram",
+    "default_chunk_size",
+    "check_independent",
+    "register_rule",
+    "DEFAULT_MEMORY_BUDGET",
+]
 
 _GRADIENT_BYTES_PER_CHUNK = 256 * 2**20  # one chunk of materialised gradients stays under this
 _CAPTURE_CHUNK = 1024  # examples per batched forward/backward of the fast path
@@ -48,6 +61,91 @@ def default_chunk_size(model: nn.Module) -> int:
     """Examples per ``torch.func`` chunk such that one chunk of float32 per-example gradients fits in 256 MiB."""
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return max(1, min(1024, _GRADIENT_BYTES_PER_CHUNK // (4 * max(n_params, 1))))
+
+
+@dataclass
+class UnitGram:
+    """The Gram of per-example gradients as ``G[i, j] = exp(log_norms[i]) · unit[i, j] · exp(log_norms2[j])``.
+
+    ``unit`` ``(N, M)`` float64 is the Gram of ``gᵢ / sᵢ``, the per-example gradients per unit logit gradient
+    (``sᵢ = |∇_z L(f(xᵢ), yᵢ)|``); its entries are O(1) at any confidence, and its signs and cosines are those of
+    ``G``. ``log_norms`` ``(N,)``, ``log_norms2`` ``(M,)``: float64 natural logs of ``sᵢ`` (the same tensor for one
+    set). ``layers``: ``{module name: unit_l}`` with ``Σ_l unit_l = unit`` when asked for per layer, else empty.
+    """
+
+    unit: torch.Tensor
+    log_norms: torch.Tensor
+    log_norms2: torch.Tensor
+    layers: dict[str, torch.Tensor]
+
+    def scaled(self, unit: torch.Tensor | None = None) -> torch.Tensor:
+        """``G`` (or the layer Gram of a given ``unit_l``): the unit Gram with the norms multiplied back in, float64;
+        entries below float64's range read 0."""
+        unit = self.unit if unit is None else unit
+        return unit * torch.exp(self.log_norms[:, None] + self.log_norms2[None, :])
+
+
+def _compute(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x2: torch.Tensor | None,
+    y2: torch.Tensor | None,
+    chunk_size: int | None,
+    method: str,
+    per_layer: bool,
+    memory_budget: int,
+) -> GramResult:
+    """Check the arguments of :func:`per_example_gram` / :func:`unit_gram` and run the engine."""
+    _check_set(x, y, "x, y")
+    if (x2 is None) != (y2 is None):
+        raise ValueError("give both x2 and y2, or neither")
+    sets = [(x.detach(), y.long())]
+    if x2 is not None and y2 is not None:
+        _check_set(x2, y2, "x2, y2")
+        if x2.shape[1:] != x.shape[1:]:
+            raise ValueError(f"x2 examples have shape {tuple(x2.shape[1:])}, x examples {tuple(x.shape[1:])}")
+        sets.append((x2.detach(), y2.long()))
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"chunk_size must be ≥ 1, got {chunk_size}")
+    if method not in ("auto", "fast", "vmap"):
+        raise ValueError(f"method must be 'auto', 'fast' or 'vmap', got {method!r}")
+    if memory_budget < 1:
+        raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget}")
+    check_independent(model)
+    return compute_gram(
+        model,
+        sets,
+        capture_chunk=chunk_size or _CAPTURE_CHUNK,
+        vmap_chunk=chunk_size or default_chunk_size(model),
+        memory_budget=memory_budget,
+        per_layer=per_layer,
+        use_rules=method != "vmap",
+        allow_fallback=method != "fast",
+    )
+
+
+def unit_gram(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x2: torch.Tensor | None = None,
+    y2: torch.Tensor | None = None,
+    *,
+    chunk_size: int | None = None,
+    method: Literal["auto", "fast", "vmap"] = "auto",
+    per_layer: bool = False,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> UnitGram:
+    """The Gram of :func:`per_example_gram` split into a unit Gram and per-example log-norms (:class:`UnitGram`).
+
+    Same arguments, cost and memory as :func:`per_example_gram`. Use it for statistics that depend only on signs or
+    cosines (stiffness), which it keeps exact where ``G`` itself would underflow.
+    """
+    result = _compute(model, x, y, x2, y2, chunk_size, method, per_layer, memory_budget)
+    return UnitGram(
+        unit=result.total, log_norms=result.log_norms[0], log_norms2=result.log_norms[1], layers=result.layers
+    )
 
 
 @overload
@@ -126,30 +224,9 @@ def per_example_gram(
     Returns:
         float64 tensor ``(N, N)`` (symmetric) or ``(N, M)``, on ``x.device``; or a dict of them if ``per_layer``.
     """
-    _check_set(x, y, "x, y")
-    if (x2 is None) != (y2 is None):
-        raise ValueError("give both x2 and y2, or neither")
-    sets = [(x.detach(), y.long())]
-    if x2 is not None and y2 is not None:
-        _check_set(x2, y2, "x2, y2")
-        if x2.shape[1:] != x.shape[1:]:
-            raise ValueError(f"x2 examples have shape {tuple(x2.shape[1:])}, x examples {tuple(x.shape[1:])}")
-        sets.append((x2.detach(), y2.long()))
-    if chunk_size is not None and chunk_size < 1:
-        raise ValueError(f"chunk_size must be ≥ 1, got {chunk_size}")
-    if method not in ("auto", "fast", "vmap"):
-        raise ValueError(f"method must be 'auto', 'fast' or 'vmap', got {method!r}")
-    if memory_budget < 1:
-        raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget}")
-    check_independent(model)
-    result = compute_gram(
-        model,
-        sets,
-        capture_chunk=chunk_size or _CAPTURE_CHUNK,
-        vmap_chunk=chunk_size or default_chunk_size(model),
-        memory_budget=memory_budget,
-        per_layer=per_layer,
-        use_rules=method != "vmap",
-        allow_fallback=method != "fast",
+    gram = unit_gram(
+        model, x, y, x2, y2, chunk_size=chunk_size, method=method, per_layer=per_layer, memory_budget=memory_budget
     )
-    return result.layers if per_layer else result.total
+    if per_layer:
+        return {name: gram.scaled(unit) for name, unit in gram.layers.items()}
+    return gram.scaled()

@@ -1,9 +1,13 @@
 """Record every ruled layer's input ``x`` and output gradient ``δ`` from batched forward and backward passes.
 
 Per chunk of examples: one forward with forward hooks on the layers (they keep the input and the output tensor),
-then one ``torch.autograd.grad`` of the summed cross-entropy w.r.t. those outputs. No parameter gradient is computed
-and no ``.grad`` is touched. The hooks are removed in a ``finally``. The tensors are kept as the chunks produced them
-(no copy into one big buffer: fresh memory is slow to touch), and :meth:`Captured.rows` hands out rows of them.
+then one ``torch.autograd.grad`` w.r.t. those outputs of ``Σᵢ dᵢ · zᵢ``, the logits ``zᵢ`` weighted by the unit
+directions ``dᵢ`` of each example's logit gradient (:func:`repro.losses.output_gradient`, held constant). Since
+backpropagation is linear in the logit gradient, the recorded ``δᵢ`` are those of the cross-entropy divided by the
+norm ``sᵢ`` of its logit gradient; the norms are kept (as ``log sᵢ``) for the engine to multiply back in. No
+parameter gradient is computed and no ``.grad`` is touched. The hooks are removed in a ``finally``. The tensors are
+kept as the chunks produced them (no copy into one big buffer: fresh memory is slow to touch), and
+:meth:`Captured.rows` hands out rows of them.
 
 A layer whose structure the hooks cannot capture is reported as *unusable* (the engine hands it to the exact
 fallback): called other than once per forward, example dimension not first, output not differentiable, input
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from repro.losses import cross_entropy
+from repro.losses import output_gradient
 
 __all__ = ["Captured", "capture"]
 
@@ -41,8 +45,11 @@ class _Call:
 @dataclass
 class Captured:
     """Inputs and output gradients of the usable layers, by layer name, as one tensor ``(rows, …)`` per chunk;
-    ``chunks`` holds the rows of each chunk."""
+    ``chunks`` holds the rows of each chunk. The output gradients are per unit logit gradient: the cross-entropy's
+    are ``exp(log_norms[i])`` times larger; ``directions (n, K)`` are the unit logit gradients back-propagated."""
 
+    directions: torch.Tensor
+    log_norms: torch.Tensor
     chunks: list[slice] = field(default_factory=list)
     inputs: dict[str, list[torch.Tensor]] = field(default_factory=dict)
     grad_outputs: dict[str, list[torch.Tensor]] = field(default_factory=dict)
@@ -118,21 +125,26 @@ def _usable(calls: list[_Call], n: int) -> bool:
 def capture(
     model: nn.Module, layers: dict[str, nn.Module], x: torch.Tensor, y: torch.Tensor, chunk_size: int
 ) -> Captured:
-    """Inputs and output gradients of ``layers`` for all examples of ``x (n, …)``, ``y (n,)``, in chunks."""
-    out = Captured()
+    """Inputs and (per unit logit gradient) output gradients of ``layers`` for all examples of ``x (n, …)``,
+    ``y (n,)``, in chunks."""
+    directions, log_norms = [], []
+    out = Captured(directions=torch.empty(0), log_norms=torch.empty(0))
     copy_output: set[str] = set()
     for start in range(0, x.shape[0], chunk_size):
         rows = slice(start, min(start + chunk_size, x.shape[0]))
         out.chunks.append(rows)
         usable = {name: module for name, module in layers.items() if name not in out.unusable}
         logits, calls = _forward(model, usable, x[rows], copy_output)
+        direction, log_norm = output_gradient(logits, y[rows])
+        directions.append(direction)
+        log_norms.append(log_norm)
         good = {name: c[0] for name, c in calls.items() if _usable(c, rows.stop - rows.start)}
         out.unusable |= set(calls) - set(good)
         if not good:
             continue
         with torch.enable_grad():
-            loss = cross_entropy(logits, y[rows], reduction="sum")
-        grads = torch.autograd.grad(loss, [call.out for call in good.values()], allow_unused=True)
+            weighted = (logits * direction).sum()
+        grads = torch.autograd.grad(weighted, [call.out for call in good.values()], allow_unused=True)
         for (name, call), grad in zip(good.items(), grads, strict=True):
             grad = torch.zeros_like(call.out) if grad is None else grad
             if start > 0 and (out.inputs[name][0].shape[1:], out.grad_outputs[name][0].shape[1:]) != (
@@ -143,6 +155,7 @@ def capture(
                 continue
             out.inputs.setdefault(name, []).append(call.inp.detach())
             out.grad_outputs.setdefault(name, []).append(grad)
+    out.directions, out.log_norms = torch.cat(directions), torch.cat(log_norms)
     for name in out.unusable:
         out.inputs.pop(name, None)
         out.grad_outputs.pop(name, None)

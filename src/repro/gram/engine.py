@@ -12,8 +12,12 @@ every layer is computed on its own, in whichever form is cheaper (:func:`choose_
   layer, …) get materialised per-example gradients of their own parameters from ``torch.func`` (the model's whole
   per-example loss, differentiated w.r.t. those parameters only), in the same panels.
 
+Every per-example gradient is taken per unit logit gradient, ``gᵢ / sᵢ`` with ``sᵢ = |∇_z Lᵢ|`` (see
+:func:`repro.losses.output_gradient`): the engine computes the *unit Gram* ``Ĝ[i, j] = gᵢ·gⱼ / (sᵢ sⱼ)``, whose
+entries are O(1) at any confidence, and returns ``log sᵢ`` beside it; ``G = sᵢ Ĝ[i, j] sⱼ``.
+
 The layer inputs and output gradients come from :func:`repro.gram.capture.capture` (one batched forward and one
-backward of the summed loss per chunk). Before using them the engine checks every rule on the first and the last
+backward per chunk). Before using them the engine checks every rule on the first and the last
 example against plain autograd; if any disagrees (a parameter also used outside its layer, examples that are not
 independent in the batch, …) the whole model goes to the general path, with a warning, rather than be wrong.
 
@@ -35,7 +39,7 @@ from repro.gram.capture import Captured, capture
 from repro.gram.functorch_path import per_example_gradients
 from repro.gram.kernels import empty_workspace, gram_cross, gram_upper, mirror_upper
 from repro.gram.rules import RULES, GramRule, OuterProductRule, Patches, outer_product_gradients
-from repro.losses import cross_entropy
+from repro.losses import output_gradient
 
 __all__ = ["FACTORISED", "MATERIALISED", "FALLBACK", "Layer", "GramResult", "plan", "choose_form", "compute_gram"]
 
@@ -56,11 +60,14 @@ class Layer:
 
 @dataclass
 class GramResult:
-    """``total (n, m)`` float64 and, if asked for, ``layers`` ``{module name: G_l}`` with ``Σ_l G_l = total``;
-    ``forms`` says how each layer was computed (factorised, materialised, fallback)."""
+    """The unit Gram ``total (n, m)`` float64 and, if asked for, ``layers`` ``{module name: Ĝ_l}`` with
+    ``Σ_l Ĝ_l = total``; ``log_norms`` ``(n,)`` and ``(m,)`` float64, the logs of the logit-gradient norms that
+    scale rows and columns back to the cross-entropy's Gram; ``forms`` says how each layer was computed
+    (factorised, materialised, fallback)."""
 
     total: torch.Tensor
     layers: dict[str, torch.Tensor]
+    log_norms: tuple[torch.Tensor, torch.Tensor]
     forms: dict[str, str]
 
 
@@ -210,9 +217,16 @@ class _Engine:
     """One Gram computation: the example sets, the budget, the workspace and the accumulator."""
 
     def __init__(
-        self, model: nn.Module, sets: list[_Set], chunk_size: int, memory_budget: int, acc: _Accumulator
+        self,
+        model: nn.Module,
+        sets: list[_Set],
+        directions: list[torch.Tensor],
+        chunk_size: int,
+        memory_budget: int,
+        acc: _Accumulator,
     ) -> None:
         self.model, self.sets, self.chunk_size, self.budget, self.acc = model, sets, chunk_size, memory_budget, acc
+        self.directions = directions
         self.symmetric = len(sets) == 1
         self.n = sets[0][0].shape[0]
         self.m = sets[-1][0].shape[0]
@@ -329,7 +343,7 @@ class _Engine:
         def fill(which: int, rows: slice, out: list[list[torch.Tensor]]) -> None:
             x, y = self.sets[which]
             for c in _panels(rows.stop, self.chunk_size, rows.start):
-                grads = per_example_gradients(self.model, x[c], y[c], wrt)
+                grads = per_example_gradients(self.model, x[c], y[c], wrt, self.directions[which][c])
                 at = slice(c.start - rows.start, c.stop - rows.start)
                 for target, g in zip(out, grads.split([w[0] for w in widths], dim=1), strict=True):
                     target[0][at] = g
@@ -343,19 +357,17 @@ def _gather(captured: Captured, name: str, rows: list[int]) -> tuple[torch.Tenso
     return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
 
 
-def _probe(
-    model: nn.Module, layers: dict[str, Layer], captured: Captured, x: torch.Tensor, y: torch.Tensor
-) -> set[str]:
+def _probe(model: nn.Module, layers: dict[str, Layer], captured: Captured, x: torch.Tensor) -> set[str]:
     """Layers whose rule disagrees with plain autograd on the first and the last example of ``x``.
 
-    One forward and backward of those two examples alone: the gradient of their summed losses must equal the sum of
-    the rule's gradients for rows 0 and n - 1 of the batched capture.
+    One forward and backward of those two examples alone: the gradient of their logits weighted by the captured
+    directions must equal the sum of the rule's gradients for rows 0 and n - 1 of the batched capture.
     """
     rows = sorted({0, x.shape[0] - 1})
     params = [getattr(layer.module, p) for layer in layers.values() for p in layer.wrt]
     with torch.enable_grad():
-        loss = cross_entropy(model(x[rows]), y[rows], reduction="sum")
-        grads = torch.autograd.grad(loss, params, allow_unused=True)
+        weighted = (model(x[rows]) * captured.directions[rows]).sum()
+        grads = torch.autograd.grad(weighted, params, allow_unused=True)
     refs = iter([torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)])
     pairs = {}
     for name, layer in layers.items():
@@ -371,6 +383,17 @@ def _probe(
     }
 
 
+def _output_gradients(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unit logit gradients ``(n, K)`` and their log-norms ``(n,)`` from forwards of ``chunk`` examples."""
+    parts = []
+    with torch.no_grad():
+        for rows in _panels(x.shape[0], chunk):
+            parts.append(output_gradient(model(x[rows]), y[rows]))
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+
 def compute_gram(
     model: nn.Module,
     sets: list[_Set],
@@ -382,7 +405,7 @@ def compute_gram(
     use_rules: bool = True,
     allow_fallback: bool = True,
 ) -> GramResult:
-    """The Gram of ``sets[0]`` (or of ``sets[0]`` against ``sets[1]``) by the engine, capturing ``capture_chunk``
+    """The unit Gram of ``sets[0]`` (or of ``sets[0]`` against ``sets[1]``) by the engine, capturing ``capture_chunk``
     and differentiating ``vmap_chunk`` examples at a time; ``use_rules=False`` sends every layer to the
     ``torch.func`` fallback (the general path), ``allow_fallback=False`` raises ``ValueError`` instead of using it."""
     layers, fallback = plan(model)
@@ -395,7 +418,7 @@ def compute_gram(
         captured = [capture(model, modules, x, y, capture_chunk) for x, y in sets]
         _demote(layers, fallback, set().union(*(c.unusable for c in captured)))
     if layers:
-        mismatched = _probe(model, layers, captured[0], *sets[0])
+        mismatched = _probe(model, layers, captured[0], sets[0][0])
         if mismatched:
             warnings.warn(
                 f"per_example_gram: the layer rules disagree with autograd for {sorted(mismatched)} (parameters used "
@@ -403,13 +426,17 @@ def compute_gram(
                 stacklevel=3,
             )
             _demote(layers, fallback, set(layers))
+    if captured:
+        outputs = [(c.directions, c.log_norms) for c in captured]
+    else:
+        outputs = [_output_gradients(model, x, y, capture_chunk) for x, y in sets]
     if fallback and not allow_fallback:
         raise ValueError(f"method='fast': no usable rule for {sorted(fallback)}; method='auto' uses the exact fallback")
     forms = {name: choose_form(layer, captured[0], n, m) for name, layer in layers.items()}
     forms.update(dict.fromkeys(fallback, FALLBACK))
     order = [name for name, _ in model.named_modules() if name in forms]
     acc = _Accumulator(order, n, m, sets[0][0].device, per_layer)
-    engine = _Engine(model, sets, vmap_chunk, memory_budget, acc)
+    engine = _Engine(model, sets, [d for d, _ in outputs], vmap_chunk, memory_budget, acc)
     with torch.no_grad():
         for name, layer in layers.items():
             if forms[name] == FACTORISED:
@@ -419,4 +446,9 @@ def compute_gram(
     if fallback:
         engine.fallback(fallback)
     total, layer_grams = acc.result(engine.symmetric)
-    return GramResult(total=total, layers=layer_grams, forms={name: forms[name] for name in order})
+    return GramResult(
+        total=total,
+        layers=layer_grams,
+        log_norms=(outputs[0][1], outputs[-1][1]),
+        forms={name: forms[name] for name in order},
+    )

@@ -24,12 +24,14 @@ def per_example_gradients(
     x: torch.Tensor,
     y: torch.Tensor,
     param_names: list[str] | None = None,
+    directions: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Flattened per-example cross-entropy gradients ``(n, p)`` w.r.t. the named trainable parameters.
 
     Each row is ``∇_W L(f_W(xᵢ), yᵢ)`` for that example's own loss (not a batch mean). ``param_names`` selects a
     subset of ``model.named_parameters()`` (default: every parameter with ``requires_grad``), concatenated in that
-    order.
+    order. With ``directions (n, K)`` (the unit logit gradients of :func:`repro.losses.output_gradient`) each row is
+    instead ``∇_W (dᵢ · f_W(xᵢ))``, the gradient per unit logit gradient, which does not underflow.
     """
     all_params = dict(model.named_parameters())
     names = param_names if param_names is not None else [n for n, p in all_params.items() if p.requires_grad]
@@ -41,5 +43,12 @@ def per_example_gradients(
         logits = functional_call(model, ({**params, **fixed}, buffers), (xi.unsqueeze(0),))
         return cross_entropy(logits, yi.unsqueeze(0))
 
-    grads = vmap(grad(example_loss), in_dims=(None, 0, 0))(wrt, x, y)
+    def example_weighted(params: dict[str, torch.Tensor], xi: torch.Tensor, di: torch.Tensor) -> torch.Tensor:
+        logits = functional_call(model, ({**params, **fixed}, buffers), (xi.unsqueeze(0),))
+        return (logits[0] * di).sum()
+
+    if directions is None:
+        grads = vmap(grad(example_loss), in_dims=(None, 0, 0))(wrt, x, y)
+    else:
+        grads = vmap(grad(example_weighted), in_dims=(None, 0, 0))(wrt, x, directions)
     return torch.cat([grads[n].reshape(x.shape[0], -1) for n in names], dim=1)
