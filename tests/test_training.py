@@ -127,3 +127,25 @@ def test_targets_do_not_cut_pending_evaluations_short():
     )
     assert res.target_hits[0.6] < 4_096
     assert res.status == "reached_targets" and res.records[-1]["images_seen"] == 4_096
+
+
+def test_target_checks_thin_out_as_training_goes_on(monkeypatch):
+    """Checks every ``check_every`` images at first, then every 1/64 of the images seen: for 65,536 images and
+    ``check_every=64``, 64 checks up to 4,096 images and about 64·ln(16) ≈ 177 after, not 1,024."""
+    import repro.training
+
+    x, y = toy_problem()
+    calls = []
+    real = repro.training.evaluate
+    monkeypatch.setattr(repro.training, "evaluate", lambda *a: calls.append(1) or real(*a))
+    res = train(
+        small_model(),
+        x,
+        y,
+        config=TrainConfig(lr=1e-3, max_images=65_536),
+        target_losses=[-1.0],  # never reached: every check runs
+        check_every=64,
+        progress=False,
+    )
+    assert res.status == "completed" and not res.target_hits
+    assert 64 + 150 <= len(calls) <= 64 + 200

@@ -76,7 +76,7 @@ class LRSweepConfig:
     n_seeds: int = 1
     arch: str = "fc"
     batch_size: int = 32
-    check_every: int = 512  # images between checks of the training loss against the targets
+    check_every: int = 512  # images between checks of the training loss against the targets (at first; see train)
     n_bins: int = 20  # distance bins
     n_boot: int = 100  # bootstrap replicates (class summaries and critical distances)
 

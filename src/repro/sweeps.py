@@ -32,10 +32,10 @@ from repro.stiffness import (
     bootstrap_class_summary,
     bootstrap_critical_distance,
     pairwise_cosine,
-    per_example_gram,
     stiffness_from_gram,
+    unit_gram,
 )
-from repro.training import TrainConfig, evaluate, train
+from repro.training import CHECK_RESOLUTION, TrainConfig, evaluate, train
 
 __all__ = [
     "EUCLID",
@@ -92,7 +92,7 @@ def distance_analysis(
     """
     start = time.perf_counter()
     if S is None:
-        S = stiffness_from_gram(per_example_gram(model, x, y), metric)
+        S = stiffness_from_gram(unit_gram(model, x, y).unit, metric)
     gram_seconds = time.perf_counter() - start
     with torch.no_grad():
         reps = model.representations(x)
@@ -193,8 +193,9 @@ class LRSweep:
         return (
             "**Data.** " + "  \n".join(self.data.values()) + f"  \nTraining subset: {subset}; stiffness set: "
             f"{cfg.n_stiffness} validation images; learning rates {', '.join(f'{lr:g}' for lr in cfg.lrs)}; stopping "
-            f"at training losses {', '.join(f'{t:g}' for t in cfg.target_losses)} (first reached, checked every "
-            f"{cfg.check_every} images) and at {cfg.fixed_images:,} images seen; seeds {self.seed}–"
+            f"at training losses {', '.join(f'{t:g}' for t in cfg.target_losses)} (first reached; checked every "
+            f"{cfg.check_every} images, or every 1/{CHECK_RESOLUTION} of the images seen once that is more) and at "
+            f"{cfg.fixed_images:,} images seen; seeds {self.seed}–"
             f"{self.seed + cfg.n_seeds - 1}; at most {cfg.max_images:,} images per run.  \n"
             f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s"
             + (
@@ -210,7 +211,7 @@ def _measure(
 ) -> dict:
     was_training = model.training
     model.eval()
-    S = stiffness_from_gram(per_example_gram(model, x, y), "sign")
+    S = stiffness_from_gram(unit_gram(model, x, y).unit, "sign")
     dist = distance_analysis(
         model, x, y, n_bins=cfg.n_bins, euclid_edges=euclid_edges, n_boot=cfg.n_boot, seed=seed, S=S
     )
@@ -276,7 +277,8 @@ def run_lr_sweep(
     cache_dir: str | os.PathLike | None = None,
 ) -> LRSweep:
     """Train ``cfg.arch`` at every learning rate in ``cfg.lrs`` for every dataset and seed; measure at each target
-    training loss (first reached, checked every ``cfg.check_every`` images) and at ``cfg.fixed_images`` seen.
+    training loss (first reached; checked every ``cfg.check_every`` images or 1/64 of the images seen) and at
+    ``cfg.fixed_images`` seen.
 
     With ``cache_dir`` (the book passes :func:`repro.cache.cache_dir`), a sweep with the same settings, seed,
     device, data root and package source is trained once and read back by the chapters that share it
