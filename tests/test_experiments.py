@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from repro.experiments import finite_difference_check, run_class_stiffness
+from repro.experiments import finite_difference_check, precision_check, run_class_stiffness
 from repro.models import FCNet
 from repro.profiles import ClassStiffnessConfig, get_config, profile_table
 
@@ -41,6 +41,25 @@ def test_class_stiffness_run_on_synthetic_data():
     assert {"images_seen", "train_loss", "val_loss", "within_sign", "between_sign_lo", "between_cos"} <= set(hist)
     assert hist["images_seen"].is_monotonic_increasing
     assert "generated in code" in run.data_description
+    assert run.precision is not None and run.precision.n_pairs == 40 * 39
+    assert run.precision.sign_agreement == 1.0 and "Precision check" in run.describe()
+
+
+def test_precision_check_on_a_saturated_network():
+    """Logit margins of 100 and more: the losses are below 1e-40, yet the float32 unit Gram agrees with float64."""
+    torch.manual_seed(3)
+    model = FCNet(in_features=6, num_classes=3, hidden=(8, 8))
+    x = torch.randn(12, 6)
+    with torch.no_grad():
+        top2 = model(x).topk(2, dim=1).values
+        scale = 100.0 / float((top2[:, 0] - top2[:, 1]).min())
+        model.blocks.logits.weight.mul_(scale)
+        model.blocks.logits.bias.mul_(scale)
+        y = model(x).argmax(1)
+    check = precision_check(model, x, y)
+    assert check.min_loss < 1e-40 and check.n_pairs == 12 * 11
+    assert check.sign_agreement == 1.0 and check.max_cos_gap < 1e-4
+    assert next(model.parameters()).dtype == torch.float32 and model.training
 
 
 def test_profiles_cover_both_profiles():

@@ -44,6 +44,8 @@ from repro.training import TrainConfig, images_seen_schedule, stage_label, train
 __all__ = [
     "prepare_inputs",
     "finite_difference_check",
+    "PrecisionCheck",
+    "precision_check",
     "StiffnessSnapshot",
     "stiffness_snapshot",
     "ClassStiffnessRun",
@@ -114,6 +116,44 @@ def _float64_copy(model: nn.Module) -> nn.Module:
     net = copy.deepcopy(model).to(torch.float64)
     net.eval()
     return net
+
+
+@dataclass(frozen=True)
+class PrecisionCheck:
+    """How far a float32 unit Gram can be trusted for one model and set: ``sign_agreement`` is the share of
+    off-diagonal pairs whose sign equals that of a float64 recomputation, ``max_cos_gap`` the largest cosine
+    difference, ``min_loss`` the smallest per-example loss (float64), ``n_pairs`` the pairs compared."""
+
+    sign_agreement: float
+    max_cos_gap: float
+    min_loss: float
+    n_pairs: int
+
+    def describe(self) -> str:
+        return (
+            f"Precision check at the end of training: the float32 Gram's signs equal a float64 recomputation for "
+            f"{100 * self.sign_agreement:.2f}% of the {self.n_pairs:,} pairs (largest cosine gap "
+            f"{self.max_cos_gap:.1e}; smallest validation loss {self.min_loss:.1e})."
+        )
+
+
+def precision_check(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> PrecisionCheck:
+    """Compare the unit Gram of ``model`` on ``(x (N, ...), y (N,))`` in the model's dtype with one in float64."""
+    was_training = model.training
+    model.eval()
+    try:
+        ours = unit_gram(model, x, y).unit
+        net = _float64_copy(model)
+        x64 = x.to(torch.float64)
+        reference = unit_gram(net, x64, y).unit
+        with torch.no_grad():
+            min_loss = float(cross_entropy(net(x64), y, reduction="none").min())
+    finally:
+        model.train(was_training)
+    off = ~torch.eye(x.shape[0], dtype=torch.bool, device=ours.device)
+    agree = (torch.sign(ours) == torch.sign(reference))[off].double().mean()
+    gap = (stiffness_from_gram(ours, "cos") - stiffness_from_gram(reference, "cos"))[off].abs().max()
+    return PrecisionCheck(float(agree), float(gap), min_loss, int(off.sum()))
 
 
 PAIR_KINDS = ("val-val", "train-train", "train-val")
@@ -227,10 +267,12 @@ class ClassStiffnessRun:
     status: str
     seconds_total: float
     seconds_gram: float
+    precision: PrecisionCheck | None = None
     extra: dict = field(default_factory=dict)
 
     def describe(self) -> str:
-        """What the run used, read from the data and the run (Markdown): dataset and source, images used, budget."""
+        """What the run used, read from the data and the run (Markdown): dataset and source, images used, budget,
+        and the precision check of the final Gram."""
         cfg = self.config
         labels = " with randomly permuted training labels" if cfg.random_labels else ""
         return (
@@ -240,6 +282,7 @@ class ClassStiffnessRun:
             f"{self.n_stiffness} validation images ({self.n_stiffness // len(self.class_names)} per class); "
             f"validation loss on {self.n_val:,} other held-out images. Run time {self.seconds_total:.0f} s, of "
             f"which {self.seconds_gram:.1f} s computing Gram matrices."
+            + (f"  \n{self.precision.describe()}" if self.precision is not None else "")
         )
 
     def trajectory(self) -> str:
@@ -372,6 +415,7 @@ def run_class_stiffness(
         on_eval=on_eval,
         progress=progress,
     )
+    precision = precision_check(model, x_st, y_st) if result.status != "diverged" else None
     return ClassStiffnessRun(
         config=cfg,
         data_description=ds.describe(),
@@ -384,6 +428,7 @@ def run_class_stiffness(
         status=result.status,
         seconds_total=time.perf_counter() - t0,
         seconds_gram=gram_time,
+        precision=precision,
     )
 
 
