@@ -37,7 +37,8 @@ found = results.load_results(profile)
 # ## The table
 #
 # One row per chapter, in the book's order: where the claim is in the paper, what it says, how many of the
-# chapter's checks held, the verdict, and the profile, device and time of the run that produced it.
+# chapter's checks of the claim held (preconditions, such as "the network overfits", are not counted: a failed one
+# makes the verdict *not reproduced*), the verdict, and the profile, device and time of the run that produced it.
 
 # %%
 table = claims.claims_table(found, chapters)

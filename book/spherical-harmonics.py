@@ -69,8 +69,9 @@ hrun.rows.assign(domain_size=1 - hrun.rows["xi"]).round(3).style.hide(axis="inde
 #
 # **Rule.** (1) Spearman's rank correlation between degree and domain size $1 - \xi$ is ≤ −0.5 (domains shrink
 # with frequency); (2) the interval of the domain size at the highest degree lies below the interval at the lowest
-# degree; (3) the networks learned the tasks: held-out accuracy above 0.6 for every degree (otherwise stiffness
-# describes a network that did not fit its target). All → *reproduced*, some → *partly*, none → *not reproduced*.
+# degree. Precondition (3): the networks learned the tasks, held-out accuracy above 0.6 for every degree
+# (otherwise stiffness describes a network that did not fit its target; a failure → *not reproduced*). Of (1)–(2):
+# both → *reproduced*, one → *partly*, none → *not reproduced*.
 
 # %%
 claim_checks = claims.harmonics_checks(hrun.rows)

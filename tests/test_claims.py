@@ -58,6 +58,15 @@ def test_overfitting_onset_and_collapse():
     assert verdict(claims.overfitting_checks(h)) == "reproduced"
 
 
+def test_overfitting_alone_is_not_partly_reproduced():
+    """The network overfits but stiffness stays where it was: the precondition holds, no check of the claim does."""
+    h = history([2.0, 1.0, 0.5, 0.6, 0.9], [1.0] * 5, [0.3] * 5)
+    checks = claims.overfitting_checks(h)
+    assert checks[0].precondition and checks[0].passed
+    assert not any(c.passed for c in checks[1:])
+    assert verdict(checks) == "not reproduced"
+
+
 def test_no_overfitting_means_not_reproduced():
     h = history([2.0, 1.0, 0.5, 0.45, 0.44], [0.9] * 5, [0.3] * 5)
     assert claims.overfitting_onset(h) is None
@@ -78,3 +87,20 @@ def test_class_membership_rule_quotes_the_threshold_the_checks_use(monkeypatch):
     assert f"±{claims.NEAR_ZERO:g} of zero" in claims.class_membership_rule()
     monkeypatch.setattr(claims, "NEAR_ZERO", 0.25)
     assert "±0.25 of zero" in claims.class_membership_rule()
+
+
+def test_claims_table_counts_checks_of_the_claim_and_lists_missing_chapters():
+    checks = [
+        {"claim": "the network overfits", "passed": True, "evidence": "onset at 600", "precondition": True},
+        {"claim": "within falls", "passed": True, "evidence": "[0.1, 0.2] vs 0.5"},
+        {"claim": "between falls", "passed": False, "evidence": "[0.3, 0.4] vs 0.2"},
+    ]
+    found = [{"chapter": "fig02", "verdict": "partly reproduced", "profile": "quick", "device": "cpu",
+              "wall_time_s": 12.4, "details": {"checks": checks}}]
+    table = claims.claims_table(found, ["fig02", "fig03"]).set_index("chapter")
+    assert table.loc["fig02", "checks held"] == "1 of 2"
+    assert table.loc["fig02", "wall time (s)"] == 12
+    assert table.loc["fig03", "verdict"] == "no results file"
+    long = claims.checks_long_table(found, ["fig02", "fig03"])
+    assert long["check"].tolist() == ["precondition: the network overfits", "within falls", "between falls"]
+    assert long["holds"].tolist() == ["yes", "yes", "no"]

@@ -1,5 +1,7 @@
 """The book's verdict rule."""
 
+from dataclasses import replace
+
 import pytest
 
 from repro.verdicts import check_above, check_below, check_inside, checks_table, verdict
@@ -22,6 +24,20 @@ def test_verdict_rule():
     with pytest.raises(ValueError):
         verdict([])
     assert checks_table([yes, no])["holds"].tolist() == ["yes", "no"]
+
+
+def test_preconditions_are_not_evidence():
+    """A precondition that holds does not make a claim 'partly reproduced'; one that fails makes it not reproduced
+    whatever the other checks say; a verdict needs a check of the claim itself."""
+    yes, no = check_inside("a", "x", 0, -1, 1), check_inside("b", "x", 5, -1, 1)
+    holds, fails = replace(yes, precondition=True), replace(no, precondition=True)
+    assert verdict([holds, no, no]) == "not reproduced"
+    assert verdict([holds, yes, no]) == "partly reproduced"
+    assert verdict([holds, yes]) == "reproduced"
+    assert verdict([fails, yes, yes]) == "not reproduced"
+    with pytest.raises(ValueError, match="not only preconditions"):
+        verdict([holds])
+    assert checks_table([holds, yes])["claim"].tolist() == ["precondition: a", "a"]
 
 
 def test_evidence_shows_small_thresholds_in_scientific_notation():

@@ -1,11 +1,13 @@
 """Computed "paper vs this reproduction" verdicts.
 
 A chapter states the paper's claim as a few checks, each a comparison of measured numbers (usually a bootstrap
-interval against a threshold). The verdict follows from how many checks pass, by one rule for the whole book:
+interval against a threshold). Some checks are *preconditions*: what must hold for the claim to be observable at
+all (the network overfits, the network learned its task); they are never evidence for the claim. The verdict
+follows by one rule for the whole book:
 
-- every check passes → ``"reproduced"``;
-- some pass → ``"partly reproduced"``;
-- none pass → ``"not reproduced"``.
+- a precondition fails → ``"not reproduced"`` (the claim could not be observed);
+- otherwise, of the checks of the claim itself: every one passes → ``"reproduced"``; some pass →
+  ``"partly reproduced"``; none pass → ``"not reproduced"``.
 
 No verdict is typed by hand.
 """
@@ -30,6 +32,7 @@ class Check:
     claim: str
     passed: bool
     evidence: str
+    precondition: bool = False  # must hold for the claim to be observable; not evidence for it
 
 
 def _fmt(value: float) -> str:
@@ -59,20 +62,26 @@ def check_inside(claim: str, name: str, value: float, low: float, high: float) -
 
 
 def verdict(checks: Sequence[Check]) -> str:
-    """The book's rule: all checks pass → reproduced; some → partly reproduced; none → not reproduced."""
+    """The book's rule: a failed precondition → not reproduced; else, of the claim's own checks, all pass →
+    reproduced, some → partly reproduced, none → not reproduced."""
     if not checks:
         raise ValueError("a verdict needs at least one check")
-    n_pass = sum(c.passed for c in checks)
-    if n_pass == len(checks):
+    if not all(c.passed for c in checks if c.precondition):
+        return NOT_REPRODUCED
+    evidence = [c for c in checks if not c.precondition]
+    if not evidence:
+        raise ValueError("a verdict needs at least one check of the claim itself, not only preconditions")
+    n_pass = sum(c.passed for c in evidence)
+    if n_pass == len(evidence):
         return REPRODUCED
     return PARTLY if n_pass else NOT_REPRODUCED
 
 
 def checks_table(checks: Sequence[Check]) -> pd.DataFrame:
-    """The checks as a table for the chapter: claim, result (✓/✗), evidence."""
+    """The checks as a table for the chapter: claim (preconditions marked), result (yes/no), evidence."""
     return pd.DataFrame(
         {
-            "claim": [c.claim for c in checks],
+            "claim": [f"precondition: {c.claim}" if c.precondition else c.claim for c in checks],
             "holds": ["yes" if c.passed else "no" for c in checks],
             "evidence": [c.evidence for c in checks],
         }
