@@ -2,10 +2,12 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from repro.models import FCNet
 from repro.profiles import HarmonicsConfig, LRSweepConfig
+from repro.stiffness import stiffness_vs_distance
 from repro.sweeps import EUCLID, distance_analysis, run_harmonics, run_lr_sweep
 
 
@@ -20,6 +22,30 @@ def test_distance_analysis_covers_every_layer_and_the_euclidean_input():
         assert 0.0 <= crit.found_fraction <= 1.0
         if crit.xi is not None:
             assert crit.profile.edges[0] <= crit.xi <= crit.profile.edges[-1]
+
+
+def test_a_dead_layer_has_no_crossing_instead_of_an_error():
+    """Every ReLU of a hidden layer off (a diverged high-learning-rate run ends like this): its representations
+    are all zero, no pair has a dot-product distance, and that layer reports no crossing."""
+    torch.manual_seed(0)
+    model = FCNet(in_features=5, num_classes=3, hidden=(16, 16))
+    with torch.no_grad():
+        model.blocks.hidden2[0].weight.zero_()
+        model.blocks.hidden2[0].bias.fill_(-1.0)
+    x, y = torch.randn(40, 5), torch.arange(40) % 3
+    res = distance_analysis(model, x, y, n_bins=10, n_boot=10)
+    dead = res.critical["hidden2"]
+    assert dead.xi is None and dead.found_fraction == 0.0 and dead.profile.count.sum() == 0
+    assert np.isnan(dead.profile.mean).all() and np.isnan(dead.ci).all()
+    assert res.critical["hidden1"].profile.count.sum() == 40 * 39 // 2
+
+
+def test_no_finite_pair_needs_explicit_edges():
+    S, D = torch.ones(4, 4), torch.full((4, 4), float("nan"))
+    with pytest.raises(ValueError, match="give explicit edges"):
+        stiffness_vs_distance(S, D, 5)
+    prof = stiffness_vs_distance(S, D, np.linspace(-1, 1, 6))
+    assert prof.count.sum() == 0 and np.isnan(prof.mean).all()
 
 
 def _tiny_sweep_config() -> LRSweepConfig:
@@ -91,3 +117,21 @@ def test_distance_run_reaches_its_target_loss():
     run = run_distance(cfg, progress=False)
     assert run.images_seen is not None and run.train_loss <= 0.66
     assert run.layers[0] == "input" and run.layers[-1] == EUCLID
+
+
+def test_an_interrupted_sweep_resumes_from_its_finished_runs(tmp_path):
+    """Each run is cached on its own: after losing the whole-sweep entry and one run's entry (as a crash in the
+    middle of the sweep would leave things), only that run is trained again, and the rows are the same."""
+    cfg = _tiny_sweep_config()
+    first = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
+    assert first.runs_from_cache == 0
+    whole, runs = sorted(tmp_path.glob("lr-sweep-[0-9a-f]*.pkl")), sorted(tmp_path.glob("lr-sweep-run-*.pkl"))
+    assert len(whole) == 1 and len(runs) == len(cfg.lrs) * len(cfg.datasets) * cfg.n_seeds
+    whole[0].unlink()
+    runs[0].unlink()
+    resumed = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
+    assert not resumed.from_cache and resumed.runs_from_cache == len(runs) - 1
+    assert f"{len(runs) - 1} of its runs were read back from an interrupted earlier sweep" in resumed.describe()
+    same = [c for c in first.rows.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(first.rows[same], resumed.rows[same])
+    assert (first.rows["seconds"] > 0).all() and "runs took" in first.describe()

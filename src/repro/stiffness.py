@@ -316,7 +316,8 @@ def stiffness_vs_distance(
 
     Args:
         S, D: ``(N, N)`` (then only pairs ``i < j`` count: the matrices are symmetric and self-pairs are excluded)
-            or ``(N, M)`` (every pair counts). Pairs whose ``S`` or ``D`` is NaN are dropped.
+            or ``(N, M)`` (every pair counts). Pairs whose ``S`` or ``D`` is NaN are dropped (with explicit edges
+            every bin may end up empty: a representation whose vectors are all zero has no defined distance).
         bins: number of equal-width bins over the range of ``D``, or explicit increasing edges.
     """
     S, D = _as_float64(S).cpu().numpy(), _as_float64(D).cpu().numpy()
@@ -329,9 +330,9 @@ def stiffness_vs_distance(
         s, d = S.ravel(), D.ravel()
     keep = np.isfinite(s) & np.isfinite(d)
     s, d = s[keep], d[keep]
-    if s.size == 0:
-        raise ValueError("no pair with a finite stiffness and distance")
     if np.isscalar(bins):
+        if s.size == 0:
+            raise ValueError("no pair with a finite stiffness and distance to set bins from; give explicit edges")
         if int(bins) < 1:
             raise ValueError(f"bins must be ≥ 1, got {bins}")
         lo, hi = float(d.min()), float(d.max())

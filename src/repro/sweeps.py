@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -182,6 +183,7 @@ class LRSweep:
     seed: int = 0
     layers: list[str] = field(default_factory=list)
     from_cache: bool = False  # read back from the on-disk cache instead of trained in this call
+    runs_from_cache: int = 0  # runs read back from an earlier, interrupted sweep's per-run cache
 
     def describe(self) -> str:
         """What the sweep used and how it went (Markdown): data, sizes, learning rates, stopping points, seeds,
@@ -189,6 +191,7 @@ class LRSweep:
         cfg = self.config
         loss = self.rows[self.rows["rule"] == "loss"]
         missed = int((~loss["train_loss_target_reached"]).sum())
+        per_run = self.rows.groupby(["dataset", "lr", "seed"])["seconds"].first()
         subset = "the full training split" if cfg.n_train is None else f"{cfg.n_train:,} images"
         return (
             "**Data.** " + "  \n".join(self.data.values()) + f"  \nTraining subset: {subset}; stiffness set: "
@@ -198,11 +201,13 @@ class LRSweep:
             f"{cfg.fixed_images:,} images seen; seeds {self.seed}–"
             f"{self.seed + cfg.n_seeds - 1}; at most {cfg.max_images:,} images per run.  \n"
             f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s"
+            + (" (trained by an earlier chapter or build and read back from the cache)" if self.from_cache else "")
             + (
-                " (trained by an earlier chapter or build and read back from the cache)."
-                if self.from_cache
-                else "."
+                f"; {self.runs_from_cache} of its runs were read back from an interrupted earlier sweep"
+                if self.runs_from_cache
+                else ""
             )
+            + f". The {len(per_run)} runs took {per_run.sum():.0f} s in all (training and measuring)."
         )
 
 
@@ -241,7 +246,9 @@ def _train_and_measure(
     base: dict,
     progress: bool,
 ) -> list[dict]:
-    """One training run of a sweep: a row at each target loss reached and at the fixed image budget."""
+    """One training run of a sweep: a row at each target loss reached and at the fixed image budget; every row
+    carries the run's wall time (``seconds``: training and measuring)."""
+    start = time.perf_counter()
     rows: list[dict] = []
 
     def measure(rule: str, stop: float, seen: int, net: nn.Module) -> None:
@@ -262,8 +269,10 @@ def _train_and_measure(
     for target in cfg.target_losses:  # unreached targets are recorded as such, not dropped
         if target not in result.target_hits:
             rows.append(base | {"rule": "loss", "stop": target, "images_seen": np.nan})
+    seconds = time.perf_counter() - start
     for row in rows:
         row["status"] = result.status
+        row["seconds"] = seconds
     return rows
 
 
@@ -289,15 +298,26 @@ def run_lr_sweep(
         return _run_lr_sweep(cfg, data_root, device, seed, progress)
     depends_on = (cfg, seed, str(device), str(resolve_data_root(data_root).resolve()))
     sweep, hit = memoise(
-        "lr-sweep", depends_on, lambda: _run_lr_sweep(cfg, data_root, device, seed, progress), cache_dir
+        "lr-sweep", depends_on, lambda: _run_lr_sweep(cfg, data_root, device, seed, progress, cache_dir), cache_dir
     )
     sweep.from_cache = hit
     return sweep
 
 
-def _run_lr_sweep(cfg: LRSweepConfig, data_root, device: torch.device, seed: int, progress: bool) -> LRSweep:
+def _run_lr_sweep(
+    cfg: LRSweepConfig,
+    data_root,
+    device: torch.device,
+    seed: int,
+    progress: bool,
+    cache_dir: str | os.PathLike | None = None,
+) -> LRSweep:
+    """The sweep's runs one after another; with ``cache_dir`` each run is memoised on its own, so that a sweep
+    interrupted after some runs (a crash, a lost machine) resumes from the first run it had not finished."""
     t0 = time.perf_counter()
     rows, data, layers = [], {}, []
+    root = str(resolve_data_root(data_root).resolve())
+    runs_from_cache = 0
     for dataset in cfg.datasets:
         ds = load_dataset(dataset, data_root)
         data[dataset] = ds.describe()
@@ -312,14 +332,30 @@ def _run_lr_sweep(cfg: LRSweepConfig, data_root, device: torch.device, seed: int
                 torch.manual_seed(s)
                 model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
                 base = {"dataset": dataset, "lr": lr, "seed": s}
-                rows += _train_and_measure(
-                    model, (x_tr, y_tr), (x_st, y_st), ds.num_classes, cfg, lr, s, euclid_edges, base, progress
+                run = partial(
+                    _train_and_measure,
+                    model,
+                    (x_tr, y_tr),
+                    (x_st, y_st),
+                    ds.num_classes,
+                    cfg,
+                    lr,
+                    s,
+                    euclid_edges,
+                    base,
+                    progress,
                 )
+                if cache_dir is None:
+                    rows += run()
+                else:
+                    run_rows, hit = memoise("lr-sweep-run", (cfg, dataset, lr, s, str(device), root), run, cache_dir)
+                    rows += run_rows
+                    runs_from_cache += hit
                 if not layers:
                     layers = [*model.representations(x_st[:1]).keys(), EUCLID]
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
-    return LRSweep(cfg, frame, data, time.perf_counter() - t0, seed, layers)
+    return LRSweep(cfg, frame, data, time.perf_counter() - t0, seed, layers, runs_from_cache=runs_from_cache)
 
 
 def domain_size(rows: pd.DataFrame, layer: str) -> pd.DataFrame:
