@@ -15,8 +15,9 @@
 #
 # Every chapter ends with a "Paper vs this reproduction" section: the paper's claim in our words, a rule stated
 # before the numbers, checks computed from the measurements, and a verdict by one rule for the whole book — all
-# checks hold: *reproduced*; some: *partly reproduced*; none: *not reproduced*. Each chapter writes what it found
-# to a results file; this page reads them all back. Nothing on it is typed by hand.
+# checks of the claim hold: *reproduced*; some: *partly reproduced*; none, or a failed precondition (such as "the
+# network overfits", without which the claim cannot be observed): *not reproduced*. Each chapter writes what it
+# found to a results file; this page reads them all back. Nothing on it is typed by hand.
 
 # %% tags=["parameters", "remove-cell"]
 profile = "quick"  # the profile whose results files to read

@@ -47,7 +47,7 @@ from repro import experiments, plotting, results, verdicts
 from repro.data import load_dataset, stiffness_set, train_subset
 from repro.models import build_model
 from repro.profiles import get_config
-from repro.stiffness import per_example_gram, stiffness_from_gram
+from repro.stiffness import per_example_gram, stiffness_from_gram, unit_gram
 from repro.training import TrainConfig, train
 
 plotting.set_style()
@@ -138,6 +138,22 @@ pair_table = pd.DataFrame([
 gram_vs_autograd = max(abs(float(G[i, j]) + df["pred_other"].iloc[0]) / abs(df["pred_other"].iloc[0])
                        for (i, j), df in zip(pairs, checks, strict=True))
 pair_table.style.format({"g₁·g₂": "{:+.3e}", "cosine stiffness": "{:+.3f}"}).hide(axis="index")
+
+# %% [markdown]
+# Far into training the entries of $G$ become too small to represent: validation losses of $10^{-20}$ give
+# gradient products below float32's range, and on MNIST losses reach $10^{-160}$. The book therefore reads
+# stiffness off the *unit Gram* $\hat G_{ij} = G_{ij} / (s_i s_j)$, with $s_i$ the norm of example $i$'s logit
+# gradient (`repro.stiffness.unit_gram`: the engine back-propagates unit logit gradients and keeps the $s_i$ as
+# logarithms). Its signs and cosines are those of $G$; for this network:
+
+# %%
+unit = unit_gram(model, x_st, y_st)
+display(Markdown(
+    f"Sign stiffness from $\\hat G$ and from $G$ differs in {int((stiffness_from_gram(unit.unit, 'sign') != S_sign).sum())}"
+    f" of {S_sign.numel():,} pairs; the largest cosine difference is "
+    f"{float((stiffness_from_gram(unit.unit, 'cos') - S_cos).abs().max()):.1e}; "
+    f"$s_i$ ranges from {float(unit.log_norms.exp().min()):.1e} to {float(unit.log_norms.exp().max()):.1e}."
+))
 
 # %% [markdown]
 # ## Paper vs this reproduction

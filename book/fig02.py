@@ -27,6 +27,8 @@ seed = 0  # first seed; the paper profile adds seed + 1 and seed + 2
 data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
+import dataclasses
+
 import numpy as np
 from IPython.display import Markdown, display
 
@@ -78,17 +80,18 @@ experiments.dynamics_table(runs, seeds, onsets).style.hide(axis="index")
 # **The paper's claim.** After the onset of overfitting, within-class and between-class stiffness of validation
 # pairs fall and end close to 0.
 #
-# **Rule** (sign stiffness, 95% bootstrap intervals, for every seed). (1) The network overfits: the validation
-# loss rises at least 10% above its minimum, whose position is the onset. For each of within- and between-class
-# stiffness: (2) it falls after the onset — the interval at the end of training lies below the lower end of the
-# interval at the onset — and (3) it ends close to 0 (within ±0.1). All checks of all seeds →
-# *reproduced*, some → *partly reproduced*, none → *not reproduced*.
+# **Rule** (sign stiffness, 95% bootstrap intervals, for every seed). Precondition (1): the network overfits —
+# the validation loss rises at least 10% above its minimum, whose position is the onset; without it the claim
+# cannot be observed (→ *not reproduced*). For each of within- and between-class stiffness: (2) it falls after
+# the onset — the interval at the end of training lies below the lower end of the interval at the onset — and
+# (3) it ends close to 0 (within ±0.1). Of the checks (2)–(3) of all seeds: all → *reproduced*, some → *partly
+# reproduced*, none → *not reproduced*.
 
 # %%
 claim_checks = []
 for s, run in zip(seeds, runs, strict=True):
     claim_checks += [
-        verdicts.Check(f"seed {s}: {c.claim}", c.passed, c.evidence) for c in claims.overfitting_checks(run.history)
+        dataclasses.replace(c, claim=f"seed {s}: {c.claim}") for c in claims.overfitting_checks(run.history)
     ]
 verdict = verdicts.verdict(claim_checks)
 display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
@@ -116,16 +119,25 @@ display(Markdown(
 # %% [markdown]
 # **A caution on measuring this late in training.** Once a network overfits, most validation images are
 # classified with near certainty and their gradients are tiny, yet sign stiffness counts the sign of every pair
-# alike. Computed with the textbook loss $-\log \operatorname{softmax}(z)_y$ in float32, the true-class entry of
-# such an image's logit gradient, $p_y - 1$, rounds to 0 and the gradient points the wrong way. An earlier
-# version of this book did exactly that, and in the quick profile saw within-class stiffness fall from about 1 to
-# about 0.6 after the onset of overfitting. The numbers above use the exact form of the loss (`repro.losses`, used
-# throughout the book), under which that run's within-class stiffness stays at about 1.
-# Whether the paper's measurement shared this rounding we cannot tell from the paper; `benchmarks/saturation.py`
-# measures how much it changes the Gram of a trained network. Far into overfitting (the paper profile's 3 million
-# images) even the exact loss is not enough: most validation losses fall below $10^{-7}$, float32 products of
-# such gradients underflow, and the benchmark finds about half of the pair signs differing from float64 (see
-# `benchmarks/README.md`). Read the paper profile's late stages of this chapter with that caution.
+# alike, so rounding can decide it instead of the gradients. Two such roundings bit earlier versions of this book.
+# With the textbook loss $-\log \operatorname{softmax}(z)_y$ in float32, the true-class entry of a confident
+# image's logit gradient, $p_y - 1$, rounds to 0 and the gradient points the wrong way; in the quick profile that
+# made within-class stiffness appear to fall from about 1 to about 0.6 after the onset of overfitting. With the
+# exact loss (`repro.losses`) the paper profile's 3 million images still broke it: validation losses reach
+# $10^{-160}$, products of such gradients underflow, and a float32 Gram kept only 60% of the pair signs of a
+# float64 one (`benchmarks/saturation.py`, numbers in `benchmarks/README.md`). The numbers in this chapter come
+# from the unit Gram (`repro.stiffness.unit_gram`: each example's unit logit gradient is back-propagated and its
+# norm kept as a logarithm). For each seed's final network, the share of pair signs that agree with a float64
+# recomputation:
+
+# %%
+display(Markdown("  \n".join(
+    f"Seed {s}: " + (run.precision.describe() if run.precision else "training diverged; nothing to check.")
+    for s, run in zip(seeds, runs, strict=True)
+)))
+
+# %% [markdown]
+# Whether the paper's own measurement met either rounding we cannot tell from the paper.
 
 # %% tags=["remove-cell"]
 headline = {"onsets": onsets, "end_within": end_within.tolist(), "end_between": end_between.tolist(),
