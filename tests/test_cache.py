@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 
 import pytest
 
 from repro import cache
+
+MODULE = "repro.sweeps"  # the module whose results the book caches
 
 
 def test_memoise_computes_once_and_reads_back(tmp_path):
@@ -16,19 +19,53 @@ def test_memoise_computes_once_and_reads_back(tmp_path):
         calls.append(1)
         return {"rows": [1, 2, 3]}
 
-    first, hit_first = cache.memoise("sweep", ("cfg", 0), compute, tmp_path)
-    second, hit_second = cache.memoise("sweep", ("cfg", 0), compute, tmp_path)
+    first, hit_first = cache.memoise("sweep", ("cfg", 0), compute, tmp_path, module=MODULE)
+    second, hit_second = cache.memoise("sweep", ("cfg", 0), compute, tmp_path, module=MODULE)
     assert (hit_first, hit_second) == (False, True)
     assert first == second == {"rows": [1, 2, 3]} and len(calls) == 1
-    other, hit_other = cache.memoise("sweep", ("cfg", 1), compute, tmp_path)  # another seed: another entry
+    # another seed: another entry
+    other, hit_other = cache.memoise("sweep", ("cfg", 1), compute, tmp_path, module=MODULE)
     assert not hit_other and len(calls) == 2
     assert len(list(tmp_path.glob("sweep-*.pkl"))) == 2
 
 
-def test_key_changes_with_the_package_source(monkeypatch):
-    before = cache.cache_key(("cfg", 0))
-    monkeypatch.setattr(cache, "source_digest", lambda: "0123456789abcdef")
-    assert cache.cache_key(("cfg", 0)) != before
+def test_key_changes_with_the_computing_source(monkeypatch):
+    before = cache.cache_key(("cfg", 0), MODULE)
+    monkeypatch.setattr(cache, "source_digest", lambda module: "0123456789abcdef")
+    assert cache.cache_key(("cfg", 0), MODULE) != before
+
+
+def test_source_files_follow_the_imports_of_the_computing_module():
+    names = {p.relative_to(cache._PACKAGE).as_posix() for p in cache.source_files(MODULE)}
+    # the sweep trains, computes Grams and reads data: all of that is in its key ...
+    assert {"sweeps.py", "training.py", "gram/engine.py", "gram/kernels.py", "losses.py", "data.py"} <= names
+    assert {"__init__.py", "gram/__init__.py"} <= names  # packages run on the way to their modules
+    # ... how its results are drawn, judged and executed as chapters is not
+    assert not names & {"plotting.py", "verdicts.py", "claims.py", "book.py"}
+
+
+def test_digest_changes_with_an_imported_module_only(monkeypatch, tmp_path):
+    package = tmp_path / "repro"
+    shutil.copytree(cache._PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "_PACKAGE", package)
+    cache.source_digest.cache_clear()
+    try:
+        before = cache.source_digest(MODULE)
+        with (package / "plotting.py").open("a") as f:
+            f.write("\n# a change to how figures look\n")
+        cache.source_digest.cache_clear()
+        assert cache.source_digest(MODULE) == before
+        with (package / "training.py").open("a") as f:
+            f.write("\n# a change to the training loop\n")
+        cache.source_digest.cache_clear()
+        assert cache.source_digest(MODULE) != before
+    finally:
+        cache.source_digest.cache_clear()
+
+
+def test_rejects_a_module_outside_the_package():
+    with pytest.raises(ValueError, match="not a module of the repro package"):
+        cache.source_files("repro.no_such_module")
 
 
 def test_failed_compute_leaves_no_entry(tmp_path):
@@ -36,17 +73,17 @@ def test_failed_compute_leaves_no_entry(tmp_path):
         raise RuntimeError("diverged")
 
     with pytest.raises(RuntimeError, match="diverged"):
-        cache.memoise("sweep", "cfg", compute, tmp_path)
+        cache.memoise("sweep", "cfg", compute, tmp_path, module=MODULE)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_unpicklable_value_leaves_no_partial_file(tmp_path):
     with pytest.raises(TypeError, match="pickle"):
-        cache.memoise("sweep", "cfg", threading.Lock, tmp_path)
+        cache.memoise("sweep", "cfg", threading.Lock, tmp_path, module=MODULE)
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("name", ["", "../escape", "a/b", ".hidden"])
 def test_rejects_names_that_are_not_plain_labels(tmp_path, name):
     with pytest.raises(ValueError, match="plain file-name label"):
-        cache.memoise(name, "cfg", lambda: 1, tmp_path)
+        cache.memoise(name, "cfg", lambda: 1, tmp_path, module=MODULE)

@@ -2,13 +2,17 @@
 the critical-length chapter).
 
 An entry is a pickle in ``<cache_dir>/<name>-<key>.pkl``. Its key hashes what the caller says the result depends
-on (settings, seed, device, data root) together with the source of the installed ``repro`` package and the torch
-version, so an edit to any module or an upgrade of torch makes every entry stale instead of silently reused.
+on (settings, seed, device, data root) together with the torch version and the source of the ``repro`` modules
+that compute it: the caller's module and every ``repro`` module it imports, directly or through others. An edit to
+any of those, or an upgrade of torch, makes the entry stale instead of silently reused; an edit to a module the
+computation never imports (the figures of :mod:`repro.plotting`, the verdicts, the chapter runner) keeps it, so a
+fix in how a sweep is drawn does not cost the hours of training behind it.
 Entries are written atomically (temporary file + :func:`os.replace`): a run killed mid-write leaves no entry.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import pickle
@@ -22,7 +26,7 @@ import torch
 
 from repro.results import results_dir
 
-__all__ = ["cache_dir", "source_digest", "cache_key", "memoise"]
+__all__ = ["cache_dir", "source_files", "source_digest", "cache_key", "memoise"]
 
 T = TypeVar("T")
 
@@ -32,24 +36,77 @@ def cache_dir(out_dir: str | os.PathLike | None = None) -> Path:
     return results_dir(out_dir) / "cache"
 
 
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of ``repro`` module ``module`` (dotted), or None when it is not one."""
+    parts = module.split(".")
+    if parts[0] != "repro":
+        return None
+    base = _PACKAGE.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported_modules(path: Path, module: str) -> set[str]:
+    """The dotted names of everything ``path`` (the source of ``module``) imports, anywhere in the file, with
+    relative imports resolved and ``from a import b`` counted as both ``a`` and ``a.b``."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return names
+
+
+def source_files(module: str) -> list[Path]:
+    """The files of ``module`` (dotted, e.g. ``"repro.sweeps"``) and of every ``repro`` module it imports,
+    transitively, with the ``__init__.py`` of each package on the way, sorted."""
+    if _module_file(module) is None:
+        raise ValueError(f"{module!r} is not a module of the repro package")
+    seen: dict[str, Path] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for k in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__ first
+            prefix = ".".join(parts[:k])
+            path = _module_file(prefix)
+            if path is None or prefix in seen:
+                continue
+            seen[prefix] = path
+            todo += sorted(_imported_modules(path, prefix))
+    return sorted(set(seen.values()))
+
+
 @cache
-def source_digest() -> str:
-    """SHA-256 over the path and bytes of every ``.py`` file of the ``repro`` package (hex, 16 characters)."""
-    package = Path(__file__).resolve().parent
+def source_digest(module: str) -> str:
+    """SHA-256 over the path and bytes of the files of :func:`source_files` ``(module)`` (hex, 16 characters)."""
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
+    for path in source_files(module):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def cache_key(depends_on: object) -> str:
-    """A 16-hex-digit key for ``repr(depends_on)``, the package source and the torch version."""
-    text = f"{depends_on!r}|repro={source_digest()}|torch={torch.__version__}"
+def cache_key(depends_on: object, module: str) -> str:
+    """A 16-hex-digit key for ``repr(depends_on)``, the source of ``module`` and its imports, and torch's version."""
+    text = f"{depends_on!r}|{module}={source_digest(module)}|torch={torch.__version__}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def memoise(name: str, depends_on: object, compute: Callable[[], T], directory: str | os.PathLike) -> tuple[T, bool]:
+def memoise(
+    name: str, depends_on: object, compute: Callable[[], T], directory: str | os.PathLike, *, module: str
+) -> tuple[T, bool]:
     """``compute()``'s value, read from ``directory`` when an entry for ``(name, depends_on)`` exists.
 
     Args:
@@ -57,6 +114,8 @@ def memoise(name: str, depends_on: object, compute: Callable[[], T], directory: 
         depends_on: everything the result depends on besides the code (its ``repr`` is hashed).
         compute: produces the value (picklable) on a miss.
         directory: the cache folder (created when missing).
+        module: the dotted name of the module whose code computes the value (usually the caller's ``__name__``);
+            its source and that of every ``repro`` module it imports are part of the key.
 
     Returns:
         ``(value, hit)``: ``hit`` is True when the value was read from the cache.
@@ -64,7 +123,7 @@ def memoise(name: str, depends_on: object, compute: Callable[[], T], directory: 
     if not name or any(c in name for c in "/\\") or name.startswith("."):
         raise ValueError(f"cache entry name {name!r} must be a plain file-name label")
     folder = Path(directory)
-    path = folder / f"{name}-{cache_key(depends_on)}.pkl"
+    path = folder / f"{name}-{cache_key(depends_on, module)}.pkl"
     if path.is_file():
         with path.open("rb") as f:
             return pickle.load(f), True

@@ -298,7 +298,11 @@ def run_lr_sweep(
         return _run_lr_sweep(cfg, data_root, device, seed, progress)
     depends_on = (cfg, seed, str(device), str(resolve_data_root(data_root).resolve()))
     sweep, hit = memoise(
-        "lr-sweep", depends_on, lambda: _run_lr_sweep(cfg, data_root, device, seed, progress, cache_dir), cache_dir
+        "lr-sweep",
+        depends_on,
+        lambda: _run_lr_sweep(cfg, data_root, device, seed, progress, cache_dir),
+        cache_dir,
+        module=__name__,
     )
     sweep.from_cache = hit
     return sweep
@@ -348,7 +352,9 @@ def _run_lr_sweep(
                 if cache_dir is None:
                     rows += run()
                 else:
-                    run_rows, hit = memoise("lr-sweep-run", (cfg, dataset, lr, s, str(device), root), run, cache_dir)
+                    run_rows, hit = memoise(
+                        "lr-sweep-run", (cfg, dataset, lr, s, str(device), root), run, cache_dir, module=__name__
+                    )
                     rows += run_rows
                     runs_from_cache += hit
                 if not layers:
