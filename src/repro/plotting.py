@@ -258,7 +258,8 @@ def plot_lr_effect(
     rows: pd.DataFrame, value: str, lo: str, hi: str, *, ylabel: str, title: str, datasets: Sequence[str]
 ) -> Figure:
     """``value`` against learning rate (log axis), one panel per dataset and one line per stopping point, with the
-    mean over seeds and the mean 95% interval as error bars (like the paper's Figures 8 and 10)."""
+    mean over seeds and the mean 95% interval as error bars (like the paper's Figures 8 and 10). The bars are the
+    intervals as they are, also where one does not contain its estimate."""
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False, sharey=True)
     for ax, dataset in zip(axes[0], datasets, strict=True):
         d = rows[rows["dataset"] == dataset].dropna(subset=[value])
@@ -267,15 +268,11 @@ def plot_lr_effect(
         for (rule, stop), color in zip(stops, palette, strict=True):
             g = d[(d["rule"] == rule) & (d["stop"] == stop)].groupby("lr")[[value, lo, hi]].mean()
             label = f"train loss {stop:g}" if rule == "loss" else f"{int(stop):,} images"
-            ax.errorbar(
-                g.index,
-                g[value],
-                yerr=[g[value] - g[lo], g[hi] - g[value]],
-                marker="o",
-                capsize=3,
-                color=color,
-                label=label,
-            )
+            # The bar spans the interval wherever it lies: a mean of per-seed intervals, or a percentile interval
+            # of a zero crossing over the bootstrap replicates that cross, need not contain the estimate.
+            centre, half = (g[lo] + g[hi]) / 2, (g[hi] - g[lo]) / 2
+            ax.errorbar(g.index, centre, yerr=half, fmt="none", capsize=3, color=color)
+            ax.plot(g.index, g[value], marker="o", color=color, label=label)
         ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
         ax.axhline(0, color="k", lw=0.8)
         ax.legend(fontsize=8)
