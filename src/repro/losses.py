@@ -37,6 +37,14 @@ def _check(logits: torch.Tensor, y: torch.Tensor) -> None:
         raise ValueError(f"need at least 2 classes, got {logits.shape[1]}")
 
 
+def _margins(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(margins, is_true)``: ``z_k − z_y`` for every class ``k`` (``−inf`` at ``k = y``), and the ``(N, K)`` mask
+    of the true class."""
+    is_true = torch.arange(logits.shape[1], device=logits.device) == y[:, None]
+    margins = (logits - logits.gather(1, y[:, None])).masked_fill(is_true, float("-inf"))
+    return margins, is_true
+
+
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
     """Cross-entropy of ``logits (N, K)`` against integer labels ``y (N,)``, in nats, precise when saturated.
 
@@ -46,10 +54,8 @@ def cross_entropy(logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean"
     if reduction not in _REDUCTIONS:
         raise ValueError(f"unknown reduction {reduction!r}; expected one of {_REDUCTIONS}")
     _check(logits, y)
-    true = logits.gather(1, y[:, None])
-    is_true = torch.arange(logits.shape[1], device=logits.device) == y[:, None]  # (N, K)
-    margins = (logits - true).masked_fill(is_true, float("-inf"))  # z_k − z_y, −inf at k = y
-    per_example = torch.logaddexp(torch.zeros_like(true[:, 0]), torch.logsumexp(margins, dim=1))
+    margins, _ = _margins(logits, y)
+    per_example = torch.logaddexp(torch.zeros_like(margins[:, 0]), torch.logsumexp(margins, dim=1))
     if reduction == "none":
         return per_example
     return per_example.sum() if reduction == "sum" else per_example.mean()
@@ -71,9 +77,7 @@ def output_gradient(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor
         underflows.
     """
     _check(logits, y)
-    z = logits.detach().to(torch.float64)
-    is_true = torch.arange(z.shape[1], device=z.device) == y[:, None]
-    margins = (z - z.gather(1, y[:, None])).masked_fill(is_true, float("-inf"))
+    margins, is_true = _margins(logits.detach().to(torch.float64), y)
     top = margins.max(dim=1, keepdim=True).values
     w = torch.exp(margins - top)  # 0 at k = y, the largest entry is 1
     total = w.sum(dim=1, keepdim=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -50,10 +50,10 @@ class Captured:
 
     directions: torch.Tensor
     log_norms: torch.Tensor
-    chunks: list[slice] = field(default_factory=list)
-    inputs: dict[str, list[torch.Tensor]] = field(default_factory=dict)
-    grad_outputs: dict[str, list[torch.Tensor]] = field(default_factory=dict)
-    unusable: set[str] = field(default_factory=set)
+    chunks: list[slice]
+    inputs: dict[str, list[torch.Tensor]]
+    grad_outputs: dict[str, list[torch.Tensor]]
+    unusable: set[str]
 
     def pieces(self, rows: slice, size: int) -> Iterator[tuple[slice, int, slice]]:
         """Cover ``rows`` by pieces of at most ``size`` rows inside one chunk: ``(rows, chunk index, chunk rows)``."""
@@ -127,19 +127,21 @@ def capture(
 ) -> Captured:
     """Inputs and (per unit logit gradient) output gradients of ``layers`` for all examples of ``x (n, …)``,
     ``y (n,)``, in chunks."""
-    directions, log_norms = [], []
-    out = Captured(directions=torch.empty(0), log_norms=torch.empty(0))
+    directions, log_norms, chunks = [], [], []
+    inputs: dict[str, list[torch.Tensor]] = {}
+    grad_outputs: dict[str, list[torch.Tensor]] = {}
+    unusable: set[str] = set()
     copy_output: set[str] = set()
     for start in range(0, x.shape[0], chunk_size):
         rows = slice(start, min(start + chunk_size, x.shape[0]))
-        out.chunks.append(rows)
-        usable = {name: module for name, module in layers.items() if name not in out.unusable}
+        chunks.append(rows)
+        usable = {name: module for name, module in layers.items() if name not in unusable}
         logits, calls = _forward(model, usable, x[rows], copy_output)
         direction, log_norm = output_gradient(logits, y[rows])
         directions.append(direction)
         log_norms.append(log_norm)
         good = {name: c[0] for name, c in calls.items() if _usable(c, rows.stop - rows.start)}
-        out.unusable |= set(calls) - set(good)
+        unusable |= set(calls) - set(good)
         if not good:
             continue
         with torch.enable_grad():
@@ -147,16 +149,15 @@ def capture(
         grads = torch.autograd.grad(weighted, [call.out for call in good.values()], allow_unused=True)
         for (name, call), grad in zip(good.items(), grads, strict=True):
             grad = torch.zeros_like(call.out) if grad is None else grad
-            if start > 0 and (out.inputs[name][0].shape[1:], out.grad_outputs[name][0].shape[1:]) != (
+            if start > 0 and (inputs[name][0].shape[1:], grad_outputs[name][0].shape[1:]) != (
                 call.inp.shape[1:],
                 grad.shape[1:],
             ):
-                out.unusable.add(name)
+                unusable.add(name)
                 continue
-            out.inputs.setdefault(name, []).append(call.inp.detach())
-            out.grad_outputs.setdefault(name, []).append(grad)
-    out.directions, out.log_norms = torch.cat(directions), torch.cat(log_norms)
-    for name in out.unusable:
-        out.inputs.pop(name, None)
-        out.grad_outputs.pop(name, None)
-    return out
+            inputs.setdefault(name, []).append(call.inp.detach())
+            grad_outputs.setdefault(name, []).append(grad)
+    for name in unusable:
+        inputs.pop(name, None)
+        grad_outputs.pop(name, None)
+    return Captured(torch.cat(directions), torch.cat(log_norms), chunks, inputs, grad_outputs, unusable)

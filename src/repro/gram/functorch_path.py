@@ -39,16 +39,14 @@ def per_example_gradients(
     fixed = {n: p.detach() for n, p in all_params.items() if n not in wrt}
     buffers = dict(model.named_buffers())
 
-    def example_loss(params: dict[str, torch.Tensor], xi: torch.Tensor, yi: torch.Tensor) -> torch.Tensor:
-        logits = functional_call(model, ({**params, **fixed}, buffers), (xi.unsqueeze(0),))
-        return cross_entropy(logits, yi.unsqueeze(0))
-
-    def example_weighted(params: dict[str, torch.Tensor], xi: torch.Tensor, di: torch.Tensor) -> torch.Tensor:
-        logits = functional_call(model, ({**params, **fixed}, buffers), (xi.unsqueeze(0),))
-        return (logits[0] * di).sum()
-
     if directions is None:
-        grads = vmap(grad(example_loss), in_dims=(None, 0, 0))(wrt, x, y)
+        objective, targets = cross_entropy, y  # the example's own loss
     else:
-        grads = vmap(grad(example_weighted), in_dims=(None, 0, 0))(wrt, x, directions)
+        objective, targets = (lambda z, d: (z * d).sum()), directions  # its logits weighted by its direction
+
+    def example_objective(params: dict[str, torch.Tensor], xi: torch.Tensor, ti: torch.Tensor) -> torch.Tensor:
+        logits = functional_call(model, ({**params, **fixed}, buffers), (xi.unsqueeze(0),))
+        return objective(logits, ti.unsqueeze(0))
+
+    grads = vmap(grad(example_objective), in_dims=(None, 0, 0))(wrt, x, targets)
     return torch.cat([grads[n].reshape(x.shape[0], -1) for n in names], dim=1)
