@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # Figure 2 — stiffness collapses once the network overfits
+# # Figure 2 — stiffness once the network overfits
 #
 # The paper's Figure 2 (Figure 3 in its later version) follows one training run: the training and validation loss,
 # and the within-class and between-class stiffness of *validation* pairs, against the number of images seen. Its

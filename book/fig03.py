@@ -90,8 +90,8 @@ display(Markdown(f"**Verdict: {verdict}.**"))
 display(Markdown(run.trajectory()))
 
 # %% [markdown]
-# The late stages also bear on the paper's Figure 2: once the network starts to overfit, stiffness on validation
-# pairs falls back towards zero. The chapter on Figure 2 follows that collapse through training.
+# The late stages also bear on the paper's Figure 2, which reports that stiffness on validation pairs falls back
+# towards zero once the network starts to overfit. The chapter on Figure 2 follows the whole run and tests that.
 
 # %% tags=["remove-cell"]
 results.save_results(
