@@ -91,7 +91,7 @@ fig = plotting.plot_lr_effect(
 
 # %%
 table = sweeps.condition_table(trends)
-table.style.hide(axis="index")
+table.style.format({"stop": "{:g}", "spearman": "{:+.2f}"}, na_rep="—").hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction

@@ -61,7 +61,12 @@ fig = plotting.plot_lr_effect(
 
 # %%
 trend = sweeps.lr_trend(loss_rows, "between", "between_lo", "between_hi")
-trend.style.format(precision=3).hide(axis="index")
+interval = "[{0[0]:+.3f}, {0[1]:+.3f}]".format
+trend.style.format(
+    {"stop": "{:g}", "lowest lr": "{:g}", "highest lr": "{:g}", "interval at lowest": interval,
+     "interval at highest": interval},
+    precision=3, na_rep="—",
+).hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction

@@ -69,7 +69,7 @@ fig = plotting.plot_domain_vs_lr(
 # %%
 trends = {layer: sweeps.lr_trend(sized[sized["layer"] == layer], "size", "size_lo", "size_hi") for layer in layers}
 summary = sweeps.trend_summary(trends)
-summary.style.hide(axis="index")
+summary.style.format({"stop": "{:g}"}).hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction
