@@ -104,3 +104,15 @@ def test_claims_table_counts_checks_of_the_claim_and_lists_missing_chapters():
     long = claims.checks_long_table(found, ["fig02", "fig03"])
     assert long["check"].tolist() == ["precondition: the network overfits", "within falls", "between falls"]
     assert long["holds"].tolist() == ["yes", "yes", "no"]
+
+
+def test_trend_checks_say_when_spearman_is_undefined():
+    trend = pd.DataFrame(
+        [
+            {"dataset": "mnist", "rule": "loss", "stop": 0.1, "n_lrs": 1, "spearman": np.nan, "direction": "unclear"},
+            {"dataset": "mnist", "rule": "loss", "stop": 0.4, "n_lrs": 3, "spearman": 0.5, "direction": "up"},
+        ]
+    )
+    undefined, defined = claims.trend_checks(trend, "between-class stiffness", expected="up")
+    assert "ρ undefined" in undefined.evidence and "nan" not in undefined.evidence and not undefined.passed
+    assert "ρ = +0.50" in defined.evidence and defined.passed

@@ -172,6 +172,11 @@ def hierarchy_checks(contrast: HierarchyContrast, label: str, alpha: float = 0.0
     ]
 
 
+def _rho(value: float) -> str:
+    """Spearman's ρ for evidence text; undefined when fewer than two learning rates have a value."""
+    return f"ρ = {value:+.2f}" if np.isfinite(value) else "ρ undefined (fewer than two learning rates with a value)"
+
+
 def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Check]:
     """One check per row of :func:`repro.sweeps.lr_trend`: the quantity moves in the ``expected`` direction ("up"
     or "down") from the lowest to the highest learning rate, with non-overlapping intervals at the two ends."""
@@ -181,7 +186,7 @@ def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Chec
     for _, r in trend.iterrows():
         stop = f"training loss {r['stop']:g}" if r["rule"] == "loss" else f"{int(r['stop']):,} images seen"
         word = "higher" if expected == "up" else "lower"
-        evidence = f"direction {r['direction']}, Spearman ρ = {r['spearman']:+.2f}"
+        evidence = f"direction {r['direction']}, Spearman {_rho(r['spearman'])}"
         lo, hi = r.get("interval at lowest"), r.get("interval at highest")
         if isinstance(lo, tuple) and isinstance(hi, tuple):
             evidence += f"; lowest lr [{lo[0]:+.3f}, {lo[1]:+.3f}], highest lr [{hi[0]:+.3f}, {hi[1]:+.3f}]"
@@ -237,7 +242,7 @@ def domain_growth_checks(trends: dict[str, pd.DataFrame], input_layer: str, expe
             Check(
                 f"{where}: input-space domain size goes {expected} with the learning rate",
                 row["direction"] == expected,
-                f"direction {row['direction']}, ρ = {row['spearman']:+.2f}",
+                f"direction {row['direction']}, {_rho(row['spearman'])}",
             )
         )
         checks.append(
