@@ -98,13 +98,12 @@ display(Markdown(run.trajectory()))
 # %%
 end = run.history.iloc[-1]
 chance, uniform_loss = 1 / len(run.class_names), math.log(len(run.class_names))
-memorised = end["train_loss"] < 0.1 * uniform_loss and abs(end["val_acc"] - chance) < 0.05
 display(Markdown(
     f"Validation accuracy at the end: {end['val_acc']:.3f} (chance is {chance:.3f}); training loss "
     f"{end['train_loss']:.3f} (a uniform guess scores ln K = {uniform_loss:.3f}): the network "
-    + ("memorises without learning anything that transfers." if memorised else
-       "has not memorised its random labels (training loss above a tenth of ln K, or accuracy more than 0.05 "
-       "from chance), so the run says little about the claim.")
+    + ("memorises without learning anything that transfers." if claims.memorised(run.history, len(run.class_names))
+       else "has not memorised its random labels (training loss above a tenth of ln K, or accuracy more than "
+       f"{claims.CHANCE_TOLERANCE:g} from chance), so the run says little about the claim.")
 ))
 
 # %% tags=["remove-cell"]

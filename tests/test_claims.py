@@ -116,3 +116,12 @@ def test_trend_checks_say_when_spearman_is_undefined():
     undefined, defined = claims.trend_checks(trend, "between-class stiffness", expected="up")
     assert "ρ undefined" in undefined.evidence and "nan" not in undefined.evidence and not undefined.passed
     assert "ρ = +0.50" in defined.evidence and defined.passed
+
+
+@pytest.mark.parametrize(
+    ("train_loss", "val_acc", "expected"),
+    [(0.07, 0.112, True), (0.5, 0.10, False), (0.07, 0.20, False)],  # memorised; loss too high; learned something
+)
+def test_memorised_needs_a_low_training_loss_and_chance_accuracy(train_loss, val_acc, expected):
+    history = pd.DataFrame({"train_loss": [2.3, train_loss], "val_acc": [0.1, val_acc]})
+    assert claims.memorised(history, num_classes=10) is expected

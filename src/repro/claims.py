@@ -6,6 +6,7 @@ text; the thresholds live here, once, so that chapters sharing a claim (Figures 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 NEAR_ZERO = 0.1  # |stiffness| below this counts as "no consistent stiffness" / "close to 0"
+CHANCE_TOLERANCE = 0.05  # an accuracy within this of 1/K counts as chance
 
 
 def class_membership_checks(snapshots: Sequence[StiffnessSnapshot], metric: str = "sign") -> list[Check]:
@@ -97,6 +99,16 @@ def random_label_checks(snapshots: Sequence[StiffnessSnapshot], metric: str = "s
             NEAR_ZERO,
         ),
     ]
+
+
+def memorised(history: pd.DataFrame, num_classes: int) -> bool:
+    """Whether a network trained on random labels memorised them without learning anything that transfers: at
+    the last evaluation its training loss is below a tenth of ``ln K`` (what a uniform guess scores) and its
+    validation accuracy is within ``CHANCE_TOLERANCE`` of chance ``1/K``."""
+    end = history.iloc[-1]
+    return bool(
+        end["train_loss"] < 0.1 * math.log(num_classes) and abs(end["val_acc"] - 1 / num_classes) < CHANCE_TOLERANCE
+    )
 
 
 def _off_diagonal(C: np.ndarray) -> np.ndarray:
