@@ -118,7 +118,7 @@ display(Markdown(
 
 # %% tags=["remove-cell"]
 results.save_results(
-    "critical-length", profile=profile, seed=seed, device=results.describe_device(dev),
+    "critical-length", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
     headline={"v1_verdict": verdicts.verdict(v1_checks), "v3_verdict": verdicts.verdict(v3_checks)}
     | {f"{d}|{s}|{r.dataset}|{r.stop:g}": r.direction for (d, s), t in trends.items() for r in t.itertuples()},
     verdict=verdict,

@@ -68,7 +68,7 @@ x_tr, y_tr, _ = train_subset(ds, cfg.n_train, seed)
 x_st, y_st, _ = stiffness_set(ds, cfg.n_stiffness, seed)
 x_tr, x_st = experiments.prepare_inputs(x_tr, cfg.arch, dev), experiments.prepare_inputs(x_st, cfg.arch, dev)
 y_tr, y_st = y_tr.to(dev), y_st.to(dev)
-model = build_model(cfg.arch, ds.input_shape, ds.num_classes).to(dev)
+model = build_model(cfg.arch, ds.input_shape, ds.num_classes, init=cfg.init).to(dev)
 run = train(model, x_tr, y_tr, config=TrainConfig(lr=cfg.lr, max_images=cfg.train_images, seed=seed),
             eval_at=[cfg.train_images], progress=False)
 display(Markdown(
@@ -186,7 +186,7 @@ display(Markdown(f"**Verdict: {verdict}.**"))
 
 # %% tags=["remove-cell"]
 results.save_results(
-    "definition", profile=profile, seed=seed, device=results.describe_device(dev),
+    "definition", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
     headline={"max_rel_err_smallest_eps": rel_err_min, "min_error_reduction": shrink,
               "gram_vs_autograd_rel_gap": gram_vs_autograd, "n_pairs": len(pairs)},
     verdict=verdict,

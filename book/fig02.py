@@ -143,7 +143,7 @@ display(Markdown("  \n".join(
 headline = {"onsets": onsets, "end_within": end_within.tolist(), "end_between": end_between.tolist(),
             "peak_within": peak_within.tolist(), "seeds": seeds}
 results.save_results(
-    "fig02", profile=profile, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
+    "fig02", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
     details=runs[0].details() | {"checks": [vars(c) for c in claim_checks]},
 )
 

@@ -95,7 +95,7 @@ display(Markdown(run.trajectory()))
 
 # %% tags=["remove-cell"]
 results.save_results(
-    "fig03", profile=profile, seed=seed, device=results.describe_device(dev), headline=run.headline(), verdict=verdict,
+    "fig03", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev), headline=run.headline(), verdict=verdict,
     details=run.details() | {"checks": [vars(c) for c in claim_checks]},
 )
 

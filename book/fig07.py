@@ -131,7 +131,7 @@ for h in hruns:
     headline |= {f"{h.run.config.dataset}_contrast": c.contrast, f"{h.run.config.dataset}_contrast_ci": list(c.contrast_ci),
                  f"{h.run.config.dataset}_p_value": c.p_value}
 results.save_results(
-    "fig07", profile=profile, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
+    "fig07", profile=profile, config=configs, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
     details={"runs": [h.run.details() | {"hierarchy": list(h.coarse_names)} for h in hruns],
              "checks": [vars(c) for c in claim_checks]},
 )

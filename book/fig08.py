@@ -86,7 +86,7 @@ display(Markdown(f"**Verdict: {verdict}.**"))
 
 # %% tags=["remove-cell"]
 results.save_results(
-    "fig08", profile=profile, seed=seed, device=results.describe_device(dev),
+    "fig08", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
     headline={f"{r.dataset}_loss{r.stop:g}_spearman": r.spearman for r in trend.itertuples()}
     | {f"{r.dataset}_loss{r.stop:g}_direction": r.direction for r in trend.itertuples()},
     verdict=verdict,

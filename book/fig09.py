@@ -91,7 +91,7 @@ display(Markdown(f"**Verdict: {verdict}.**"))
 
 # %% tags=["remove-cell"]
 results.save_results(
-    "fig09", profile=profile, seed=seed, device=results.describe_device(dev),
+    "fig09", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
     headline={f"xi[{layer}]": c.xi for layer, c in run.analysis.critical.items()},
     verdict=verdict,
     details={"data": run.data_description, "n_train": run.n_train, "n_stiffness": run.n_stiffness,

@@ -90,7 +90,7 @@ display(Markdown(f"**Verdict: {verdict}.** The critical-length chapter sets this
 
 # %% tags=["remove-cell"]
 results.save_results(
-    "fig10", profile=profile, seed=seed, device=results.describe_device(dev),
+    "fig10", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
     headline={f"{r.dataset}_loss{r.stop:g}_input_direction": r.direction for r in trends["input"].itertuples()},
     verdict=verdict,
     details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),

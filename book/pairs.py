@@ -105,7 +105,7 @@ for kind in experiments.PAIR_KINDS:
         s = last.summary(kind, metric)
         headline |= {f"{kind}_{metric}_within": s.within, f"{kind}_{metric}_between": s.between}
 results.save_results(
-    "pairs", profile=profile, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
+    "pairs", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
     details=run.details() | {"checks": [vars(c) for c in claim_checks]},
 )
 

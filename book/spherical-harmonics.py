@@ -81,7 +81,7 @@ display(Markdown(f"**Verdict: {verdict}.**"))
 
 # %% tags=["remove-cell"]
 results.save_results(
-    "spherical-harmonics", profile=profile, seed=seed, device=results.describe_device(dev),
+    "spherical-harmonics", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
     headline={f"degree{int(r.degree)}_xi": r.xi for r in hrun.rows.itertuples()}
     | {f"degree{int(r.degree)}_val_acc": r.val_acc for r in hrun.rows.itertuples()},
     verdict=verdict,

@@ -353,3 +353,16 @@ def test_resolve_device():
 def test_cuda_without_cuda_is_a_clear_error():
     with pytest.raises(RuntimeError, match="CUDA is not available"):
         resolve_device("cuda")
+
+
+def test_save_results_stores_the_config_with_its_initialisation(tmp_path):
+    from repro.profiles import get_config
+
+    kwargs = {"profile": "quick", "seed": 0, "device": "cpu", "headline": {}, "verdict": None, "out_dir": tmp_path}
+    data = json.loads(save_results("a", config=get_config("fig03", "quick"), **kwargs).read_text())
+    assert data["config"]["init"] == "glorot" and data["config"]["stages"] == [0, 3_200, 60_000, 120_000]
+    data = json.loads(save_results("b", config=get_config("fig07", "quick"), **kwargs).read_text())
+    assert [c["dataset"] for c in data["config"]] == ["cifar10", "fashion_mnist"]
+    assert json.loads(save_results("c", **kwargs).read_text())["config"] is None
+    with pytest.raises(ValueError, match="config"):
+        save_results("d", config={"lr": 1e-3}, **kwargs)

@@ -23,8 +23,15 @@ __all__ = [
     "class_membership_checks",
     "class_membership_rule",
     "random_label_checks",
+    "memorised",
+    "UNIFORM_FRACTION",
+    "random_label_regime",
+    "random_label_reading",
     "overfitting_onset",
     "overfitting_checks",
+    "COLLAPSE_DROP",
+    "textbook_collapse_checks",
+    "collapse_finding",
     "hierarchy_checks",
     "trend_checks",
     "distance_checks",
@@ -111,6 +118,46 @@ def memorised(history: pd.DataFrame, num_classes: int) -> bool:
     )
 
 
+UNIFORM_FRACTION = 0.9  # a loss and an output entropy above this fraction of ln K count as a uniform output
+
+
+def random_label_regime(history: pd.DataFrame, num_classes: int) -> str:
+    """Which regime a network trained on random labels ended in, at its last evaluation:
+
+    - ``"memorised"``: :func:`memorised` (training loss below a tenth of ``ln K``, accuracy at chance);
+    - ``"uniform"``: it could not fit — training loss and the mean softmax entropy on the stiffness images
+      (``stiffness_entropy``) both at least ``UNIFORM_FRACTION · ln K``: its output is close to uniform, the state
+      the paper's explanation of Figure 4 assumes;
+    - ``"in between"``: neither.
+    """
+    end, ln_k = history.iloc[-1], math.log(num_classes)
+    if memorised(history, num_classes):
+        return "memorised"
+    if end["train_loss"] >= UNIFORM_FRACTION * ln_k and end["stiffness_entropy"] >= UNIFORM_FRACTION * ln_k:
+        return "uniform"
+    return "in between"
+
+
+def random_label_reading(history: pd.DataFrame, num_classes: int) -> str:
+    """One Markdown paragraph: the run's final training loss, accuracy and output entropy against ``ln K`` and
+    chance, and the regime :func:`random_label_regime` reads from them."""
+    end, ln_k = history.iloc[-1], math.log(num_classes)
+    regime = random_label_regime(history, num_classes)
+    meaning = {
+        "memorised": "it **memorised** its random labels without learning anything that transfers",
+        "uniform": "it **could not fit** its random labels and its output on held-out images is close to uniform, "
+        "the state the paper's explanation assumes",
+        "in between": "it neither memorised its labels nor settled on a uniform output, so the run says little "
+        "about the claim",
+    }[regime]
+    return (
+        f"At {int(end['images_seen']):,} images seen: training loss {end['train_loss']:.3f} (a uniform output "
+        f"scores ln K = {ln_k:.3f}), training accuracy {end['train_acc']:.3f}, validation accuracy "
+        f"{end['val_acc']:.3f} (chance {1 / num_classes:.3f}), mean entropy of the softmax on the stiffness images "
+        f"{end['stiffness_entropy']:.3f} nats: {meaning}."
+    )
+
+
 def _off_diagonal(C: np.ndarray) -> np.ndarray:
     return C[~np.eye(C.shape[0], dtype=bool)]
 
@@ -167,6 +214,47 @@ def overfitting_checks(history: pd.DataFrame, metric: str = "sign") -> list[Chec
             )
         )
     return checks
+
+
+COLLAPSE_DROP = 0.2  # a fall of within-class stiffness by at least this much after the onset counts as a collapse
+
+
+def textbook_collapse_checks(history: pd.DataFrame, numerics: str = "textbook32") -> list[Check]:
+    """Figure 2's second finding: does within-class sign stiffness computed with textbook numerics (``numerics``:
+    a column suffix of :func:`repro.experiments.textbook_numerics`) fall by at least ``COLLAPSE_DROP`` from the
+    onset of overfitting to the end of training? Precondition: the network overfits."""
+    onset = overfitting_onset(history)
+    overfit = Check(
+        "the network overfits (validation loss rises ≥ 10% after its minimum)",
+        onset is not None,
+        f"onset at {onset:,} images seen" if onset is not None else "validation loss never rose 10% above its minimum",
+        precondition=True,
+    )
+    if onset is None:
+        return [overfit]
+    at = history.set_index("images_seen")
+    col = f"within_sign_{numerics}"
+    at_onset, at_end = float(at.loc[onset, col]), float(at[col].iloc[-1])
+    exact_onset, exact_end = float(at.loc[onset, "within_sign"]), float(at["within_sign"].iloc[-1])
+    return [
+        overfit,
+        check_below(
+            f"{numerics}: within-class stiffness falls by ≥ {COLLAPSE_DROP:g} after the onset",
+            f"{numerics} within at the end (exact: {exact_onset:+.3f} → {exact_end:+.3f})",
+            (at_end, at_end),
+            at_onset - COLLAPSE_DROP + 1e-12,
+        ),
+    ]
+
+
+def collapse_finding(checks_per_seed: Sequence[Sequence[Check]]) -> str:
+    """``"yes"`` when the textbook collapse (:func:`textbook_collapse_checks`) appears in every seed that overfits,
+    ``"no"`` when in none, ``"in some seeds"`` otherwise, ``"cannot tell"`` when no seed overfits."""
+    observable = [checks for checks in checks_per_seed if all(c.passed for c in checks if c.precondition)]
+    decided = [all(c.passed for c in checks) for checks in observable]
+    if not decided:
+        return "cannot tell"
+    return "yes" if all(decided) else ("no" if not any(decided) else "in some seeds")
 
 
 def hierarchy_checks(contrast: HierarchyContrast, label: str, alpha: float = 0.05) -> list[Check]:

@@ -27,16 +27,19 @@ from repro.data import (
     stiffness_set,
     train_subset,
 )
-from repro.losses import cross_entropy
-from repro.models import build_model
+from repro.losses import cross_entropy, softmax_entropy
+from repro.models import INIT_DESCRIPTIONS, build_model
 from repro.profiles import ClassStiffnessConfig
 from repro.stiffness import (
     ClassSummary,
     HierarchyContrast,
     bootstrap_class_summary,
     class_stiffness,
+    class_summary,
     hierarchy_contrast,
+    sign_disagreement,
     stiffness_from_gram,
+    textbook_gram,
     unit_gram,
 )
 from repro.training import TrainConfig, images_seen_schedule, stage_label, train
@@ -46,6 +49,7 @@ __all__ = [
     "finite_difference_check",
     "PrecisionCheck",
     "precision_check",
+    "textbook_numerics",
     "StiffnessSnapshot",
     "stiffness_snapshot",
     "ClassStiffnessRun",
@@ -252,6 +256,34 @@ def stiffness_snapshot(
     )
 
 
+TEXTBOOK_DTYPES = {"textbook32": torch.float32, "textbook64": torch.float64}
+
+
+def textbook_numerics(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, unit: torch.Tensor, num_classes: int
+) -> dict[str, float]:
+    """Within/between sign stiffness as a textbook computation would report it, beside the exact one.
+
+    For each of ``"textbook32"`` and ``"textbook64"``: the Gram of per-example gradients of PyTorch's
+    ``F.cross_entropy`` computed in float32 / float64 (:func:`repro.gram.textbook_gram`; ``sign(0) = 0``), read as
+    ``within_sign_<name>`` and ``between_sign_<name>``; for each, the share of off-diagonal pairs whose sign is
+    exactly 0 (``<name>_zero_share``) and whose sign is opposite to that of the exact unit Gram ``unit (N, N)``
+    (``<name>_flip_share``).
+    """
+    out: dict[str, float] = {}
+    for name, dtype in TEXTBOOK_DTYPES.items():
+        G = textbook_gram(model, x, y, dtype=dtype)
+        within, between = class_summary(class_stiffness(stiffness_from_gram(G, "sign"), y, num_classes=num_classes))
+        shares = sign_disagreement(G, unit.to(G.device))
+        out |= {
+            f"within_sign_{name}": within,
+            f"between_sign_{name}": between,
+            f"{name}_zero_share": shares.zeros,
+            f"{name}_flip_share": shares.flipped,
+        }
+    return out
+
+
 @dataclass
 class ClassStiffnessRun:
     """Everything a class-stiffness chapter shows: the data used, the training history and the stage snapshots."""
@@ -262,7 +294,9 @@ class ClassStiffnessRun:
     n_train: int
     n_stiffness: int
     n_val: int
-    history: pd.DataFrame  # per evaluation point: images_seen, losses, accuracies, within/between (+ _lo/_hi CIs)
+    # per evaluation point: images_seen, losses, accuracies, within/between (+ _lo/_hi CIs), and
+    # stiffness_entropy, the mean entropy (nats) of the softmax on the stiffness images
+    history: pd.DataFrame
     snapshots: list[StiffnessSnapshot]
     status: str
     seconds_total: float
@@ -277,8 +311,9 @@ class ClassStiffnessRun:
         labels = " with randomly permuted training labels" if cfg.random_labels else ""
         return (
             f"**Data.** {self.data_description}  \n"
-            f"Trained on {self.n_train:,} training images{labels}, Adam with learning rate {cfg.lr:g}, batch "
-            f"{cfg.batch_size}, for {cfg.max_images:,} images seen (status *{self.status}*). Stiffness measured on "
+            f"Trained on {self.n_train:,} training images{labels} from {INIT_DESCRIPTIONS[cfg.init]}, Adam with "
+            f"learning rate {cfg.lr:g}, batch {cfg.batch_size}, for {cfg.max_images:,} images seen (status "
+            f"*{self.status}*). Stiffness measured on "
             f"{self.n_stiffness} validation images ({self.n_stiffness // len(self.class_names)} per class); "
             f"validation loss on {self.n_val:,} other held-out images. Run time {self.seconds_total:.0f} s, of "
             f"which {self.seconds_gram:.1f} s computing Gram matrices."
@@ -357,15 +392,17 @@ def run_class_stiffness(
     data_root=None,
     device: torch.device | str = "cpu",
     seed: int = 0,
-    n_schedule: int = 16,
+    n_schedule: int | None = None,
     progress: bool = True,
 ) -> ClassStiffnessRun:
     """Train ``cfg.arch`` on ``cfg.dataset`` and measure validation class stiffness along the way.
 
     Within/between sign stiffness is recorded at every evaluation point of a log-spaced schedule (``n_schedule``
-    points plus the stages; ``n_schedule=0``: the stages only); the full sign and cosine matrices with bootstrap
-    intervals at ``cfg.stages``.
+    points plus the stages, default ``cfg.n_schedule``; 0: the stages only); the full sign and cosine matrices
+    with bootstrap intervals at ``cfg.stages``. With ``cfg.textbook_numerics`` every evaluation point also records
+    the stiffness a textbook computation would report (:func:`textbook_numerics`).
     """
+    n_schedule = cfg.n_schedule if n_schedule is None else n_schedule
     device = torch.device(device)
     t0 = time.perf_counter()
     ds, (x_tr, y_tr, tr_pairs), (x_st, y_st), (x_val, y_val) = _load_split(cfg, data_root, seed)
@@ -374,7 +411,7 @@ def run_class_stiffness(
     y_tr, y_st, y_val = y_tr.to(device), y_st.to(device), y_val.to(device)
     x_tp, y_tp = (x_tr[tr_pairs.to(device)], y_tr[tr_pairs.to(device)]) if tr_pairs is not None else (None, None)
     torch.manual_seed(seed)
-    model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
+    model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes, init=cfg.init).to(device)
     pending_stages = sorted(set(cfg.stages))
     extra_points = images_seen_schedule(cfg.max_images, n_log=n_schedule, n_regular=0) if n_schedule > 0 else []
     schedule = sorted(set(extra_points) | set(cfg.stages))
@@ -392,7 +429,10 @@ def run_class_stiffness(
                 pending_stages.pop(0)
             snapshots.append(snap)
         s, c = snap.summaries["sign"], snap.summaries["cos"]
-        out = {}
+        with torch.no_grad():
+            out = {"stiffness_entropy": float(softmax_entropy(net(x_st)).mean())}
+        if cfg.textbook_numerics:
+            out |= textbook_numerics(net, x_st, y_st, torch.as_tensor(snap.gram), ds.num_classes)
         for metric, summ in (("sign", s), ("cos", c)):
             out |= {
                 f"within_{metric}": summ.within,

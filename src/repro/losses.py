@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["cross_entropy", "output_gradient"]
+__all__ = ["cross_entropy", "output_gradient", "softmax_entropy"]
 
 _REDUCTIONS = ("none", "sum", "mean")
 
@@ -85,3 +85,14 @@ def output_gradient(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor
     v_norm = v.norm(dim=1, keepdim=True)
     log_norm = top - torch.nn.functional.softplus(top + torch.log(total)) + torch.log(v_norm)
     return (v / v_norm).to(logits.dtype), log_norm[:, 0]
+
+
+def softmax_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy of each example's softmax output, ``−Σ_k p_k log p_k`` in nats, ``(N,)`` for ``logits (N, K)``.
+
+    ``log K`` for a uniform output, 0 for a certain one; computed from ``log_softmax`` (no ``0 · log 0``).
+    """
+    if logits.ndim != 2:
+        raise ValueError(f"expected logits (N, K), got shape {tuple(logits.shape)}")
+    log_p = torch.log_softmax(logits, dim=1)
+    return -(log_p.exp() * log_p).sum(dim=1)

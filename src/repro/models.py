@@ -7,6 +7,11 @@
 Both are plain ``nn.Module`` s built from ``nn.Sequential`` blocks, so hooks see ordinary ``nn.Linear`` and
 ``nn.Conv2d`` layers. ``representations(x)`` returns ``R⁽⁰⁾ = X, R⁽¹⁾, …, R⁽ᴸ⁾`` of the paper's Eq. 8, flattened to
 ``(N, features)``, for the distance analysis of Eq. 9.
+
+The paper names neither its framework nor its initialisation, and the choice matters: under PyTorch's default
+(weights and biases uniform in ±1/√fan_in) six hidden layers make the untrained FC network an almost
+input-independent constant, so every between-class pair starts anti-stiff. :func:`build_model` therefore takes
+``init`` (:data:`INITS`); the book's default is ``"glorot"``, the Keras/TensorFlow default.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-__all__ = ["FCNet", "ConvNet", "build_model"]
+__all__ = ["INITS", "INIT_DESCRIPTIONS", "DEFAULT_INIT", "FCNet", "ConvNet", "check_init", "initialise", "build_model"]
+
+INITS = ("torch", "glorot", "he")
+INIT_DESCRIPTIONS = {  # how a chapter names each scheme
+    "torch": "PyTorch's default initialisation (weights and biases uniform in ±1/√fan_in)",
+    "glorot": "Glorot-uniform weights and zero biases (the Keras/TensorFlow default)",
+    "he": "He-normal weights and zero biases",
+}
+DEFAULT_INIT = "glorot"  # Keras / TensorFlow's default: the likeliest for the paper (see the setup chapter)
 
 
 class _RepresentationNet(nn.Module):
@@ -98,21 +111,59 @@ class ConvNet(_RepresentationNet):
         self.blocks = nn.ModuleDict(blocks)
 
 
-def build_model(arch: str, input_shape: tuple[int, ...], num_classes: int) -> _RepresentationNet:
-    """The paper's model by name.
+def check_init(init: str) -> str:
+    """``init`` if it names a scheme of :data:`INITS`, else ValueError."""
+    if init not in INITS:
+        raise ValueError(f"unknown initialisation {init!r}; expected one of {INITS}")
+    return init
+
+
+@torch.no_grad()
+def initialise(model: nn.Module, init: str) -> nn.Module:
+    """Re-initialise every ``nn.Linear`` and ``nn.Conv2d`` of ``model`` in place (and return it).
+
+    - ``"torch"``: leave PyTorch's default (weights and biases uniform in ``±1/√fan_in``);
+    - ``"glorot"``: weights uniform in ``±√(6 / (fan_in + fan_out))`` (Glorot/Xavier-uniform), biases 0 — the
+      Keras and TensorFlow default;
+    - ``"he"``: weights normal with standard deviation ``√(2 / fan_in)`` (He/Kaiming-normal for ReLU), biases 0.
+
+    For a convolution, ``fan_in = C_in·k_h·k_w`` and ``fan_out = C_out·k_h·k_w``. Draws from torch's global RNG.
+    """
+    check_init(init)
+    if init == "torch":
+        return model
+    for module in model.modules():
+        if isinstance(module, (nn.Linear, nn.Conv2d)):
+            if init == "glorot":
+                nn.init.xavier_uniform_(module.weight)
+            else:
+                nn.init.kaiming_normal_(module.weight, mode="fan_in", nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return model
+
+
+def build_model(
+    arch: str, input_shape: tuple[int, ...], num_classes: int, *, init: str = DEFAULT_INIT
+) -> _RepresentationNet:
+    """The paper's model by name, initialised by ``init`` (:func:`initialise`); build it under
+    ``torch.manual_seed`` for a reproducible draw.
 
     Args:
         arch: ``"fc"`` or ``"cnn"``.
         input_shape: one example's shape, ``(C, H, W)`` or ``(D,)``.
         num_classes: number of classes.
+        init: ``"glorot"`` (default), ``"he"`` or ``"torch"``.
     """
+    check_init(init)
     if arch == "fc":
         in_features = 1
         for d in input_shape:
             in_features *= d
-        return FCNet(in_features=in_features, num_classes=num_classes)
+        return initialise(FCNet(in_features=in_features, num_classes=num_classes), init)
     if arch == "cnn":
         if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
             raise ValueError(f"the CNN needs square images of shape (C, H, H), got {tuple(input_shape)}")
-        return ConvNet(in_channels=input_shape[0], image_size=input_shape[1], num_classes=num_classes)
+        net = ConvNet(in_channels=input_shape[0], image_size=input_shape[1], num_classes=num_classes)
+        return initialise(net, init)
     raise ValueError(f"unknown architecture {arch!r}; expected 'fc' or 'cnn'")

@@ -28,6 +28,8 @@ __all__ = [
     "plot_harmonics",
     "plot_run_stages",
     "plot_training_dynamics",
+    "plot_numerics_comparison",
+    "plot_random_label_runs",
     "plot_finite_difference",
     "stage_label",
 ]
@@ -178,6 +180,70 @@ def plot_training_dynamics(histories: Sequence[pd.DataFrame], onsets: Sequence[i
         ax.axhline(0, color="k", lw=0.8)
     for ax in axes:
         ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+_NUMERICS_STYLE = {  # history column suffix → (legend label, line style)
+    "": ("exact (unit Gram)", "-"),
+    "_textbook32": ("textbook, float32", "--"),
+    "_textbook64": ("textbook, float64", ":"),
+}
+
+
+def plot_numerics_comparison(
+    histories: Sequence[pd.DataFrame], onsets: Sequence[int | None], seeds: Sequence[int], title: str
+) -> Figure:
+    """Figure 2 measured three ways, against images seen (log axis): within-class (top) and between-class (middle)
+    sign stiffness from the exact unit Gram (solid), textbook float32 gradients (dashed) and textbook float64
+    gradients (dotted); bottom: for the float32 textbook Gram, the share of pairs whose sign is exactly 0 (solid)
+    and opposite to the exact one (dashed). One colour per seed; the onset of overfitting is a vertical line in
+    the seed's colour. Histories need the columns of :func:`repro.experiments.textbook_numerics`."""
+    fig, axes = plt.subplots(3, 1, figsize=(8, 9), sharex=True)
+    colors = sns.color_palette("colorblind", max(3, len(histories)))
+    for k, (hist, onset, seed) in enumerate(zip(histories, onsets, seeds, strict=True)):
+        seen = hist["images_seen"].to_numpy().astype(float)
+        x = np.where(seen > 0, seen, np.nan)
+        for ax, kind in ((axes[0], "within"), (axes[1], "between")):
+            for suffix, (label, ls) in _NUMERICS_STYLE.items():
+                ax.plot(x, hist[f"{kind}_sign{suffix}"], color=colors[k], ls=ls, label=f"seed {seed}: {label}")
+        axes[2].plot(x, hist["textbook32_zero_share"], color=colors[k], label=f"seed {seed}: sign exactly 0")
+        axes[2].plot(x, hist["textbook32_flip_share"], color=colors[k], ls="--", label=f"seed {seed}: sign flipped")
+        if onset is not None:
+            for ax in axes:
+                ax.axvline(onset, color=colors[k], lw=1, alpha=0.6)
+    axes[0].set(ylabel="within-class sign stiffness", title=title)
+    axes[1].set(ylabel="between-class sign stiffness")
+    axes[2].set(ylabel="share of pairs (float32 textbook)", xlabel="images seen (vertical lines: onset)", xscale="log")
+    for ax in axes[:2]:
+        ax.axhline(0, color="k", lw=0.8)
+    for ax in axes:
+        ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def plot_random_label_runs(runs: Sequence, labels: Sequence[str], title: str) -> Figure:
+    """Random-label runs side by side against images seen (log axis): training loss and the mean softmax entropy
+    on the stiffness images, both as fractions of ``ln K`` (top); within- (dashed) and between-class (solid) sign
+    stiffness with the between-class 95% band (bottom). ``runs``: :class:`repro.experiments.ClassStiffnessRun`
+    with a ``stiffness_entropy`` history column; one colour per run."""
+    fig, axes = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    colors = sns.color_palette("colorblind", max(3, len(runs)))
+    for run, label, color in zip(runs, labels, colors, strict=False):
+        hist, ln_k = run.history, np.log(len(run.class_names))
+        seen = hist["images_seen"].to_numpy().astype(float)
+        x = np.where(seen > 0, seen, np.nan)
+        axes[0].plot(x, hist["train_loss"] / ln_k, color=color, label=f"{label}: training loss / ln K")
+        axes[0].plot(x, hist["stiffness_entropy"] / ln_k, color=color, ls="--", label=f"{label}: output entropy / ln K")
+        axes[1].plot(x, hist["between_sign"], color=color, label=f"{label}: between-class")
+        axes[1].fill_between(x, hist["between_sign_lo"], hist["between_sign_hi"], color=color, alpha=0.2, lw=0)
+        axes[1].plot(x, hist["within_sign"], color=color, ls="--", label=f"{label}: within-class")
+    axes[0].set(ylabel="fraction of ln K", title=title)
+    axes[1].set(ylabel="sign stiffness (validation pairs)", xlabel="images seen", xscale="log", ylim=(-1.05, 1.05))
+    axes[1].axhline(0, color="k", lw=0.8)
+    for ax in axes:
+        ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return fig
 

@@ -13,9 +13,12 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from repro.models import DEFAULT_INIT, INITS
+
 __all__ = [
     "PROFILES",
     "DefinitionConfig",
+    "SetupConfig",
     "ClassStiffnessConfig",
     "LRSweepConfig",
     "DistanceConfig",
@@ -39,6 +42,20 @@ class DefinitionConfig:
     n_pairs: int = 4  # validation pairs shown
     epsilons: tuple[float, ...] = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6)
     n_stiffness: int = 150  # validation images for the sign-vs-cosine comparison
+    init: str = DEFAULT_INIT  # weight initialisation (repro.models.INITS)
+
+
+@dataclass(frozen=True)
+class SetupConfig:
+    """The ``setup`` chapter: class stiffness of untrained networks under each initialisation scheme, and the
+    quick-profile verdicts of the class-membership chapters re-run under each scheme."""
+
+    models: tuple[tuple[str, str], ...] = (("mnist", "fc"), ("fashion_mnist", "fc"), ("cifar10", "cnn"))
+    inits: tuple[str, ...] = INITS  # repro.models.INITS
+    n_seeds: int = 5  # networks drawn per (model, scheme): seeds seed, seed + 1, …
+    n_stiffness: int = 150  # validation images (class-balanced, from the test split)
+    n_boot: int = 200
+    compare: tuple[str, ...] = ("fig03", "fig04")  # chapters whose quick-profile verdicts are compared
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,9 @@ class ClassStiffnessConfig:
     n_seeds: int = 1  # independent runs (seeds seed, seed + 1, …) for chapters that report a spread over seeds
     batch_size: int = 32
     n_boot: int = 200  # bootstrap replicates for within/between intervals
+    init: str = DEFAULT_INIT  # weight initialisation (repro.models.INITS)
+    textbook_numerics: bool = False  # also measure stiffness from textbook float32/float64 gradients (Figure 2)
+    n_schedule: int = 0  # log-spaced evaluation points besides the stages (0: the stages only)
 
 
 @dataclass(frozen=True)
@@ -79,6 +99,7 @@ class LRSweepConfig:
     check_every: int = 512  # images between checks of the training loss against the targets (at first; see train)
     n_bins: int = 20  # distance bins
     n_boot: int = 100  # bootstrap replicates (class summaries and critical distances)
+    init: str = DEFAULT_INIT  # weight initialisation (repro.models.INITS)
 
 
 @dataclass(frozen=True)
@@ -94,6 +115,7 @@ class DistanceConfig:
     arch: str = "fc"
     n_bins: int = 20
     n_boot: int = 200
+    init: str = DEFAULT_INIT  # weight initialisation (repro.models.INITS)
 
 
 @dataclass(frozen=True)
@@ -110,9 +132,11 @@ class HarmonicsConfig:
     max_images: int
     n_bins: int = 20
     n_boot: int = 200
+    init: str = DEFAULT_INIT  # weight initialisation (repro.models.INITS)
 
 
 _CONFIGS: dict[str, dict[str, object]] = {
+    "setup": {"quick": SetupConfig(), "paper": SetupConfig(n_seeds=10)},
     "definition": {
         "quick": DefinitionConfig(),
         "paper": DefinitionConfig(n_train=None, train_images=60_000, n_pairs=6, n_stiffness=150),
@@ -150,6 +174,8 @@ _CONFIGS: dict[str, dict[str, object]] = {
             lr=1e-3,
             max_images=100_000,
             stages=(0, 3_200, 30_000, 100_000),
+            textbook_numerics=True,
+            n_schedule=16,
         ),
         "paper": ClassStiffnessConfig(
             dataset="mnist",
@@ -161,33 +187,69 @@ _CONFIGS: dict[str, dict[str, object]] = {
             max_images=3_000_000,
             stages=(0, 6_400, 600_000, 3_000_000),
             n_seeds=3,
+            textbook_numerics=True,
+            n_schedule=24,
         ),
     },
-    "fig04": {
-        # Random labels can only be memorised; a small training subset lets that happen within the budget.
-        "quick": ClassStiffnessConfig(
-            dataset="mnist",
-            arch="fc",
-            n_train=1_000,
-            n_stiffness=150,
-            n_val=2_000,
-            lr=1e-3,
-            max_images=100_000,
-            stages=(0, 3_200, 30_000, 100_000),
-            random_labels=True,
-        ),
-        "paper": ClassStiffnessConfig(
-            dataset="mnist",
-            arch="fc",
-            n_train=10_000,
-            n_stiffness=150,
-            n_val=10_000,
-            lr=1e-3,
-            max_images=2_000_000,
-            stages=(0, 32_000, 1_000_000, 2_000_000),
-            random_labels=True,
-        ),
-    },
+    "fig04": (
+        # Run 1, the paper's set-up: the full training split with permuted labels. Too many random labels to
+        # memorise, so the network can do no better than a uniform output. Run 2, a contrast: a small subset whose
+        # random labels the network can memorise within the budget.
+        {
+            "quick": (
+                ClassStiffnessConfig(
+                    dataset="mnist",
+                    arch="fc",
+                    n_train=None,
+                    n_stiffness=150,
+                    n_val=2_000,
+                    lr=1e-3,
+                    max_images=60_000,
+                    stages=(0, 3_200, 30_000, 60_000),
+                    random_labels=True,
+                    n_schedule=12,
+                ),
+                ClassStiffnessConfig(
+                    dataset="mnist",
+                    arch="fc",
+                    n_train=1_000,
+                    n_stiffness=150,
+                    n_val=2_000,
+                    lr=1e-3,
+                    max_images=100_000,
+                    stages=(0, 3_200, 30_000, 100_000),
+                    random_labels=True,
+                    n_schedule=12,
+                ),
+            ),
+            "paper": (
+                ClassStiffnessConfig(
+                    dataset="mnist",
+                    arch="fc",
+                    n_train=None,
+                    n_stiffness=150,
+                    n_val=10_000,
+                    lr=1e-3,
+                    max_images=1_000_000,
+                    stages=(0, 32_000, 300_000, 1_000_000),
+                    random_labels=True,
+                    n_schedule=12,
+                ),
+                ClassStiffnessConfig(
+                    dataset="mnist",
+                    arch="fc",
+                    n_train=10_000,
+                    n_stiffness=150,
+                    n_val=10_000,
+                    lr=1e-3,
+                    max_images=2_000_000,
+                    stages=(0, 32_000, 1_000_000, 2_000_000),
+                    random_labels=True,
+                    n_schedule=12,
+                ),
+            ),
+        }
+    ),
     "fig05": {
         "quick": ClassStiffnessConfig(
             dataset="fashion_mnist",

@@ -22,6 +22,7 @@ reader never sees half a file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -159,6 +160,16 @@ def _write_json_atomic(path: Path, payload: dict) -> None:
         raise
 
 
+def _config_dict(config: object) -> dict | list | None:
+    if config is None:
+        return None
+    if isinstance(config, tuple):
+        return [_config_dict(c) for c in config]
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise ValueError(f"config must be a config dataclass or a tuple of them, got {type(config).__name__}")
+    return _jsonable(dataclasses.asdict(config), "config")
+
+
 def save_results(
     chapter: str,
     *,
@@ -168,6 +179,7 @@ def save_results(
     headline: dict[str, float | int | str | None],
     verdict: str | None,
     details: dict | None = None,
+    config: object = None,
     out_dir: str | Path | None = None,
 ) -> Path:
     """Write ``<out_dir>/<profile>/<chapter>.json`` (atomically) and return its path.
@@ -181,6 +193,8 @@ def save_results(
             (such as a confidence interval) is accepted too, nothing nested.
         verdict: the chapter's one-line verdict on the paper's claim, or None when it makes no claim.
         details: anything else JSON-able (NumPy arrays and tensors become lists).
+        config: the chapter's settings (a config dataclass of :mod:`repro.profiles`, or a tuple of them), stored
+            as ``"config"`` (a dict, or a list of dicts): sizes, learning rate, initialisation, ….
         out_dir: results root; default ``$REPRO_RESULTS_DIR``, else ``<cwd>/_build/results``.
     """
     path = results_path(chapter, profile, out_dir)
@@ -216,6 +230,7 @@ def save_results(
         "headline": clean_headline,
         "verdict": verdict,
         "details": _jsonable(details or {}, "details"),
+        "config": _config_dict(config),
     }
     _write_json_atomic(path, payload)
     return path

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from repro.gram import UnitGram, per_example_gram, unit_gram
+from repro.gram import SignDisagreement, UnitGram, per_example_gram, sign_disagreement, textbook_gram, unit_gram
 
 __all__ = [
     "per_example_gram",
     "unit_gram",
     "UnitGram",
+    "textbook_gram",
+    "sign_disagreement",
+    "SignDisagreement",
     "stiffness_from_gram",
     "class_stiffness",
     "class_summary",

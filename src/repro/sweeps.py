@@ -142,7 +142,7 @@ def run_distance(
     x_tr, x_st = prepare_inputs(x_tr, cfg.arch, device), prepare_inputs(x_st, cfg.arch, device)
     y_tr, y_st = y_tr.to(device), y_st.to(device)
     torch.manual_seed(seed)
-    model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
+    model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes, init=cfg.init).to(device)
     result = train(
         model,
         x_tr,
@@ -334,7 +334,7 @@ def _run_lr_sweep(
             euclid_edges = np.linspace(0.0, float(torch.cdist(flat, flat).max()), cfg.n_bins + 1)
             for lr in cfg.lrs:
                 torch.manual_seed(s)
-                model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes).to(device)
+                model = build_model(cfg.arch, tuple(ds.input_shape), ds.num_classes, init=cfg.init).to(device)
                 base = {"dataset": dataset, "lr": lr, "seed": s}
                 run = partial(
                     _train_and_measure,
@@ -506,7 +506,7 @@ def run_harmonics(
         x_tr, y_tr = ds.x_train.to(device), ds.y_train.to(device)
         x_st, y_st = x_st.to(device), y_st.to(device)
         torch.manual_seed(seed)
-        model = build_model("fc", tuple(ds.input_shape), ds.num_classes).to(device)
+        model = build_model("fc", tuple(ds.input_shape), ds.num_classes, init=cfg.init).to(device)
         result = train(
             model,
             x_tr,

@@ -7,7 +7,8 @@ example ``i``'s logit gradient: far into training ``G`` underflows (losses of 1e
 1e-60, below float32's range, and losses below ≈ 1e-160 do so in float64) while ``Ĝ`` keeps every sign and cosine;
 stiffness is computed from ``Ĝ``. The engine is in :mod:`repro.gram.engine`, the per-layer rules in
 :mod:`repro.gram.rules` (:func:`register_rule` adds one), the general ``torch.func`` path in
-:mod:`repro.gram.functorch_path`.
+:mod:`repro.gram.functorch_path`. :func:`textbook_gram` (:mod:`repro.gram.textbook`) is the naive counterpart, for
+comparison only: PyTorch's own cross-entropy, gradients and GEMM in float32 (or another dtype).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from torch import nn
 
 from repro.gram.engine import GramResult, compute_gram
 from repro.gram.rules import register_rule
+from repro.gram.textbook import SignDisagreement, sign_disagreement, textbook_gram
 
 __all__ = [
     "per_example_gram",
@@ -29,6 +31,9 @@ __all__ = [
     "check_independent",
     "register_rule",
     "DEFAULT_MEMORY_BUDGET",
+    "textbook_gram",
+    "sign_disagreement",
+    "SignDisagreement",
 ]
 
 _GRADIENT_BYTES_PER_CHUNK = 256 * 2**20  # one chunk of materialised gradients stays under this
