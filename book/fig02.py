@@ -50,7 +50,7 @@ seeds = [seed + k for k in range(cfg.n_seeds)]
 # a small class-balanced subset so that the same regime arrives within a CPU budget.
 
 # %%
-runs = [experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=s, n_schedule=24) for s in seeds]
+runs = [experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=s) for s in seeds]
 onsets = [claims.overfitting_onset(r.history) for r in runs]
 subset_note = (
     f"**This run trains on a {runs[0].n_train:,}-image subset** of the training split to make overfitting happen "
@@ -117,18 +117,56 @@ display(Markdown(
 ))
 
 # %% [markdown]
-# **A caution on measuring this late in training.** Once a network overfits, most validation images are
-# classified with near certainty and their gradients are tiny, yet sign stiffness counts the sign of every pair
-# alike, so rounding can decide it instead of the gradients. Two such roundings bit earlier versions of this book.
-# With the textbook loss $-\log \operatorname{softmax}(z)_y$ in float32, the true-class entry of a confident
-# image's logit gradient, $p_y - 1$, rounds to 0 and the gradient points the wrong way; in the quick profile that
-# made within-class stiffness appear to fall from about 1 to about 0.6 after the onset of overfitting. With the
-# exact loss (`repro.losses`) the paper profile's 3 million images still broke it: validation losses reach
-# $10^{-160}$, products of such gradients underflow, and a float32 Gram kept only 60% of the pair signs of a
-# float64 one (`benchmarks/saturation.py`, numbers in `benchmarks/README.md`). The numbers in this chapter come
-# from the unit Gram (`repro.stiffness.unit_gram`: each example's unit logit gradient is back-propagated and its
-# norm kept as a logarithm). For each seed's final network, the share of pair signs that agree with a float64
-# recomputation:
+# ## The paper's numerics beside the exact ones
+#
+# Once a network overfits, most validation images are classified with near certainty and their gradients are
+# tiny, yet sign stiffness counts the sign of every pair alike, so rounding can decide it instead of the
+# gradients. The numbers above come from the exact unit Gram (`repro.stiffness.unit_gram`: each example's unit
+# logit gradient is back-propagated and its norm kept as a logarithm, so signs survive at any confidence). The
+# paper does not say how it computed its gradients; the common way is the *textbook* one: each example's gradient
+# of the framework's cross-entropy, whose backward is $\operatorname{softmax}(z) - e_y$, in float32. There the
+# true-class entry $p_y - 1$ rounds to 0 once an image's logit margin exceeds about 17 — the gradient then points
+# the wrong way — and past a margin of about 104 every entry underflows and the gradient is exactly 0, whose
+# sign is 0.
+#
+# At every checkpoint of the runs above we therefore also computed, on the same network and the same images,
+# within- and between-class sign stiffness from textbook per-example gradients (PyTorch's `F.cross_entropy`) in
+# float32 and in float64 (`repro.stiffness.textbook_gram`), and for the float32 one the share of pairs whose sign
+# is exactly 0 and the share whose sign is opposite to the exact one.
+
+# %% mystnb={"figure": {"caption": "Within-class (top) and between-class (middle) sign stiffness of validation pairs measured three ways: exact (solid), textbook float32 gradients (dashed), textbook float64 gradients (dotted). Bottom: for the float32 textbook Gram, the share of pairs whose sign is exactly 0 (solid) and opposite to the exact sign (dashed). Vertical lines: the onset of overfitting of each seed.", "name": "fig-fig02-numerics"}}
+fig = plotting.plot_numerics_comparison(
+    [r.history for r in runs], onsets, seeds, "FC network on MNIST: stiffness from exact and textbook gradients"
+)
+
+# %% [markdown]
+# **Second finding, rule stated in advance.** *The paper's collapse appears with textbook float32 numerics* when,
+# in every seed whose network overfits, within-class sign stiffness computed from textbook float32 gradients falls
+# by at least 0.2 from the onset of overfitting to the end of training (the exact value is shown beside it). It
+# does not when it falls in no such seed; *in some seeds* otherwise.
+
+# %%
+collapse_checks = [claims.textbook_collapse_checks(r.history) for r in runs]
+collapse = claims.collapse_finding(collapse_checks)
+display(verdicts.checks_table(
+    [dataclasses.replace(c, claim=f"seed {s}: {c.claim}") for s, checks in zip(seeds, collapse_checks, strict=True)
+     for c in checks]
+).style.hide(axis="index"))
+ends = "; ".join(
+    f"seed {s}: exact {r.history['within_sign'].iloc[-1]:+.2f}, float32 textbook "
+    f"{r.history['within_sign_textbook32'].iloc[-1]:+.2f}, float64 textbook "
+    f"{r.history['within_sign_textbook64'].iloc[-1]:+.2f} ({100 * r.history['textbook32_zero_share'].iloc[-1]:.1f}% "
+    f"of float32 signs exactly 0, {100 * r.history['textbook32_flip_share'].iloc[-1]:.1f}% flipped)"
+    for s, r in zip(seeds, runs, strict=True)
+)
+display(Markdown(
+    f"**The paper's collapse appears with textbook float32 numerics: {collapse}.** Within-class sign stiffness at "
+    f"the end of training — {ends}."
+))
+
+# %% [markdown]
+# For each seed's final network, the share of pair signs of the exact float32 unit Gram that agree with a float64
+# recomputation (the exact path's own precision check):
 
 # %%
 display(Markdown("  \n".join(
@@ -136,12 +174,10 @@ display(Markdown("  \n".join(
     for s, run in zip(seeds, runs, strict=True)
 )))
 
-# %% [markdown]
-# Whether the paper's own measurement met either rounding we cannot tell from the paper.
-
 # %% tags=["remove-cell"]
 headline = {"onsets": onsets, "end_within": end_within.tolist(), "end_between": end_between.tolist(),
-            "peak_within": peak_within.tolist(), "seeds": seeds}
+            "peak_within": peak_within.tolist(), "seeds": seeds, "textbook32_collapse": collapse,
+            "end_within_textbook32": [r.history["within_sign_textbook32"].iloc[-1] for r in runs]}
 results.save_results(
     "fig02", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
     details=runs[0].details() | {"checks": [vars(c) for c in claim_checks]},
@@ -152,4 +188,5 @@ for s, run, onset in zip(seeds, runs, onsets, strict=True):
     h = run.history
     print(f"seed {s}: overfits {onset is not None}; end within {h['within_sign'].iloc[-1]:+.1f}, "
           f"between {h['between_sign'].iloc[-1]:+.1f}")
+print(f"collapse with textbook float32 numerics: {collapse}")
 print(f"verdict: {verdict}")

@@ -111,6 +111,19 @@ from repro.profiles import profile_table
 # regions grow with it, the later one that higher learning rates shrink $\xi$); the book measures both readings.
 
 # %% [markdown]
+# ## An assumption: the initialisation
+#
+# The paper names neither its framework nor how its networks were initialised, and the untrained network is
+# where several of its claims start ("no consistent between-class stiffness at initialisation"). The choice is
+# not innocent: under PyTorch's default (weights *and biases* uniform in $\pm 1/\sqrt{\text{fan-in}}$) the six
+# hidden layers of the fully-connected network turn every input into nearly the same output, and between-class
+# sign stiffness starts at −1. This book initialises every network with **Glorot-uniform weights and zero
+# biases**, the Keras/TensorFlow default and so the likeliest for a 2019 paper written at Google; it is a setting
+# of every experiment (`init` in the table below, stored in every results file), and the chapter
+# *The set-up* (after *The definition*) measures what depends on it: the untrained networks under three schemes, and the
+# verdicts of Figures 3 and 4 re-run under each.
+
+# %% [markdown]
 # ## How to read a chapter
 #
 # Each chapter reproduces one figure of the paper and follows the same plan:

@@ -125,3 +125,49 @@ def test_trend_checks_say_when_spearman_is_undefined():
 def test_memorised_needs_a_low_training_loss_and_chance_accuracy(train_loss, val_acc, expected):
     history = pd.DataFrame({"train_loss": [2.3, train_loss], "val_acc": [0.1, val_acc]})
     assert claims.memorised(history, num_classes=10) is expected
+
+
+def _random_label_history(train_loss: float, entropy: float, val_acc: float = 0.1) -> pd.DataFrame:
+    return pd.DataFrame({"images_seen": [0, 1000], "train_loss": [2.3, train_loss], "train_acc": [0.1, 0.1],
+                         "val_acc": [0.1, val_acc], "stiffness_entropy": [2.3, entropy]})
+
+
+@pytest.mark.parametrize(
+    ("train_loss", "entropy", "val_acc", "expected"),
+    [(2.30, 2.29, 0.10, "uniform"), (0.01, 0.4, 0.10, "memorised"), (1.2, 1.5, 0.10, "in between"),
+     (2.30, 1.0, 0.10, "in between"), (0.01, 0.4, 0.5, "in between")],
+)
+def test_random_label_regime(train_loss, entropy, val_acc, expected):
+    hist = _random_label_history(train_loss, entropy, val_acc)
+    assert claims.random_label_regime(hist, 10) == expected
+    reading = claims.random_label_reading(hist, 10)
+    assert f"{train_loss:.3f}" in reading and "2.303" in reading
+    assert {"uniform": "could not fit", "memorised": "memorised", "in between": "says little"}[expected] in reading
+
+
+def _numerics_history(exact_end: float, textbook_end: float, overfits: bool = True) -> pd.DataFrame:
+    val = [1.0, 0.5, 0.8 if overfits else 0.45]
+    return pd.DataFrame({"images_seen": [0, 100, 1000], "val_loss": val, "within_sign": [1.0, 1.0, exact_end],
+                         "within_sign_textbook32": [1.0, 0.95, textbook_end]})
+
+
+def test_textbook_collapse_is_a_fall_of_at_least_the_stated_drop_after_the_onset():
+    falls = claims.textbook_collapse_checks(_numerics_history(1.0, 0.95 - claims.COLLAPSE_DROP - 0.01))
+    holds = claims.textbook_collapse_checks(_numerics_history(1.0, 0.95 - claims.COLLAPSE_DROP + 0.01))
+    assert [c.passed for c in falls] == [True, True] and [c.passed for c in holds] == [True, False]
+    assert "+0.950 at the onset" in falls[1].evidence and "exact: +1.000 → +1.000" in falls[1].evidence
+    no_onset = claims.textbook_collapse_checks(_numerics_history(1.0, 0.2, overfits=False))
+    assert len(no_onset) == 1 and no_onset[0].precondition and not no_onset[0].passed
+    assert claims.collapse_finding([falls, falls]) == "yes"
+    assert claims.collapse_finding([falls, holds]) == "in some seeds"
+    assert claims.collapse_finding([holds, no_onset]) == "no"
+    assert claims.collapse_finding([no_onset]) == "cannot tell"
+
+
+def test_fig04_main_run_is_the_paper_regime_on_the_full_split():
+    from repro.profiles import get_config
+
+    for profile in ("quick", "paper"):
+        main, contrast = get_config("fig04", profile)
+        assert main.n_train is None and main.random_labels  # the paper's set-up: every training image
+        assert contrast.n_train is not None and contrast.random_labels

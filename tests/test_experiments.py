@@ -67,3 +67,32 @@ def test_profiles_cover_both_profiles():
     table = profile_table()
     assert {"quick", "paper"} <= set(table.columns)
     assert ("fig03", "max_images") in table.index
+
+
+def test_textbook_numerics_are_recorded_beside_the_exact_stiffness():
+    cfg = ClassStiffnessConfig(
+        dataset="spherical_harmonics", arch="fc", n_train=200, n_stiffness=40, n_val=100, lr=1e-3,
+        max_images=640, stages=(0, 640), n_boot=20, textbook_numerics=True, n_schedule=2,
+    )
+    run = run_class_stiffness(cfg, seed=0, progress=False)
+    hist = run.history
+    assert hist["images_seen"].tolist() == [0, 32, 640]  # the stages and cfg.n_schedule = 2 log points (32, 640)
+    for name in ("textbook32", "textbook64"):
+        assert {f"within_sign_{name}", f"between_sign_{name}", f"{name}_zero_share", f"{name}_flip_share"} <= set(hist)
+    # an untrained or barely trained network: nothing saturates, so the float64 textbook signs are the exact ones
+    assert (hist["textbook64_flip_share"] == 0).all() and (hist["textbook64_zero_share"] == 0).all()
+    assert np.allclose(hist["within_sign_textbook64"], hist["within_sign"])
+    assert np.allclose(hist["between_sign_textbook64"], hist["between_sign"])
+    assert hist["stiffness_entropy"].between(0, np.log(2)).all()
+
+
+def test_full_split_run_trains_on_every_training_image():
+    from repro.data import load_dataset
+
+    cfg = ClassStiffnessConfig(
+        dataset="spherical_harmonics", arch="fc", n_train=None, n_stiffness=20, n_val=50, lr=1e-3,
+        max_images=64, stages=(0, 64), n_boot=10, random_labels=True,
+    )
+    run = run_class_stiffness(cfg, seed=0, progress=False)
+    assert run.n_train == load_dataset("spherical_harmonics").n_train
+    assert "randomly permuted" in run.describe() and "Glorot" in run.describe()

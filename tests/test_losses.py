@@ -93,3 +93,14 @@ def test_output_gradient_rejects_bad_shapes():
         output_gradient(torch.zeros(4, 3), torch.zeros(5, dtype=torch.long))
     with pytest.raises(ValueError, match="at least 2 classes"):
         output_gradient(torch.zeros(4, 1), torch.zeros(4, dtype=torch.long))
+
+
+def test_softmax_entropy_is_log_k_for_uniform_and_zero_for_certain_outputs():
+    from repro.losses import softmax_entropy
+
+    logits = torch.tensor([[0.0, 0.0, 0.0, 0.0], [1e4, 0.0, 0.0, 0.0], [1.0, 2.0, 3.0, 4.0]])
+    h = softmax_entropy(logits)
+    p = torch.softmax(logits[2], 0)
+    assert torch.allclose(h, torch.stack([torch.log(torch.tensor(4.0)), torch.tensor(0.0), -(p * p.log()).sum()]))
+    with pytest.raises(ValueError):
+        softmax_entropy(torch.zeros(4))
