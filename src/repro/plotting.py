@@ -31,6 +31,7 @@ __all__ = [
     "plot_numerics_comparison",
     "plot_random_label_runs",
     "plot_finite_difference",
+    "plot_init_stiffness",
     "stage_label",
 ]
 
@@ -443,5 +444,47 @@ def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: S
     axes[0, 0].set_ylabel("stiff-domain size 1 − ξ (dot-product distance)")
     axes[0, -1].legend(fontsize=7, loc="best", ncol=2)
     fig.suptitle(title, y=1.02)
+    fig.tight_layout()
+    return fig
+
+
+_ARCH_NAMES = {"fc": "FC network", "cnn": "CNN"}
+
+
+def plot_init_stiffness(
+    table: pd.DataFrame, *, near_zero: float = 0.1, share_range: tuple[float, float] = (0.25, 0.75)
+) -> Figure:
+    """Untrained networks under each initialisation scheme, one column per model (``dataset``, ``arch``) of an
+    :func:`repro.init_study.init_stiffness` table. Top row: between-class sign stiffness of each network (one point
+    per seed, a bar at the mean), with 0 and the band ±``near_zero``. Bottom row: the share of positive
+    off-diagonal cells of its class stiffness matrix, with the band ``share_range``."""
+    models = list(dict.fromkeys(zip(table["dataset"], table["arch"], strict=True)))
+    inits = list(dict.fromkeys(table["init"]))
+    palette = dict(zip(inits, sns.color_palette("deep", len(inits)), strict=True))
+    fig, axes = plt.subplots(2, len(models), figsize=(3.8 * len(models) + 0.6, 7.2), squeeze=False, sharey="row")
+    rows = (
+        ("between", "between-class sign stiffness", (-1.08, 1.08), (-near_zero, near_zero), 0.0),
+        ("positive_share", "share of positive between-class cells", (-0.04, 1.04), share_range, 0.5),
+    )
+    band_labels = (f"±{near_zero:g} around 0", f"{share_range[0]:.0%}–{share_range[1]:.0%}: cells of both signs")
+    for c, (dataset, arch) in enumerate(models):
+        d = table[(table["dataset"] == dataset) & (table["arch"] == arch)]
+        for r, (col, label, ylim, band, line) in enumerate(rows):
+            ax = axes[r, c]
+            ax.axhspan(*band, color="0.88", zorder=0, label=band_labels[r])
+            ax.axhline(line, color="0.35", lw=1, zorder=1)
+            sns.stripplot(
+                data=d, x="init", y=col, hue="init", order=inits, hue_order=inits, palette=palette,
+                jitter=0.15, size=6, ax=ax, legend=False, zorder=2,
+            )  # fmt: skip
+            means = d.groupby("init")[col].mean().reindex(inits)
+            ax.scatter(
+                range(len(inits)), means, marker="_", s=700, lw=2, color="black", zorder=3, label="mean over seeds"
+            )
+            ax.set(ylim=ylim, xlabel="initialisation" if r == 1 else "", ylabel=label if c == 0 else "")
+        axes[0, c].set_title(f"{dataset}, {_ARCH_NAMES.get(arch, arch)}")
+    for r in range(2):
+        axes[r, -1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.suptitle("Untrained networks: between-class stiffness per initialisation scheme (one point per seed)", y=1.0)
     fig.tight_layout()
     return fig

@@ -1,0 +1,207 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The set-up — what the untrained network looks like, and why the initialisation matters
+#
+# Figures 3, 5 and 6 of the paper begin "at initialization (before any gradient step was taken)", and the paper
+# reads them as: within-class stiffness is positive, and "there is no consistent stiffness between different
+# classes at initialization". That is a statement about *untrained* networks, so it depends on how their weights
+# were drawn. Section 3.1 gives the architectures (a fully-connected network $784 \to 400 \to 200^5 \to 10$ and a
+# four-layer CNN, both with ReLU), the preprocessing and the optimiser, but names neither the framework nor the
+# initialisation.
+#
+# This chapter measures class stiffness of untrained networks under three common schemes, and then re-runs two
+# chapters' experiments under each scheme to see which of the book's verdicts hang on the choice.
+
+# %% tags=["parameters", "remove-cell"]
+profile = "quick"  # "quick" (CPU, minutes) or "paper" (the paper's sizes)
+device = "auto"  # "auto" → CUDA when available, else CPU; or "cpu" / "cuda"
+seed = 0  # seeds data subsets, initialisation and shuffling
+data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
+
+# %% tags=["remove-cell"]
+from IPython.display import Markdown, display
+
+from repro import claims, init_study, plotting, results, verdicts
+from repro.models import DEFAULT_INIT
+from repro.profiles import get_config
+
+plotting.set_style()
+cfg = get_config("setup", profile)
+dev = results.resolve_device(device)
+
+# %% [markdown]
+# ## Three initialisation schemes
+#
+# For a dense layer with $n_\text{in}$ inputs and $n_\text{out}$ outputs (for a $k \times k$ convolution,
+# $n_\text{in} = C_\text{in} k^2$ and $n_\text{out} = C_\text{out} k^2$):
+#
+# - **torch** — PyTorch's default for `nn.Linear` and `nn.Conv2d`: weights *and biases* uniform,
+#   $W_{ij},\, b_i \sim \mathcal{U}\!\left(-1/\sqrt{n_\text{in}},\, 1/\sqrt{n_\text{in}}\right)$, so
+#   $\operatorname{Var} W_{ij} = 1/(3 n_\text{in})$;
+# - **glorot** — Glorot (Xavier) uniform with zero biases, the Keras and TensorFlow default:
+#   $W_{ij} \sim \mathcal{U}\!\left(-\sqrt{6/(n_\text{in}+n_\text{out})},\, \sqrt{6/(n_\text{in}+n_\text{out})}\right)$,
+#   $b_i = 0$, so $\operatorname{Var} W_{ij} = 2/(n_\text{in}+n_\text{out})$;
+# - **he** — He (Kaiming) normal for ReLU networks, zero biases: $W_{ij} \sim \mathcal{N}(0,\, 2/n_\text{in})$,
+#   $b_i = 0$, which keeps the second moment of the signal constant from layer to layer.
+#
+# The paper's authors were at Google AI, which suggests TensorFlow and with it the Glorot default; the paper does
+# not say.
+#
+# **A hypothesis about PyTorch's default.** Through a ReLU layer the second moment of a signal is multiplied by
+# about $n_\text{in} \operatorname{Var} W_{ij} / 2$, which is $1/6$ under the torch scheme, while the layer's bias
+# adds a fresh input-independent term of the same order as the shrinking signal. After six hidden layers the
+# input-dependent part of the fully-connected network's output should be small next to the part fixed by the
+# biases: the untrained network is then close to a *constant function*, and its logits (and softmax output $p$)
+# are nearly the same for every image. The per-example gradient then depends on the image mostly through its
+# logit gradient $p - e_y$, and for two images of different classes
+# $(p - e_{y_1}) \cdot (p - e_{y_2}) = |p|^2 - p_{y_1} - p_{y_2}$, which is negative when $p$ is close to uniform
+# ($\approx -1/K$): every between-class pair would be anti-stiff, a between-class sign stiffness of −1.
+# Conversely, a network whose output is confident and favours one class $c$ for most images gets
+# $|p|^2 - p_a - p_b \approx p_c^2 > 0$ for classes $a, b \neq c$: a positive between-class stiffness in the
+# $(K-2)/K$ of the off-diagonal cells that do not involve $c$.
+#
+# Two numbers per network test this: the **logit spread**, the mean over images of $\lVert z_i - \bar z \rVert /
+# \lVert \bar z \rVert$ for the logits $z_i$ and their mean $\bar z$ (near 0: a constant network), and the
+# **largest softmax probability**, averaged over images ($1/K$: a uniform output).
+
+# %% [markdown]
+# ## Untrained networks under each scheme
+
+# %%
+table = init_study.init_stiffness(cfg, data_root=data_root, device=dev, seed=seed)
+n_networks = len(table)
+display(Markdown(
+    f"{n_networks} untrained networks: {len(cfg.models)} models × {len(cfg.inits)} schemes × {cfg.n_seeds} seeds "
+    f"(seeds {seed}–{seed + cfg.n_seeds - 1}). Every network of a model is measured on the same "
+    f"{cfg.n_stiffness} class-balanced test images; intervals from {cfg.n_boot} bootstrap replicates over images. "
+    f"Profile *{profile}*, device {results.describe_device(dev)}."
+))
+
+# %% mystnb={"figure": {"caption": "Untrained networks, one column per model. Top: between-class sign stiffness (Eq. 7) of each network, one point per seed and a bar at the mean; the grey band is ±0.1 around 0. Bottom: the share of the off-diagonal cells of its class stiffness matrix that are positive; the grey band (25–75%) is where cells of both signs are common.", "name": "fig-setup-init"}}
+fig = plotting.plot_init_stiffness(table, near_zero=claims.NEAR_ZERO, share_range=claims.POSITIVE_SHARE_RANGE)
+
+# %% [markdown]
+# Per model and scheme, over the seeds: between-class sign stiffness (mean, smallest, largest), within-class sign
+# stiffness, the share of positive between-class cells, and the two output statistics of the hypothesis.
+
+# %%
+summary = init_study.init_summary(table)
+summary.style.hide(axis="index").format(precision=3)
+
+# %%
+by_model = summary.set_index(["dataset", "arch", "init"])
+display(Markdown(
+    "The output statistics behind the hypothesis, per model (mean over seeds):\n\n" + "\n".join(
+        f"- **{d}, {a}**: logit spread "
+        + ", ".join(f"{i} {by_model.loc[(d, a, i), 'logit spread (mean)']:.3f}" for i in cfg.inits)
+        + "; largest softmax probability "
+        + ", ".join(f"{i} {by_model.loc[(d, a, i), 'largest probability (mean)']:.3f}" for i in cfg.inits)
+        + "; between-class sign stiffness "
+        + ", ".join(f"{i} {by_model.loc[(d, a, i), 'between (mean)']:+.2f}" for i in cfg.inits)
+        + "."
+        for d, a in cfg.models
+    )
+))
+
+# %% [markdown]
+# How to read these against the hypothesis: a logit spread near 0 is the constant network it predicts, and should
+# go with a between-class stiffness of −1; a largest probability near $1/K$ (0.1 for the ten classes here) is a
+# near-uniform output, which makes between-class pairs anti-stiff only to the extent that the images also share
+# their Jacobians; a largest probability well above $1/K$ with most images in one class (the *top-class share* of
+# the table) should give a share of positive cells near $(K-2)/K$.
+
+# %% [markdown]
+# **Is there "no consistent between-class stiffness" at initialisation?** Rule, per model and scheme over the
+# seeds: the claim holds when the mean between-class sign stiffness is within ±0.1 of zero (the threshold the
+# class-membership chapters use for a single network), *or* when the mean share of positive off-diagonal cells
+# lies between 25% and 75% (cells of both signs are common). A mean far from 0 with most cells of one sign is a
+# consistent sign.
+
+# %%
+consistency = claims.init_consistency(table)
+display(consistency.style.hide(axis="index").format(precision=3))
+names = consistency["dataset"] + "/" + consistency["arch"] + " under " + consistency["init"]
+holds = consistency["no consistent between-class stiffness"] == "yes"
+display(Markdown(
+    f"The paper's reading of the untrained network holds for: {', '.join(names[holds]) or 'none'}. "
+    f"It fails for: {', '.join(names[~holds]) or 'none'}."
+))
+
+# %% [markdown]
+# ## Which of the book's verdicts depend on the initialisation?
+#
+# The class-membership chapters test claims about the untrained network (Figure 3: no consistent between-class
+# stiffness at initialisation) and about where training leads from it (Figure 4: between-class stiffness negative
+# at the end of training on random labels). We run Figure 3's experiment and Figure 4's first run (the full training split
+# with permuted labels) again under each scheme, with their *quick* settings whatever this chapter's profile, and
+# apply each chapter's own rule (stated in its chapter).
+
+# %%
+chapter_configs = {}
+for chapter in cfg.compare:
+    chapter_cfg = get_config(chapter, "quick")
+    chapter_configs[chapter] = chapter_cfg[0] if isinstance(chapter_cfg, tuple) else chapter_cfg
+runs = init_study.runs_by_init(chapter_configs, cfg.inits, data_root=data_root, device=dev, seed=seed)
+rules = {"fig03": claims.class_membership_checks, "fig04": claims.random_label_checks}
+checks = {ch: {init: rules[ch](run.snapshots) for init, run in by_init.items()} for ch, by_init in runs.items()}
+verdict_by = {ch: {init: verdicts.verdict(c) for init, c in by_init.items()} for ch, by_init in checks.items()}
+labels = {
+    ch: {init: f"{verdict_by[ch][init]} ({sum(c.passed for c in cs)} of {len(cs)} checks)" for init, cs in by_init.items()}
+    for ch, by_init in checks.items()
+}
+init_study.runs_table(runs, labels).style.hide(axis="index").format(precision=3)
+
+# %%
+dependence, dependence_text = claims.init_dependence(verdict_by)
+display(dependence)
+display(Markdown(dependence_text))
+
+# %% [markdown]
+# The same verdict can rest on different checks under different schemes; the checks behind each verdict, per
+# chapter and scheme:
+
+# %%
+for chapter, by_init in checks.items():
+    for init, chapter_checks in by_init.items():
+        display(Markdown(f"**{chapter}, {init}** — *{verdict_by[chapter][init]}*"))
+        display(verdicts.checks_table(chapter_checks).style.hide(axis="index"))
+
+# %%
+display(Markdown(
+    f"**What the book uses.** Every other chapter builds its networks with **{DEFAULT_INIT}** "
+    "(`repro.models.DEFAULT_INIT`; each chapter's results file records it), the Keras/TensorFlow default and the "
+    "likeliest for the paper. The choice is not neutral: the tables above show what it gives at initialisation and "
+    "which verdicts it carries."
+))
+
+# %% tags=["remove-cell"]
+results.save_results(
+    "setup", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
+    headline={f"{d}/{a} {i} between mean": float(v) for (d, a, i), v in by_model["between (mean)"].items()}
+    | {f"{ch} verdict under {init}": v for ch, by_init in verdict_by.items() for init, v in by_init.items()},
+    verdict=None,
+    details={
+        "networks": table.to_dict(orient="records"),
+        "consistency": consistency.to_dict(orient="records"),
+        "verdicts": verdict_by,
+        "checks_by_init": {ch: {i: [vars(c) for c in cs] for i, cs in by_init.items()} for ch, by_init in checks.items()},
+        "runs": {ch: {i: run.details() | run.headline() for i, run in by_init.items()} for ch, by_init in runs.items()},
+    },
+)
+
+# %% tags=["nbval-check-output"]
+for (d, a, i), v in by_model["between (mean)"].items():
+    print(f"{d}/{a} {i}: between at init {round(float(v), 1) + 0.0:+.1f}")
+for chapter, by_init in verdict_by.items():
+    print(f"{chapter}: " + ", ".join(f"{init} {v}" for init, v in by_init.items()))

@@ -1,0 +1,196 @@
+"""The ``setup`` chapter's experiments: what untrained networks look like under each initialisation scheme.
+
+- :func:`init_stiffness` — class stiffness of freshly initialised networks, one row per (model, scheme, seed).
+- :func:`init_summary` — the same, aggregated over seeds per (model, scheme).
+- :func:`runs_by_init` — class-stiffness chapters' runs repeated under each scheme; :func:`runs_table` their
+  within/between stiffness at the first and last stage.
+
+The paper names neither its framework nor its initialisation; these functions measure how much that choice moves
+the numbers the class-membership chapters test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from repro.data import load_dataset, stiffness_set
+from repro.experiments import ClassStiffnessRun, prepare_inputs, run_class_stiffness, stiffness_snapshot
+from repro.models import build_model
+from repro.profiles import ClassStiffnessConfig, SetupConfig
+
+__all__ = ["init_stiffness", "init_summary", "runs_by_init", "runs_table"]
+
+
+def _positive_share(C: np.ndarray) -> float:
+    """Share of the off-diagonal cells of a ``(K, K)`` class stiffness matrix that are > 0 (NaN cells count as not
+    positive)."""
+    off = C[~np.eye(C.shape[0], dtype=bool)]
+    return float((off > 0).mean())
+
+
+@torch.no_grad()
+def _output_statistics(model: nn.Module, x: torch.Tensor) -> dict[str, float]:
+    """How input-dependent and how confident the untrained network's output is on ``x`` ``(N, ...)``.
+
+    - ``logit_spread``: mean over images of ``‖zᵢ − z̄‖ / ‖z̄‖`` for logits ``zᵢ`` ``(K,)`` and their mean ``z̄``
+      over the images: near 0 when the network maps every image to almost the same logits;
+    - ``max_prob``: mean largest softmax probability (``1/K``: a uniform output);
+    - ``top_class_share``: share of the images whose most probable class is the commonest one.
+    """
+    z = model(x).double()
+    centre = z.mean(0)
+    p = z.softmax(1)
+    top = p.argmax(1)
+    return {
+        "logit_spread": float(((z - centre).norm(dim=1) / centre.norm()).mean()),
+        "max_prob": float(p.max(1).values.mean()),
+        "top_class_share": float(torch.bincount(top).max() / top.numel()),
+    }
+
+
+def init_stiffness(
+    cfg: SetupConfig,
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Class stiffness of untrained networks: every model of ``cfg.models`` under every scheme of ``cfg.inits``,
+    ``cfg.n_seeds`` draws each (seeds ``seed``, ``seed + 1``, …).
+
+    All networks of one model see the same ``cfg.n_stiffness`` class-balanced test images (drawn with ``seed``),
+    so that rows differ only by the network. One row per network:
+
+    - ``dataset``, ``arch``, ``init``, ``seed`` (the seed of the weights and of the bootstrap);
+    - ``within``, ``between``: within- and between-class *sign* stiffness (Eq. 7), with their 95% bootstrap
+      intervals ``within_lo``, ``within_hi``, ``between_lo``, ``between_hi``;
+    - ``within_cos``, ``between_cos``: the same for cosine stiffness;
+    - ``positive_share``: share (0–1) of the ``K(K−1)`` off-diagonal cells of the sign class stiffness matrix that
+      are > 0;
+    - ``logit_spread``, ``max_prob``, ``top_class_share``: how input-dependent and how confident the network's
+      output is (:func:`_output_statistics`): the mechanism behind the stiffness numbers.
+    """
+    device = torch.device(device)
+    n_networks = len(cfg.models) * len(cfg.inits) * cfg.n_seeds
+    bar = tqdm(total=n_networks, unit="net", disable=not progress, desc="untrained networks")
+    rows = []
+    for dataset, arch in cfg.models:
+        ds = load_dataset(dataset, data_root)
+        x_raw, y, _ = stiffness_set(ds, cfg.n_stiffness, seed)
+        x, y = prepare_inputs(x_raw, arch, device), y.to(device)
+        for init in cfg.inits:
+            for s in range(seed, seed + cfg.n_seeds):
+                torch.manual_seed(s)
+                model = build_model(arch, tuple(ds.input_shape), ds.num_classes, init=init).to(device).eval()
+                snap = stiffness_snapshot(model, x, y, ds.num_classes, n_boot=cfg.n_boot, seed=s)
+                sign, cos = snap.summaries["sign"], snap.summaries["cos"]
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "arch": arch,
+                        "init": init,
+                        "seed": s,
+                        "within": sign.within,
+                        "within_lo": sign.within_ci[0],
+                        "within_hi": sign.within_ci[1],
+                        "between": sign.between,
+                        "between_lo": sign.between_ci[0],
+                        "between_hi": sign.between_ci[1],
+                        "within_cos": cos.within,
+                        "between_cos": cos.between,
+                        "positive_share": _positive_share(snap.matrices["sign"]),
+                    }
+                    | _output_statistics(model, x)
+                )
+                bar.update()
+    bar.close()
+    return pd.DataFrame(rows)
+
+
+def init_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, arch, init) of an :func:`init_stiffness` table, in its order: the number of seeds, the mean,
+    smallest and largest between-class sign stiffness, the mean within-class sign stiffness, the mean share of
+    positive off-diagonal cells, and the means of the output statistics (logit spread, largest softmax probability,
+    top-class share), rounded to 3 decimals."""
+    grouped = table.groupby(["dataset", "arch", "init"], sort=False)
+    out = grouped.agg(
+        **{
+            "seeds": ("seed", "size"),
+            "between (mean)": ("between", "mean"),
+            "between (min)": ("between", "min"),
+            "between (max)": ("between", "max"),
+            "within (mean)": ("within", "mean"),
+            "positive share (mean)": ("positive_share", "mean"),
+            "logit spread (mean)": ("logit_spread", "mean"),
+            "largest probability (mean)": ("max_prob", "mean"),
+            "top-class share (mean)": ("top_class_share", "mean"),
+        }
+    )
+    return out.round(3).reset_index()
+
+
+def runs_by_init(
+    chapter_configs: dict[str, ClassStiffnessConfig],
+    inits: tuple[str, ...],
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, dict[str, ClassStiffnessRun]]:
+    """Each chapter's run repeated under each scheme: ``{chapter: {init: run}}``.
+
+    Every config is run as given but with ``init`` replaced, through
+    :func:`repro.experiments.run_class_stiffness` with its stages only (``n_schedule=0``).
+    """
+    return {
+        chapter: {
+            init: run_class_stiffness(
+                dataclasses.replace(cfg, init=init),
+                data_root=data_root,
+                device=device,
+                seed=seed,
+                n_schedule=0,
+                progress=progress,
+            )
+            for init in inits
+        }
+        for chapter, cfg in chapter_configs.items()
+    }
+
+
+def runs_table(
+    runs: dict[str, dict[str, ClassStiffnessRun]], verdicts: dict[str, dict[str, str]] | None = None
+) -> pd.DataFrame:
+    """One row per (chapter, init) of :func:`runs_by_init`: within- and between-class sign stiffness with their 95%
+    bootstrap intervals at initialisation and at the last stage, the images seen at that stage, the final
+    validation accuracy, and ``verdicts[chapter][init]`` when given."""
+    rows = []
+    for chapter, by_init in runs.items():
+        for init, run in by_init.items():
+            first, last = run.snapshots[0].summaries["sign"], run.snapshots[-1].summaries["sign"]
+            row = {
+                "chapter": chapter,
+                "init": init,
+                "within at init": _with_interval(first.within, first.within_ci),
+                "between at init": _with_interval(first.between, first.between_ci),
+                "last stage (images seen)": run.snapshots[-1].images_seen,
+                "within at last stage": _with_interval(last.within, last.within_ci),
+                "between at last stage": _with_interval(last.between, last.between_ci),
+                "val acc at the end": round(float(run.history["val_acc"].iloc[-1]), 3),
+            }
+            if verdicts is not None:
+                row["verdict"] = verdicts[chapter][init]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _with_interval(value: float, ci: tuple[float, float]) -> str:
+    return f"{value:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]"
