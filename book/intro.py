@@ -119,8 +119,8 @@ from repro.profiles import profile_table
 # hidden layers of the fully-connected network turn every input into nearly the same output, and between-class
 # sign stiffness starts at −1. This book initialises every network with **Glorot-uniform weights and zero
 # biases**, the Keras/TensorFlow default and so the likeliest for a 2019 paper written at Google; it is a setting
-# of every experiment (`init` in the table below, stored in every results file), and the chapter
-# *The set-up* (after *The definition*) measures what depends on it: the untrained networks under three schemes, and the
+# of every experiment (`init` in the table below, stored in every results file), and the chapter *The set-up*
+# (after *The definition*) measures what depends on it: the untrained networks under three schemes, and the
 # verdicts of Figures 3 and 4 re-run under each.
 
 # %% [markdown]
