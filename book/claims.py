@@ -28,12 +28,15 @@ data_root = None  # unused here
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, results
+from repro import claims
 from repro.book import find_toc, read_toc
+from repro.book.chapter import open_chapter
+from repro.book.results import display_path, load_records, results_dir
 
+ch = open_chapter("claims", profile=profile, device=device, seed=seed, data_root=data_root)
 # the set-up chapter tests no claim of the paper (it measures what depends on our choice of initialisation)
 chapters = [c.name for c in read_toc(find_toc()) if c.name not in ("intro", "setup", "claims")]
-found = results.load_results(profile)
+found = load_records(profile)
 
 # %% [markdown]
 # ## The table
@@ -44,7 +47,7 @@ found = results.load_results(profile)
 
 # %%
 table = claims.claims_table(found, chapters)
-display(Markdown(f"Results read from `{results.results_dir() / profile}`: {len(found)} results files."))
+display(Markdown(f"Results read from `{display_path(results_dir() / profile)}`: {len(found)} results files."))
 table.style.hide(axis="index")
 
 # %% [markdown]
@@ -60,17 +63,13 @@ claims.checks_long_table(found, chapters).style.hide(axis="index")
 counts = table["verdict"].value_counts()
 display(Markdown(
     "**Tally.** " + ", ".join(f"{counts.get(v, 0)} {v}" for v in
-                              ("reproduced", "partly reproduced", "not reproduced", "no results file"))
+                              (*claims.VERDICTS, "no results file"))
     + f" — of {len(chapters)} chapters, profile *{profile}*."
 ))
 
-# %% tags=["remove-cell"]
-results.save_results(
-    "claims", profile=profile, seed=seed, device="none", verdict=None,
-    headline={v: int(counts.get(v, 0)) for v in ("reproduced", "partly reproduced", "not reproduced")},
-    details={"chapters": chapters},
-)
-
 # %% tags=["nbval-check-output"]
-print(f"chapters in the table: {len(table)}")
-print(f"chapters without a results file: {int(counts.get('no results file', 0))}")
+ch.close(
+    {v: int(counts.get(v, 0)) for v in claims.VERDICTS}, details={"chapters": chapters}, device="none",
+    summary=[f"chapters in the table: {len(table)}",
+             f"chapters without a results file: {int(counts.get('no results file', 0))}"],
+)

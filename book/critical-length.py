@@ -41,14 +41,15 @@ seed = 0  # first seed; the paper profile adds seed + 1 and seed + 2
 data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
-from IPython.display import Markdown, display
 
-from repro import cache, claims, plotting, results, sweeps, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.experiments.distance import EUCLID
+from repro.experiments.lr_sweep import domain_table, run_lr_sweep
 
-plotting.set_style()
-cfg = get_config("critical-length", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("critical-length", profile=profile, device=device, seed=seed, data_root=data_root)
+cfg = ch.config
 
 # %% [markdown]
 # ## The sweep
@@ -57,32 +58,32 @@ dev = results.resolve_device(device)
 # first reaches each target, and after the same number of images seen for every learning rate.
 
 # %%
-sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed, cache_dir=cache.cache_dir())
+sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
 rows = sweep.rows[sweep.rows["images_seen"].notna()]
-sized = sweeps.domain_table(rows, ["input", sweeps.EUCLID])
-display(Markdown(sweep.describe() + f"  \nProfile *{profile}*, device {results.describe_device(dev)}."))
+sized = domain_table(rows, ["input", EUCLID])
+ch.describe(sweep)
 
 # %%
 conditions = {
     ("dot-product", "equal loss"): ("input", "loss"),
     ("dot-product", "equal images"): ("input", "images"),
-    ("Euclidean", "equal loss"): (sweeps.EUCLID, "loss"),
-    ("Euclidean", "equal images"): (sweeps.EUCLID, "images"),
+    ("Euclidean", "equal loss"): (EUCLID, "loss"),
+    ("Euclidean", "equal images"): (EUCLID, "images"),
 }
 trends = {
-    name: sweeps.lr_trend(sized[(sized["layer"] == layer) & (sized["rule"] == rule)], "size", "size_lo", "size_hi")
+    name: claims.lr_trend(sized[(sized["layer"] == layer) & (sized["rule"] == rule)], "size", "size_lo", "size_hi")
     for name, (layer, rule) in conditions.items()
 }
 
 # %% mystnb={"figure": {"caption": "Input-space stiff-domain size $1 - \\xi$ under the dot-product distance against the learning rate, one line per stopping point (each target loss, and the fixed number of images). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-critical-length-dot"}}
-fig = plotting.plot_lr_effect(
+fig = figures.plot_lr_effect(
     sized[sized["layer"] == "input"], "size", "size_lo", "size_hi", ylabel="domain size 1 − ξ (dot-product)",
     title="Dot-product distance of inputs", datasets=cfg.datasets,
 )
 
 # %% mystnb={"figure": {"caption": "The same with the Euclidean distance between inputs, where the domain size is ξ itself.", "name": "fig-critical-length-euclid"}}
-fig = plotting.plot_lr_effect(
-    sized[sized["layer"] == sweeps.EUCLID], "size", "size_lo", "size_hi", ylabel="domain size ξ (Euclidean)",
+fig = figures.plot_lr_effect(
+    sized[sized["layer"] == EUCLID], "size", "size_lo", "size_hi", ylabel="domain size ξ (Euclidean)",
     title="Euclidean distance of inputs", datasets=cfg.datasets,
 )
 
@@ -90,7 +91,7 @@ fig = plotting.plot_lr_effect(
 # How the domain size moves from the lowest to the highest learning rate under each condition:
 
 # %%
-table = sweeps.condition_table(trends)
+table = tables.condition_table(trends)
 table.style.format({"stop": "{:g}", "spearman": "{:+.2f}"}, na_rep="—").hide(axis="index")
 
 # %% [markdown]
@@ -108,24 +109,17 @@ table.style.format({"stop": "{:g}", "spearman": "{:+.2f}"}, na_rep="—").hide(a
 # %%
 v1_checks = claims.trend_checks(trends[("dot-product", "equal loss")], "dot-product domain size (v1)", "up")
 v3_checks = claims.trend_checks(trends[("Euclidean", "equal images")], "Euclidean critical length (v3)", "down")
-claim_checks = v1_checks + v3_checks
-verdict = verdicts.verdict(claim_checks)
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(
-    f"**v1's claim under v1's definition: {verdicts.verdict(v1_checks)}. v3's claim under our reading of v3's "
-    f"definition: {verdicts.verdict(v3_checks)}. Chapter verdict: {verdict}.**  \n" + sweeps.condition_sentence(trends)
-))
-
-# %% tags=["remove-cell"]
-results.save_results(
-    "critical-length", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
-    headline={"v1_verdict": verdicts.verdict(v1_checks), "v3_verdict": verdicts.verdict(v3_checks)}
-    | {f"{d}|{s}|{r.dataset}|{r.stop:g}": r.direction for (d, s), t in trends.items() for r in t.itertuples()},
-    verdict=verdict,
-    details={"data": sweep.data, "seconds_total": sweep.seconds_total, "checks": [vars(c) for c in claim_checks]},
+v1_verdict, v3_verdict = claims.verdict(v1_checks), claims.verdict(v3_checks)
+verdict = ch.judge(
+    v1_checks + v3_checks,
+    note=f"v1's claim under v1's definition: *{v1_verdict}*; v3's claim under our reading of v3's definition: "
+    f"*{v3_verdict}*.  \n" + tables.condition_sentence(trends),
 )
 
 # %% tags=["nbval-check-output"]
-print(f"v1 under v1's definition: {verdicts.verdict(v1_checks)}")
-print(f"v3 under v3's definition (our reading): {verdicts.verdict(v3_checks)}")
-print(f"verdict: {verdict}")
+ch.close(
+    {"v1_verdict": v1_verdict, "v3_verdict": v3_verdict}
+    | {f"{d}|{s}|{r.dataset}|{r.stop:g}": r.direction for (d, s), t in trends.items() for r in t.itertuples()},
+    details={"data": sweep.data, "seconds_total": sweep.seconds_total},
+    summary=[f"v1 under v1's definition: {v1_verdict}", f"v3 under v3's definition (our reading): {v3_verdict}"],
+)

@@ -40,20 +40,18 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
 import pandas as pd
-import torch
 from IPython.display import Markdown, display
 
-from repro import experiments, plotting, results, verdicts
-from repro.data import load_dataset, stiffness_set, train_subset
-from repro.models import build_model
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures
+from repro.book.chapter import open_chapter
+from repro.experiments.numerics import finite_difference_check
+from repro.experiments.setup import new_model, split_for
 from repro.stiffness import per_example_gram, stiffness_from_gram, unit_gram
 from repro.training import TrainConfig, train
 
-plotting.set_style()
-cfg = get_config("definition", profile)
-dev = results.resolve_device(device)
-torch.manual_seed(seed)
+ch = open_chapter("definition", profile=profile, device=device, seed=seed, data_root=data_root)
+cfg = ch.config
 
 # %% [markdown]
 # ## The network and the data
@@ -63,12 +61,9 @@ torch.manual_seed(seed)
 # The pairs come from a fixed, class-balanced set of held-out images (the paper's "stiffness set").
 
 # %%
-ds = load_dataset(cfg.dataset, data_root)
-x_tr, y_tr, _ = train_subset(ds, cfg.n_train, seed)
-x_st, y_st, _ = stiffness_set(ds, cfg.n_stiffness, seed)
-x_tr, x_st = experiments.prepare_inputs(x_tr, cfg.arch, dev), experiments.prepare_inputs(x_st, cfg.arch, dev)
-y_tr, y_st = y_tr.to(dev), y_st.to(dev)
-model = build_model(cfg.arch, ds.input_shape, ds.num_classes, init=cfg.init).to(dev)
+split = split_for(cfg, seed=seed, device=ch.device, data_root=data_root)
+ds, x_tr, y_tr, x_st, y_st = split.dataset, split.x_train, split.y_train, split.x_stiffness, split.y_stiffness
+model = new_model(cfg.arch, ds, init=cfg.init, seed=seed, device=ch.device)
 run = train(model, x_tr, y_tr, config=TrainConfig(lr=cfg.lr, max_images=cfg.train_images, seed=seed),
             eval_at=[cfg.train_images], progress=False)
 display(Markdown(
@@ -92,12 +87,12 @@ diff = [(i, j) for i in range(len(y_st)) for j in range(i + 1, len(y_st)) if y_s
 pairs = (same[: (cfg.n_pairs + 1) // 2] + diff[: cfg.n_pairs // 2])[: cfg.n_pairs]
 checks, labels = [], []
 for i, j in pairs:
-    df = experiments.finite_difference_check(model, x_st[i], y_st[i], x_st[j], y_st[j], cfg.epsilons)
+    df = finite_difference_check(model, x_st[i], y_st[i], x_st[j], y_st[j], cfg.epsilons)
     checks.append(df)
     labels.append(f"pair ({ds.classes[y_st[i]]}, {ds.classes[y_st[j]]}): g₁·g₂ = {-df['pred_other'].iloc[0]:+.2e}")
 
 # %% mystnb={"figure": {"caption": "Left: the relative error between the finite difference and $-g_1 \\cdot g_2$ falls in proportion to $\\varepsilon$, the signature of a first-order (Taylor) agreement. Right: the finite differences converge onto the predicted values (dashed).", "name": "fig-definition-fd"}}
-fig = plotting.plot_finite_difference(checks, labels)
+fig = figures.plot_finite_difference(checks, labels)
 
 # %% [markdown]
 # The table gives the numbers at the smallest step, together with the same check for example 1 itself
@@ -175,28 +170,18 @@ display(Markdown(
 # %%
 rel_err_min = float(fd_table["relative error"].max())
 shrink = min(float(df["rel_err_other"].iloc[0] / df["rel_err_other"].min()) for df in checks)
-definition_checks = [
-    verdicts.check_inside("ΔL₂/ε → −g₁·g₂ at the smallest step", "max relative error", rel_err_min, 0.0, 1e-3),
-    verdicts.check_inside("first-order convergence", "min error reduction factor", shrink, 100.0, float("inf")),
-    verdicts.check_inside("exact Gram = autograd dot products", "max relative gap", gram_vs_autograd, 0.0, 1e-5),
-]
-verdict = verdicts.verdict(definition_checks)
-display(verdicts.checks_table(definition_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.**"))
-
-# %% tags=["remove-cell"]
-results.save_results(
-    "definition", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
-    headline={"max_rel_err_smallest_eps": rel_err_min, "min_error_reduction": shrink,
-              "gram_vs_autograd_rel_gap": gram_vs_autograd, "n_pairs": len(pairs)},
-    verdict=verdict,
-    details={"data": ds.describe(), "n_stiffness": int(x_st.shape[0]), "train_images": run.images_seen,
-             "checks": [vars(c) for c in definition_checks],
-             "epsilons": list(cfg.epsilons)},
-)
+verdict = ch.judge([
+    claims.check_inside("ΔL₂/ε → −g₁·g₂ at the smallest step", "max relative error", rel_err_min, 0.0, 1e-3),
+    claims.check_inside("first-order convergence", "min error reduction factor", shrink, 100.0, float("inf")),
+    claims.check_inside("exact Gram = autograd dot products", "max relative gap", gram_vs_autograd, 0.0, 1e-5),
+])
 
 # %% tags=["nbval-check-output"]
-print(f"pairs checked: {len(pairs)}")
-print(f"relative error at smallest step below 1e-3: {rel_err_min < 1e-3}")
-print(f"error reduction ≥ 100: {shrink >= 100}")
-print(f"verdict: {verdict}")
+ch.close(
+    {"max_rel_err_smallest_eps": rel_err_min, "min_error_reduction": shrink,
+     "gram_vs_autograd_rel_gap": gram_vs_autograd, "n_pairs": len(pairs)},
+    details={"data": ds.describe(), "n_stiffness": int(x_st.shape[0]), "train_images": run.images_seen,
+             "epsilons": list(cfg.epsilons)},
+    summary=[f"pairs checked: {len(pairs)}", f"relative error at smallest step below 1e-3: {rel_err_min < 1e-3}",
+             f"error reduction ≥ 100: {shrink >= 100}"],
+)

@@ -27,18 +27,17 @@ seed = 0  # first seed; the paper profile adds seed + 1 and seed + 2
 data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
-import dataclasses
-
 import numpy as np
 from IPython.display import Markdown, display
 
-from repro import claims, experiments, plotting, results, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.experiments.class_stiffness import run_class_stiffness
+from repro.experiments.history import numerics_column, stiffness_column
 
-plotting.set_style()
-cfg = get_config("fig02", profile)
-dev = results.resolve_device(device)
-seeds = [seed + k for k in range(cfg.n_seeds)]
+ch = open_chapter("fig02", profile=profile, device=device, seed=seed, data_root=data_root)
+seeds = [seed + k for k in range(ch.config.n_seeds)]
 
 # %% [markdown]
 # ## The runs
@@ -50,21 +49,18 @@ seeds = [seed + k for k in range(cfg.n_seeds)]
 # a small class-balanced subset so that the same regime arrives within a CPU budget.
 
 # %%
-runs = [experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=s) for s in seeds]
+runs = [ch.run(run_class_stiffness, seed=s) for s in seeds]
 onsets = [claims.overfitting_onset(r.history) for r in runs]
 subset_note = (
     f"**This run trains on a {runs[0].n_train:,}-image subset** of the training split to make overfitting happen "
     "within the quick profile's budget."
-    if cfg.n_train is not None
+    if ch.config.n_train is not None
     else "This run trains on the whole training split."
 )
-display(Markdown(
-    runs[0].describe() + f"  \n{subset_note}  \nProfile *{profile}*, seeds {seeds}, device "
-    f"{results.describe_device(dev)}."
-))
+display(Markdown(f"{runs[0].describe()}  \n{subset_note}  \n{ch.run_line(seeds)}"))
 
 # %% mystnb={"figure": {"caption": "Training and validation loss (top), within-class (middle) and between-class (bottom) stiffness of validation pairs against images seen, one line per seed. Solid: sign stiffness with its 95% bootstrap band; dashed: cosine stiffness. Orange: the onset of overfitting (minimum of the validation loss).", "name": "fig-fig02-dynamics"}}
-fig = plotting.plot_training_dynamics(
+fig = figures.plot_training_dynamics(
     [r.history for r in runs], onsets, f"FC network on MNIST ({runs[0].n_train:,} training images)"
 )
 
@@ -72,7 +68,7 @@ fig = plotting.plot_training_dynamics(
 # The numbers at the onset of overfitting and at the end of training, per seed:
 
 # %%
-experiments.dynamics_table(runs, seeds, onsets).style.hide(axis="index")
+tables.dynamics_table(runs, seeds, onsets).style.hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction
@@ -88,19 +84,15 @@ experiments.dynamics_table(runs, seeds, onsets).style.hide(axis="index")
 # reproduced*, none → *not reproduced*.
 
 # %%
-claim_checks = []
-for s, run in zip(seeds, runs, strict=True):
-    claim_checks += [
-        dataclasses.replace(c, claim=f"seed {s}: {c.claim}") for c in claims.overfitting_checks(run.history)
-    ]
-verdict = verdicts.verdict(claim_checks)
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.**"))
+verdict = ch.judge(
+    c.labelled(f"seed {s}") for s, run in zip(seeds, runs, strict=True) for c in claims.overfitting_checks(run.history)
+)
 
 # %%
-end_within = np.array([r.history["within_sign"].iloc[-1] for r in runs])
-end_between = np.array([r.history["between_sign"].iloc[-1] for r in runs])
-peak_within = np.array([r.history["within_sign"].max() for r in runs])
+WITHIN, BETWEEN = stiffness_column("within"), stiffness_column("between")
+end_within = np.array([r.history[WITHIN].iloc[-1] for r in runs])
+end_between = np.array([r.history[BETWEEN].iloc[-1] for r in runs])
+peak_within = np.array([r.history[WITHIN].max() for r in runs])
 spread = (
     f" Across the {len(runs)} seeds, within-class stiffness at the end is {end_within.mean():+.3f} ± "
     f"{end_within.std(ddof=1):.3f} and between-class {end_between.mean():+.3f} ± {end_between.std(ddof=1):.3f} "
@@ -135,7 +127,7 @@ display(Markdown(
 # is exactly 0 and the share whose sign is opposite to the exact one.
 
 # %% mystnb={"figure": {"caption": "Within-class (top) and between-class (middle) sign stiffness of validation pairs measured three ways: exact (solid), textbook float32 gradients (dashed), textbook float64 gradients (dotted). Bottom: for the float32 textbook Gram, the share of pairs whose sign is exactly 0 (solid) and opposite to the exact sign (dashed). Vertical lines: the onset of overfitting of each seed.", "name": "fig-fig02-numerics"}}
-fig = plotting.plot_numerics_comparison(
+fig = figures.plot_numerics_comparison(
     [r.history for r in runs], onsets, seeds, "FC network on MNIST: stiffness from exact and textbook gradients"
 )
 
@@ -148,15 +140,15 @@ fig = plotting.plot_numerics_comparison(
 # %%
 collapse_checks = [claims.textbook_collapse_checks(r.history) for r in runs]
 collapse = claims.collapse_finding(collapse_checks)
-display(verdicts.checks_table(
-    [dataclasses.replace(c, claim=f"seed {s}: {c.claim}") for s, checks in zip(seeds, collapse_checks, strict=True)
-     for c in checks]
+display(claims.checks_table(
+    [c.labelled(f"seed {s}") for s, checks in zip(seeds, collapse_checks, strict=True) for c in checks]
 ).style.hide(axis="index"))
+TB32, TB64 = (stiffness_column("within", numerics=n) for n in ("textbook32", "textbook64"))
+ZERO, FLIP = numerics_column("textbook32", "zero"), numerics_column("textbook32", "flip")
 ends = "; ".join(
-    f"seed {s}: exact {r.history['within_sign'].iloc[-1]:+.2f}, float32 textbook "
-    f"{r.history['within_sign_textbook32'].iloc[-1]:+.2f}, float64 textbook "
-    f"{r.history['within_sign_textbook64'].iloc[-1]:+.2f} ({100 * r.history['textbook32_zero_share'].iloc[-1]:.1f}% "
-    f"of float32 signs exactly 0, {100 * r.history['textbook32_flip_share'].iloc[-1]:.1f}% flipped)"
+    f"seed {s}: exact {r.history[WITHIN].iloc[-1]:+.2f}, float32 textbook {r.history[TB32].iloc[-1]:+.2f}, "
+    f"float64 textbook {r.history[TB64].iloc[-1]:+.2f} ({100 * r.history[ZERO].iloc[-1]:.1f}% of float32 signs "
+    f"exactly 0, {100 * r.history[FLIP].iloc[-1]:.1f}% flipped)"
     for s, r in zip(seeds, runs, strict=True)
 )
 display(Markdown(
@@ -174,19 +166,12 @@ display(Markdown("  \n".join(
     for s, run in zip(seeds, runs, strict=True)
 )))
 
-# %% tags=["remove-cell"]
+# %% tags=["nbval-check-output"]
 headline = {"onsets": onsets, "end_within": end_within.tolist(), "end_between": end_between.tolist(),
             "peak_within": peak_within.tolist(), "seeds": seeds, "textbook32_collapse": collapse,
-            "end_within_textbook32": [r.history["within_sign_textbook32"].iloc[-1] for r in runs]}
-results.save_results(
-    "fig02", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
-    details=runs[0].details() | {"checks": [vars(c) for c in claim_checks]},
-)
-
-# %% tags=["nbval-check-output"]
-for s, run, onset in zip(seeds, runs, onsets, strict=True):
-    h = run.history
-    print(f"seed {s}: overfits {onset is not None}; end within {h['within_sign'].iloc[-1]:+.1f}, "
-          f"between {h['between_sign'].iloc[-1]:+.1f}")
-print(f"collapse with textbook float32 numerics: {collapse}")
-print(f"verdict: {verdict}")
+            "end_within_textbook32": [r.history[TB32].iloc[-1] for r in runs]}
+ch.close(headline, details=runs[0].details(), summary=[
+    *(f"seed {s}: overfits {onset is not None}; end within {w:+.1f}, between {b:+.1f}"
+      for s, onset, w, b in zip(seeds, onsets, end_within, end_between, strict=True)),
+    f"collapse with textbook float32 numerics: {collapse}",
+])

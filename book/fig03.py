@@ -32,50 +32,47 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, experiments, plotting, results, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.experiments.class_stiffness import run_class_stiffness
 
-plotting.set_style()
-cfg = get_config("fig03", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("fig03", profile=profile, device=device, seed=seed, data_root=data_root)
 
 # %% [markdown]
 # ## The run
 #
-# One network, trained with Adam at a constant learning rate and batch size 32 on standardised images. Along the
-# way we compute, on a fixed class-balanced set of validation images, the exact Gram matrix of per-example
-# gradients and from it the sign and cosine stiffness of every pair.
+# The paper's fully-connected network ($784 \to 400 \to 200^5 \to 10$, ReLU), on MNIST.
+#
+# ```{include} _includes/class-membership-run.md
+# ```
 
 # %%
-run = experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=seed, n_schedule=0)
-display(Markdown(run.describe() + f"  \nProfile *{profile}*, seed {seed}, device {results.describe_device(dev)}."))
+run = ch.run(run_class_stiffness)
+ch.describe(run)
 
 # %% mystnb={"figure": {"caption": "Sign stiffness (Eq. 5) between validation images by class, at initialisation, early in training and at two late stages (like the paper's Figure 3). Red cells: a gradient step on an image of the row's class lowers the loss on images of the column's class; blue: it raises it.", "name": "fig-fig03-sign"}}
-fig = plotting.plot_run_stages(run, "sign", "FC network on MNIST: sign stiffness by class")
+fig = figures.plot_run_stages(run, "sign", "FC network on MNIST: sign stiffness by class")
 
 # %% [markdown]
-# The later version of the paper also reports the cosine between gradients, which weighs each pair by how strongly
-# the gradients align rather than only whether they do.
+# ```{include} _includes/cosine-stiffness.md
+# ```
 
 # %% mystnb={"figure": {"caption": "The same four stages with cosine stiffness $\\cos(g_1, g_2)$.", "name": "fig-fig03-cos"}}
-fig = plotting.plot_run_stages(run, "cos", "FC network on MNIST: cosine stiffness by class")
+fig = figures.plot_run_stages(run, "cos", "FC network on MNIST: cosine stiffness by class")
 
 # %% [markdown]
-# Within- and between-class stiffness at the four stages, with 95% bootstrap intervals (resampling validation
-# images, since pairs that share an image are not independent), next to the losses:
+# ```{include} _includes/stage-table.md
+# ```
 
 # %%
-experiments.stage_table(run).style.hide(axis="index")
+tables.stage_table(run).style.hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction
 
 # %%
-claim_checks = claims.class_membership_checks(run.snapshots)
-verdict = verdicts.verdict(claim_checks)
-display(Markdown(claims.class_membership_rule()))
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.**"))
+verdict = ch.judge(claims.class_membership_checks(run.snapshots), rule=claims.class_membership_rule())
 
 # %% [markdown]
 # **Why between-class stiffness can start negative.** At initialisation the network's softmax output $p$ is
@@ -93,12 +90,5 @@ display(Markdown(run.trajectory()))
 # The late stages also bear on the paper's Figure 2, which reports that stiffness on validation pairs falls back
 # towards zero once the network starts to overfit. The chapter on Figure 2 follows the whole run and tests that.
 
-# %% tags=["remove-cell"]
-results.save_results(
-    "fig03", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev), headline=run.headline(), verdict=verdict,
-    details=run.details() | {"checks": [vars(c) for c in claim_checks]},
-)
-
 # %% tags=["nbval-check-output"]
-print("\n".join(run.summary_lines()))
-print(f"verdict: {verdict}")
+ch.close(run.headline(), details=run.details(), summary=run.summary_lines())

@@ -37,13 +37,13 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, experiments, plotting, results, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.experiments.class_stiffness import run_class_stiffness
 
-plotting.set_style()
-cfg = get_config("fig04", profile)
-main_cfg, contrast_cfg = cfg
-dev = results.resolve_device(device)
+ch = open_chapter("fig04", profile=profile, device=device, seed=seed, data_root=data_root)
+main_cfg, contrast_cfg = ch.config
 
 # %% [markdown]
 # ## The paper's regime: the full training split with permuted labels
@@ -55,25 +55,25 @@ dev = results.resolve_device(device)
 # entropy of the network's softmax on those images, which tells how close its output is to uniform.
 
 # %%
-run = experiments.run_class_stiffness(main_cfg, data_root=data_root, device=dev, seed=seed)
-display(Markdown(run.describe() + f"  \nProfile *{profile}*, seed {seed}, device {results.describe_device(dev)}."))
+run = ch.run(run_class_stiffness, main_cfg)
+ch.describe(run)
 
 # %% mystnb={"figure": {"caption": "Sign stiffness (Eq. 5) between validation images by class, at initialisation, early in training and at two late stages (like the paper's Figure 4), for a network trained on the full training split with randomly permuted labels. Red cells: a gradient step on an image of the row's class lowers the loss on images of the column's class; blue: it raises it.", "name": "fig-fig04-sign"}}
-fig = plotting.plot_run_stages(run, "sign", "FC network on MNIST, random training labels (full split): sign stiffness")
+fig = figures.plot_run_stages(run, "sign", "FC network on MNIST, random training labels (full split): sign stiffness")
 
 # %% [markdown]
-# The later version of the paper also reports the cosine between gradients, which weighs each pair by how strongly
-# the gradients align rather than only whether they do.
+# ```{include} _includes/cosine-stiffness.md
+# ```
 
 # %% mystnb={"figure": {"caption": "The same four stages with cosine stiffness $\\cos(g_1, g_2)$.", "name": "fig-fig04-cos"}}
-fig = plotting.plot_run_stages(run, "cos", "FC network on MNIST, random training labels (full split): cosine stiffness")
+fig = figures.plot_run_stages(run, "cos", "FC network on MNIST, random training labels (full split): cosine stiffness")
 
 # %% [markdown]
-# Within- and between-class stiffness at the four stages, with 95% bootstrap intervals (resampling validation
-# images, since pairs that share an image are not independent), next to the losses:
+# ```{include} _includes/stage-table.md
+# ```
 
 # %%
-experiments.stage_table(run).style.hide(axis="index")
+tables.stage_table(run).style.hide(axis="index")
 
 # %%
 display(Markdown(claims.random_label_reading(run.history, len(run.class_names))))
@@ -86,16 +86,16 @@ display(Markdown(claims.random_label_reading(run.history, len(run.class_names)))
 # images once the network *can* fit noise.
 
 # %%
-contrast = experiments.run_class_stiffness(contrast_cfg, data_root=data_root, device=dev, seed=seed)
+contrast = ch.run(run_class_stiffness, contrast_cfg)
 display(Markdown(contrast.describe()))
 
 # %% mystnb={"figure": {"caption": "Sign stiffness by class for the network trained on a small subset with random labels, at the same kind of stages.", "name": "fig-fig04-contrast"}}
-fig = plotting.plot_run_stages(
+fig = figures.plot_run_stages(
     contrast, "sign", f"FC network on MNIST, random labels on {contrast.n_train:,} images: sign stiffness"
 )
 
 # %%
-experiments.stage_table(contrast).style.hide(axis="index")
+tables.stage_table(contrast).style.hide(axis="index")
 
 # %%
 display(Markdown(claims.random_label_reading(contrast.history, len(contrast.class_names))))
@@ -104,7 +104,7 @@ display(Markdown(claims.random_label_reading(contrast.history, len(contrast.clas
 # The two runs side by side, against images seen:
 
 # %% mystnb={"figure": {"caption": "Top: training loss (solid) and mean entropy of the softmax on the validation images used for stiffness (dashed), as fractions of ln K: 1 is a uniform output. Bottom: between-class (solid, with its 95% band) and within-class (dashed) sign stiffness of validation pairs.", "name": "fig-fig04-regimes"}}
-fig = plotting.plot_random_label_runs(
+fig = figures.plot_random_label_runs(
     [run, contrast],
     [f"full split ({run.n_train:,} images)", f"subset ({contrast.n_train:,} images)"],
     "FC network on MNIST trained on random labels: two regimes",
@@ -123,36 +123,27 @@ fig = plotting.plot_random_label_runs(
 # memorising contrast are shown below it and do not enter the verdict.
 
 # %%
-claim_checks = claims.random_label_checks(run.snapshots)
-verdict = verdicts.verdict(claim_checks)
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.**"))
+verdict = ch.judge(claims.random_label_checks(run.snapshots))
 
 # %%
 contrast_checks = claims.random_label_checks(contrast.snapshots)
-display(verdicts.checks_table(contrast_checks).style.hide(axis="index"))
-display(Markdown(f"The same rule on the memorising contrast would read: *{verdicts.verdict(contrast_checks)}*."))
+display(claims.checks_table(contrast_checks).style.hide(axis="index"))
+display(Markdown(f"The same rule on the memorising contrast would read: *{claims.verdict(contrast_checks)}*."))
 
 # %%
 display(Markdown(
     "In the paper's regime: " + run.trajectory() + "  \nIn the memorising contrast: " + contrast.trajectory()
 ))
 
-# %% tags=["remove-cell"]
+# %% tags=["nbval-check-output"]
 regimes = {
     "main_regime": claims.random_label_regime(run.history, len(run.class_names)),
     "contrast_regime": claims.random_label_regime(contrast.history, len(contrast.class_names)),
 }
-results.save_results(
-    "fig04", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
-    headline=run.headline() | regimes | {"contrast_verdict": verdicts.verdict(contrast_checks)}, verdict=verdict,
-    details=run.details() | {"checks": [vars(c) for c in claim_checks], "contrast": contrast.details(),
-                             "contrast_checks": [vars(c) for c in contrast_checks]},
+ch.close(
+    run.headline() | regimes | {"contrast_verdict": claims.verdict(contrast_checks)},
+    details=run.details()
+    | {"contrast": contrast.details(), "contrast_checks": [c.as_record() for c in contrast_checks]},
+    summary=[f"full split: {regimes['main_regime']}", *run.summary_lines(),
+             f"subset: {regimes['contrast_regime']}", *contrast.summary_lines()],
 )
-
-# %% tags=["nbval-check-output"]
-print("full split: " + claims.random_label_regime(run.history, len(run.class_names)))
-print("\n".join(run.summary_lines()))
-print("subset: " + claims.random_label_regime(contrast.history, len(contrast.class_names)))
-print("\n".join(contrast.summary_lines()))
-print(f"verdict: {verdict}")

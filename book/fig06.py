@@ -28,65 +28,55 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, experiments, plotting, results, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.experiments.class_stiffness import run_class_stiffness
 
-plotting.set_style()
-cfg = get_config("fig06", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("fig06", profile=profile, device=device, seed=seed, data_root=data_root)
 
 # %% [markdown]
 # ## The run
 #
 # The paper's CNN: 3×3 convolutions with 32, 64, 128 and 256 channels, each followed by ReLU and 2×2 max-pooling,
-# then one dense layer, no batch normalisation; trained with Adam at a constant learning rate and batch size 32 on
-# standardised images. Along the way we compute, on a fixed class-balanced set of validation images, the exact
-# Gram matrix of per-example gradients and from it the sign and cosine stiffness of every pair.
+# then one dense layer, no batch normalisation, on CIFAR-10.
+#
+# ```{include} _includes/class-membership-run.md
+# ```
 
 # %%
-run = experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=seed, n_schedule=0)
-display(Markdown(run.describe() + f"  \nProfile *{profile}*, seed {seed}, device {results.describe_device(dev)}."))
+run = ch.run(run_class_stiffness)
+ch.describe(run)
 
 # %% mystnb={"figure": {"caption": "Sign stiffness (Eq. 5) between validation images by class, at initialisation, early in training and at two late stages (like the paper's Figure 6). Red cells: a gradient step on an image of the row's class lowers the loss on images of the column's class; blue: it raises it.", "name": "fig-fig06-sign"}}
-fig = plotting.plot_run_stages(run, "sign", "CNN on CIFAR-10: sign stiffness by class")
+fig = figures.plot_run_stages(run, "sign", "CNN on CIFAR-10: sign stiffness by class")
 
 # %% [markdown]
-# The later version of the paper also reports the cosine between gradients, which weighs each pair by how strongly
-# the gradients align rather than only whether they do.
+# ```{include} _includes/cosine-stiffness.md
+# ```
 
 # %% mystnb={"figure": {"caption": "The same four stages with cosine stiffness $\\cos(g_1, g_2)$.", "name": "fig-fig06-cos"}}
-fig = plotting.plot_run_stages(run, "cos", "CNN on CIFAR-10: cosine stiffness by class")
+fig = figures.plot_run_stages(run, "cos", "CNN on CIFAR-10: cosine stiffness by class")
 
 # %% [markdown]
-# Within- and between-class stiffness at the four stages, with 95% bootstrap intervals (resampling validation
-# images, since pairs that share an image are not independent), next to the losses:
+# ```{include} _includes/stage-table.md
+# ```
 
 # %%
-experiments.stage_table(run).style.hide(axis="index")
+tables.stage_table(run).style.hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction
 
 # %%
-claim_checks = claims.class_membership_checks(run.snapshots)
-verdict = verdicts.verdict(claim_checks)
-display(Markdown(claims.class_membership_rule()))
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.**"))
+verdict = ch.judge(claims.class_membership_checks(run.snapshots), rule=claims.class_membership_rule())
 
 # %% [markdown]
-# As on MNIST (see the Figure 3 chapter), the softmax output is close to uniform at initialisation, so the logit
-# gradients $p - e_y$ of two images of different classes point apart and between-class sign stiffness starts
-# negative rather than at zero; what matters for the claim is the rise that training brings.
+# ```{include} _includes/uniform-output.md
+# ```
+
 # %%
 display(Markdown(run.trajectory()))
 
-# %% tags=["remove-cell"]
-results.save_results(
-    "fig06", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev), headline=run.headline(), verdict=verdict,
-    details=run.details() | {"checks": [vars(c) for c in claim_checks]},
-)
-
 # %% tags=["nbval-check-output"]
-print("\n".join(run.summary_lines()))
-print(f"verdict: {verdict}")
+ch.close(run.headline(), details=run.details(), summary=run.summary_lines())

@@ -39,12 +39,13 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, experiments, plotting, results, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.experiments.hierarchy import run_hierarchy
 
-plotting.set_style()
-configs = get_config("fig07", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("fig07", profile=profile, device=device, seed=seed, data_root=data_root)
+
 
 # %% [markdown]
 # ## The runs
@@ -54,23 +55,23 @@ dev = results.resolve_device(device)
 # "Early in training" is the second stage of each run (the first is the initialisation).
 
 # %%
-hruns = [experiments.run_hierarchy(cfg, data_root=data_root, device=dev, seed=seed) for cfg in configs]
+hruns = [ch.run(run_hierarchy, cfg) for cfg in ch.config]
 for h in hruns:
     groups = "; ".join(
         f"*{name}*: " + ", ".join(h.run.class_names[i] for i, g in enumerate(h.coarse_of_fine) if g == k)
         for k, name in enumerate(h.coarse_names)
     )
     display(Markdown(h.run.describe() + f"  \n**Hierarchy ({len(h.coarse_names)} groups).** {groups}"))
-display(Markdown(f"Profile *{profile}*, seed {seed}, device {results.describe_device(dev)}."))
+display(Markdown(ch.run_line()))
 
 # %%
 EARLY = 1  # index of the "early in training" stage
 for h in hruns:
     snap = h.run.snapshots[EARLY]
     c = h.contrasts[EARLY]["sign"]
-    plotting.plot_hierarchy_matrix(
+    figures.plot_hierarchy_matrix(
         snap.matrices["sign"], h.run.class_names, h.coarse_of_fine, h.coarse_names,
-        title=f"CNN on {h.run.config.dataset}, {plotting.stage_label(snap.images_seen)}: sign stiffness\n"
+        title=f"CNN on {h.run.config.dataset}, {figures.stage_label(snap.images_seen)}: sign stiffness\n"
         f"same group {c.same_coarse:+.2f}, different groups {c.diff_coarse:+.2f}",
     )
 
@@ -83,7 +84,7 @@ for h in hruns:
 # %%
 for h in hruns:
     display(Markdown(f"**{h.run.config.dataset}** ({len(h.coarse_names)} groups)"))
-    display(h.table().style.hide(axis="index"))
+    display(tables.hierarchy_table(h).style.hide(axis="index"))
 
 # %% [markdown]
 # ## Paper vs this reproduction
@@ -98,12 +99,10 @@ for h in hruns:
 # for CIFAR-100's super-classes and are far coarser (2–3 groups instead of 20).
 
 # %%
-claim_checks = []
-for h in hruns:
-    claim_checks += claims.hierarchy_checks(h.contrasts[EARLY]["sign"], h.run.config.dataset)
-verdict = verdicts.verdict(claim_checks)
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}** (data: {', '.join(h.run.config.dataset for h in hruns)})."))
+verdict = ch.judge(
+    (c for h in hruns for c in claims.hierarchy_checks(h.contrasts[EARLY]["sign"], h.run.config.dataset)),
+    note=f"Data: {', '.join(h.run.config.dataset for h in hruns)}.",
+)
 
 # %% [markdown]
 # **Reading the contrast.** A positive contrast is the paper's block structure: a gradient step on one fine class
@@ -116,7 +115,7 @@ display(Markdown(f"**Verdict: {verdict}** (data: {', '.join(h.run.config.dataset
 
 # %%
 display(Markdown(" ".join(
-    f"**{h.run.config.dataset}** early ({plotting.stage_label(h.run.snapshots[EARLY].images_seen)}): same-group "
+    f"**{h.run.config.dataset}** early ({figures.stage_label(h.run.snapshots[EARLY].images_seen)}): same-group "
     f"{h.contrasts[EARLY]['sign'].same_coarse:+.3f}, different groups {h.contrasts[EARLY]['sign'].diff_coarse:+.3f}, "
     f"contrast {h.contrasts[EARLY]['sign'].contrast:+.3f} "
     f"[{h.contrasts[EARLY]['sign'].contrast_ci[0]:+.3f}, {h.contrasts[EARLY]['sign'].contrast_ci[1]:+.3f}], "
@@ -124,20 +123,17 @@ display(Markdown(" ".join(
     for h in hruns
 )))
 
-# %% tags=["remove-cell"]
+# %% tags=["nbval-check-output"]
 headline = {}
 for h in hruns:
     c = h.contrasts[EARLY]["sign"]
     headline |= {f"{h.run.config.dataset}_contrast": c.contrast, f"{h.run.config.dataset}_contrast_ci": list(c.contrast_ci),
                  f"{h.run.config.dataset}_p_value": c.p_value}
-results.save_results(
-    "fig07", profile=profile, config=configs, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
-    details={"runs": [h.run.details() | {"hierarchy": list(h.coarse_names)} for h in hruns],
-             "checks": [vars(c) for c in claim_checks]},
+ch.close(
+    headline,
+    details={"runs": [h.run.details() | {"hierarchy": list(h.coarse_names)} for h in hruns]},
+    summary=[
+        f"{h.run.config.dataset}: contrast {c.contrast:+.1f}, interval above 0 {c.contrast_ci[0] > 0}"
+        for h, c in ((h, h.contrasts[EARLY]["sign"]) for h in hruns)
+    ],
 )
-
-# %% tags=["nbval-check-output"]
-for h in hruns:
-    c = h.contrasts[EARLY]["sign"]
-    print(f"{h.run.config.dataset}: contrast {c.contrast:+.1f}, interval above 0 {c.contrast_ci[0] > 0}")
-print(f"verdict: {verdict}")

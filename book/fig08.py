@@ -27,14 +27,14 @@ seed = 0  # first seed; the paper profile adds seed + 1 and seed + 2
 data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
-from IPython.display import Markdown, display
 
-from repro import cache, claims, plotting, results, sweeps, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures
+from repro.book.chapter import open_chapter
+from repro.experiments.lr_sweep import run_lr_sweep
 
-plotting.set_style()
-cfg = get_config("fig08", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("fig08", profile=profile, device=device, seed=seed, data_root=data_root)
+cfg = ch.config
 
 # %% [markdown]
 # ## The sweep
@@ -45,12 +45,12 @@ dev = results.resolve_device(device)
 # images for the interval. A target a run never reaches within its budget is reported as missing, not dropped.
 
 # %%
-sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed, cache_dir=cache.cache_dir())
+sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
 loss_rows = sweep.rows[sweep.rows["rule"] == "loss"]
-display(Markdown(sweep.describe() + f"  \nProfile *{profile}*, device {results.describe_device(dev)}."))
+ch.describe(sweep)
 
 # %% mystnb={"figure": {"caption": "Between-class sign stiffness of validation pairs (mean off-diagonal cell of the class stiffness matrix) against the learning rate, measured when the training loss first reached each target (like the paper's Figure 8). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-fig08-between"}}
-fig = plotting.plot_lr_effect(
+fig = figures.plot_lr_effect(
     loss_rows, "between", "between_lo", "between_hi", ylabel="between-class stiffness",
     title="FC network: between-class stiffness at equal training loss", datasets=cfg.datasets,
 )
@@ -60,7 +60,7 @@ fig = plotting.plot_lr_effect(
 # and the values at the lowest and highest learning rate.
 
 # %%
-trend = sweeps.lr_trend(loss_rows, "between", "between_lo", "between_hi")
+trend = claims.lr_trend(loss_rows, "between", "between_lo", "between_hi")
 interval = "[{0[0]:+.3f}, {0[1]:+.3f}]".format
 trend.style.format(
     {"stop": "{:g}", "lowest lr": "{:g}", "highest lr": "{:g}", "interval at lowest": interval,
@@ -79,23 +79,14 @@ trend.style.format(
 # none → *not reproduced*.
 
 # %%
-claim_checks = claims.trend_checks(trend, "between-class stiffness", expected="up")
-verdict = verdicts.verdict(claim_checks)
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.**"))
-
-# %% tags=["remove-cell"]
-results.save_results(
-    "fig08", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
-    headline={f"{r.dataset}_loss{r.stop:g}_spearman": r.spearman for r in trend.itertuples()}
-    | {f"{r.dataset}_loss{r.stop:g}_direction": r.direction for r in trend.itertuples()},
-    verdict=verdict,
-    details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
-             "missed_targets": int((~loss_rows["train_loss_target_reached"]).sum()), "seconds_total": sweep.seconds_total,
-             "checks": [vars(c) for c in claim_checks]},
-)
+verdict = ch.judge(claims.trend_checks(trend, "between-class stiffness", expected="up"))
 
 # %% tags=["nbval-check-output"]
-for r in trend.itertuples():
-    print(f"{r.dataset}, loss {r.stop:g}: direction {r.direction}")
-print(f"verdict: {verdict}")
+ch.close(
+    {f"{r.dataset}_loss{r.stop:g}_spearman": r.spearman for r in trend.itertuples()}
+    | {f"{r.dataset}_loss{r.stop:g}_direction": r.direction for r in trend.itertuples()},
+    details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
+             "missed_targets": int((~loss_rows["train_loss_target_reached"]).sum()),
+             "seconds_total": sweep.seconds_total},
+    summary=[f"{r.dataset}, loss {r.stop:g}: direction {r.direction}" for r in trend.itertuples()],
+)

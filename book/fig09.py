@@ -31,12 +31,13 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, plotting, results, sweeps, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.experiments.distance import run_distance
 
-plotting.set_style()
-cfg = get_config("fig09", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("fig09", profile=profile, device=device, seed=seed, data_root=data_root)
+cfg = ch.config
 
 # %% [markdown]
 # ## The run
@@ -47,7 +48,7 @@ dev = results.resolve_device(device)
 # out of the crossing); the zero crossing comes with a bootstrap interval over validation images.
 
 # %%
-run = sweeps.run_distance(cfg, data_root=data_root, device=dev, seed=seed)
+run = ch.run(run_distance)
 reached = (
     f"reached training loss {cfg.target_loss:g} after {run.images_seen:,} images seen"
     if run.images_seen is not None
@@ -57,18 +58,18 @@ display(Markdown(
     f"**Data.** {run.data_description}  \nTrained on {run.n_train:,} training images (Adam, learning rate "
     f"{cfg.lr:g}, batch 32); the network {reached} (training loss now {run.train_loss:.3f}). Stiffness set: "
     f"{run.n_stiffness} validation images, {run.n_stiffness * (run.n_stiffness - 1) // 2:,} pairs.  \n"
-    f"Profile *{profile}*, seed {seed}, device {results.describe_device(dev)}; run time {run.seconds_total:.0f} s."
+    f"Run time {run.seconds_total:.0f} s. {ch.run_line()}"
 ))
 
 # %% mystnb={"figure": {"caption": "Mean sign stiffness of validation pairs against their distance in the input space and in each layer's representation (dot-product distance; 1 = same direction), and, last, against the Euclidean distance between inputs. Error bars: standard errors of the bin means. Dashed: the first zero crossing coming from the same-point end, with its 95% bootstrap interval.", "name": "fig-fig09-profiles"}}
-fig = plotting.plot_distance_profiles(run.analysis.critical, run.layers, title="FC network on MNIST: stiffness vs distance")
+fig = figures.plot_distance_profiles(run.analysis.critical, run.layers, title="FC network on MNIST: stiffness vs distance")
 
 # %% [markdown]
 # The crossings, with the stiff-domain size expressed as a distance that grows with the domain ($1 - \xi$ for the
 # dot-product distance, $\xi$ for the Euclidean one):
 
 # %%
-sweeps.crossing_table(run.analysis).style.format({"xi": "{:.3f}", "domain size": "{:.3f}"}, na_rep="no crossing").hide(
+tables.crossing_table(run.analysis).style.format({"xi": "{:.3f}", "domain size": "{:.3f}"}, na_rep="no crossing").hide(
     axis="index"
 )
 
@@ -84,22 +85,12 @@ sweeps.crossing_table(run.analysis).style.format({"xi": "{:.3f}", "domain size":
 # reproduced*.
 
 # %%
-claim_checks = claims.distance_checks(run.analysis)
-verdict = verdicts.verdict(claim_checks)
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.**"))
-
-# %% tags=["remove-cell"]
-results.save_results(
-    "fig09", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
-    headline={f"xi[{layer}]": c.xi for layer, c in run.analysis.critical.items()},
-    verdict=verdict,
-    details={"data": run.data_description, "n_train": run.n_train, "n_stiffness": run.n_stiffness,
-             "images_seen": run.images_seen, "seconds_total": run.seconds_total,
-             "checks": [vars(c) for c in claim_checks]},
-)
+verdict = ch.judge(claims.distance_checks(run.analysis))
 
 # %% tags=["nbval-check-output"]
-for layer, c in run.analysis.critical.items():
-    print(f"{layer}: crossing found {c.xi is not None}")
-print(f"verdict: {verdict}")
+ch.close(
+    {f"xi[{layer}]": c.xi for layer, c in run.analysis.critical.items()},
+    details={"data": run.data_description, "n_train": run.n_train, "n_stiffness": run.n_stiffness,
+             "images_seen": run.images_seen, "seconds_total": run.seconds_total},
+    summary=[f"{layer}: crossing found {c.xi is not None}" for layer, c in run.analysis.critical.items()],
+)

@@ -30,33 +30,34 @@ seed = 0  # first seed; the paper profile adds seed + 1 and seed + 2
 data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
-from IPython.display import Markdown, display
 
-from repro import cache, claims, plotting, results, sweeps, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.experiments.distance import EUCLID
+from repro.experiments.lr_sweep import domain_table, run_lr_sweep
 
-plotting.set_style()
-cfg = get_config("fig10", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("fig10", profile=profile, device=device, seed=seed, data_root=data_root)
+cfg = ch.config
 
 # %% [markdown]
 # ## The sweep
 #
-# The same sweep as the Figure 8 chapter (the settings are shared in `repro.profiles`): every learning rate is
+# The same sweep as the Figure 8 chapter (the settings are shared in `repro.book.profiles`): every learning rate is
 # trained until its training loss first reaches each target, and there the stiffness of all validation pairs is
 # binned by their distance in the input and in each layer; the first zero crossing and its bootstrap interval over
 # validation images give the domain size.
 
 # %%
-sweep = sweeps.run_lr_sweep(cfg, data_root=data_root, device=dev, seed=seed, cache_dir=cache.cache_dir())
+sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
 loss_rows = sweep.rows[(sweep.rows["rule"] == "loss") & sweep.rows["train_loss_target_reached"]]
-layers = [layer for layer in sweep.layers if layer != sweeps.EUCLID]
-sized = sweeps.domain_table(loss_rows, layers)
-display(Markdown(sweep.describe() + f"  \nProfile *{profile}*, device {results.describe_device(dev)}."))
+layers = [layer for layer in sweep.layers if layer != EUCLID]
+sized = domain_table(loss_rows, layers)
+ch.describe(sweep)
 
 # %% mystnb={"figure": {"caption": "Stiff-domain size $1 - \\xi$ (dot-product distance) against the learning rate, in the input space and each layer's representation, measured when the training loss first reached the lowest target (like the paper's Figure 10). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-fig10-domains"}}
 last_target = min(cfg.target_losses)
-fig = plotting.plot_domain_vs_lr(
+fig = figures.plot_domain_vs_lr(
     sized[sized["stop"] == last_target], layers, datasets=cfg.datasets,
     title=f"FC network: stiff-domain size at training loss {last_target:g}",
 )
@@ -67,8 +68,8 @@ fig = plotting.plot_domain_vs_lr(
 # and Spearman's rank correlation.
 
 # %%
-trends = {layer: sweeps.lr_trend(sized[sized["layer"] == layer], "size", "size_lo", "size_hi") for layer in layers}
-summary = sweeps.trend_summary(trends)
+trends = {layer: claims.lr_trend(sized[sized["layer"] == layer], "size", "size_lo", "size_hi") for layer in layers}
+summary = tables.trend_summary(trends)
 summary.style.format({"stop": "{:g}"}).hide(axis="index")
 
 # %% [markdown]
@@ -82,22 +83,16 @@ summary.style.format({"stop": "{:g}"}).hide(axis="index")
 # *partly reproduced*, none → *not reproduced*.
 
 # %%
-claim_checks = claims.domain_growth_checks(trends, "input")
-verdict = verdicts.verdict(claim_checks)
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.** The critical-length chapter sets this against the later version's "
-                 "opposite claim and measures both under each version's definition."))
-
-# %% tags=["remove-cell"]
-results.save_results(
-    "fig10", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
-    headline={f"{r.dataset}_loss{r.stop:g}_input_direction": r.direction for r in trends["input"].itertuples()},
-    verdict=verdict,
-    details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
-             "seconds_total": sweep.seconds_total, "checks": [vars(c) for c in claim_checks]},
+verdict = ch.judge(
+    claims.domain_growth_checks(trends, "input"),
+    note="The critical-length chapter sets this against the later version's opposite claim and measures both under "
+    "each version's definition.",
 )
 
 # %% tags=["nbval-check-output"]
-for r in trends["input"].itertuples():
-    print(f"{r.dataset}, loss {r.stop:g}: input-space domain {r.direction}")
-print(f"verdict: {verdict}")
+ch.close(
+    {f"{r.dataset}_loss{r.stop:g}_input_direction": r.direction for r in trends["input"].itertuples()},
+    details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
+             "seconds_total": sweep.seconds_total},
+    summary=[f"{r.dataset}, loss {r.stop:g}: input-space domain {r.direction}" for r in trends["input"].itertuples()],
+)

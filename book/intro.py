@@ -27,8 +27,8 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 import repro
 from repro.book import find_toc, read_toc
+from repro.book.profiles import profile_table
 from repro.devices import describe_device, resolve_device
-from repro.profiles import profile_table
 
 # %% [markdown]
 # ## What stiffness is

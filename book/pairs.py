@@ -31,12 +31,14 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import experiments, plotting, results, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.experiments.class_stiffness import run_class_stiffness
+from repro.experiments.history import METRICS, PAIR_KINDS
 
-plotting.set_style()
-cfg = get_config("pairs", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("pairs", profile=profile, device=device, seed=seed, data_root=data_root)
+
 
 # %% [markdown]
 # ## The run
@@ -46,24 +48,21 @@ dev = results.resolve_device(device)
 # gives all three kinds of pairs at once.
 
 # %%
-run = experiments.run_class_stiffness(cfg, data_root=data_root, device=dev, seed=seed, n_schedule=0)
-display(Markdown(
-    run.describe() + f"  \nTraining pairs: {cfg.n_stiffness_train} images drawn class-balanced from the training set."
-    f"  \nProfile *{profile}*, seed {seed}, device {results.describe_device(dev)}."
-))
+run = ch.run(run_class_stiffness)
+ch.describe(run, f"Training pairs: {ch.config.n_stiffness_train} images drawn class-balanced from the training set.")
 
 # %% mystnb={"figure": {"caption": "Sign stiffness by class for validation–validation (top), training–training (middle) and training–validation (bottom; rows: the training image's class) pairs, at four stages of training.", "name": "fig-pairs-sign"}}
-fig = plotting.plot_pair_kinds(run, "sign", "CNN on Fashion-MNIST: sign stiffness")
+fig = figures.plot_pair_kinds(run, "sign", "CNN on Fashion-MNIST: sign stiffness")
 
 # %% mystnb={"figure": {"caption": "The same with cosine stiffness.", "name": "fig-pairs-cos"}}
-fig = plotting.plot_pair_kinds(run, "cos", "CNN on Fashion-MNIST: cosine stiffness")
+fig = figures.plot_pair_kinds(run, "cos", "CNN on Fashion-MNIST: cosine stiffness")
 
 # %% [markdown]
 # Within- and between-class values for every kind of pair, metric and stage (95% bootstrap intervals; for
 # training–validation pairs the bootstrap resamples both sets):
 
 # %%
-experiments.pair_table(run).style.hide(axis="index")
+tables.pair_table(run).style.hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction
@@ -77,40 +76,28 @@ experiments.pair_table(run).style.hide(axis="index")
 
 # %%
 last = run.snapshots[-1]
-claim_checks = []
-for kind in experiments.PAIR_KINDS:
-    for metric in ("sign", "cos"):
-        s = last.summary(kind, metric)
-        claim_checks.append(verdicts.check_above(
-            f"{kind} pairs, {metric}: within > between", "within (vs upper end of between)", s.within_ci,
-            s.between_ci[1],
-        ))
-verdict = verdicts.verdict(claim_checks)
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.**"))
+verdict = ch.judge(
+    claims.check_above(f"{kind} pairs, {metric}: within > between", "within (vs upper end of between)",
+                       last.summary(kind, metric).within_ci, last.summary(kind, metric).between_ci[1])
+    for kind in PAIR_KINDS for metric in METRICS
+)
 
 # %%
 tt, vv = last.summary("train-train", "sign"), last.summary("val-val", "sign")
 display(Markdown(
-    f"At the last stage ({plotting.stage_label(last.images_seen)}) training pairs have within-class sign stiffness "
+    f"At the last stage ({figures.stage_label(last.images_seen)}) training pairs have within-class sign stiffness "
     f"{tt.within:+.2f} and between-class {tt.between:+.2f}; validation pairs {vv.within:+.2f} and "
     f"{vv.between:+.2f}. The training loss is {run.history['train_loss'].iloc[-1]:.3f} and the validation loss "
     f"{run.history['val_loss'].iloc[-1]:.3f}."
 ))
 
-# %% tags=["remove-cell"]
+# %% tags=["nbval-check-output"]
 headline = {}
-for kind in experiments.PAIR_KINDS:
-    for metric in ("sign", "cos"):
+for kind in PAIR_KINDS:
+    for metric in METRICS:
         s = last.summary(kind, metric)
         headline |= {f"{kind}_{metric}_within": s.within, f"{kind}_{metric}_between": s.between}
-results.save_results(
-    "pairs", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev), headline=headline, verdict=verdict,
-    details=run.details() | {"checks": [vars(c) for c in claim_checks]},
-)
-
-# %% tags=["nbval-check-output"]
-for kind in experiments.PAIR_KINDS:
-    s = last.summary(kind, "sign")
-    print(f"{kind}: within {s.within:+.1f}, between {s.between:+.1f}")
-print(f"verdict: {verdict}")
+ch.close(headline, details=run.details(), summary=[
+    f"{kind}: within {last.summary(kind, 'sign').within:+.1f}, between {last.summary(kind, 'sign').between:+.1f}"
+    for kind in PAIR_KINDS
+])

@@ -32,13 +32,15 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, init_study, plotting, results, verdicts
+from repro import claims
+from repro.book import figures, tables
+from repro.book.chapter import open_chapter
+from repro.book.profiles import get_config
+from repro.experiments import init_study
 from repro.models import DEFAULT_INIT
-from repro.profiles import get_config
 
-plotting.set_style()
-cfg = get_config("setup", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("setup", profile=profile, device=device, seed=seed, data_root=data_root)
+cfg = ch.config
 
 # %% [markdown]
 # ## Three initialisation schemes
@@ -79,17 +81,17 @@ dev = results.resolve_device(device)
 # ## Untrained networks under each scheme
 
 # %%
-table = init_study.init_stiffness(cfg, data_root=data_root, device=dev, seed=seed)
+table = ch.run(init_study.init_stiffness)
 n_networks = len(table)
 display(Markdown(
     f"{n_networks} untrained networks: {len(cfg.models)} models × {len(cfg.inits)} schemes × {cfg.n_seeds} seeds "
     f"(seeds {seed}–{seed + cfg.n_seeds - 1}). Every network of a model is measured on the same "
     f"{cfg.n_stiffness} class-balanced test images; intervals from {cfg.n_boot} bootstrap replicates over images. "
-    f"Profile *{profile}*, device {results.describe_device(dev)}."
+    f"{ch.run_line()}"
 ))
 
 # %% mystnb={"figure": {"caption": "Untrained networks, one column per model. Top: between-class sign stiffness (Eq. 7) of each network, one point per seed and a bar at the mean; the grey band is ±0.1 around 0. Bottom: the share of the off-diagonal cells of its class stiffness matrix that are positive; the grey band (25–75%) is where cells of both signs are common.", "name": "fig-setup-init"}}
-fig = plotting.plot_init_stiffness(table, near_zero=claims.NEAR_ZERO, share_range=claims.POSITIVE_SHARE_RANGE)
+fig = figures.plot_init_stiffness(table, near_zero=claims.NEAR_ZERO, share_range=claims.POSITIVE_SHARE_RANGE)
 
 # %% [markdown]
 # Per model and scheme, over the seeds: between-class sign stiffness (mean, smallest, largest), within-class sign
@@ -152,15 +154,16 @@ chapter_configs = {}
 for chapter in cfg.compare:
     chapter_cfg = get_config(chapter, "quick")
     chapter_configs[chapter] = chapter_cfg[0] if isinstance(chapter_cfg, tuple) else chapter_cfg
-runs = init_study.runs_by_init(chapter_configs, cfg.inits, data_root=data_root, device=dev, seed=seed)
+runs = init_study.runs_by_init(chapter_configs, cfg.inits, data_root=data_root, device=ch.device, seed=seed)
 rules = {"fig03": claims.class_membership_checks, "fig04": claims.random_label_checks}
-checks = {ch: {init: rules[ch](run.snapshots) for init, run in by_init.items()} for ch, by_init in runs.items()}
-verdict_by = {ch: {init: verdicts.verdict(c) for init, c in by_init.items()} for ch, by_init in checks.items()}
+checks = {name: {init: rules[name](run.snapshots) for init, run in by_init.items()} for name, by_init in runs.items()}
+verdict_by = {name: {init: claims.verdict(c) for init, c in by_init.items()} for name, by_init in checks.items()}
 labels = {
-    ch: {init: f"{verdict_by[ch][init]} ({sum(c.passed for c in cs)} of {len(cs)} checks)" for init, cs in by_init.items()}
-    for ch, by_init in checks.items()
+    name: {init: f"{verdict_by[name][init]} ({sum(c.passed for c in cs)} of {len(cs)} checks)"
+           for init, cs in by_init.items()}
+    for name, by_init in checks.items()
 }
-init_study.runs_table(runs, labels).style.hide(axis="index").format(precision=3)
+tables.runs_table(runs, labels).style.hide(axis="index").format(precision=3)
 
 # %%
 dependence, dependence_text = claims.init_dependence(verdict_by)
@@ -175,7 +178,7 @@ display(Markdown(dependence_text))
 for chapter, by_init in checks.items():
     for init, chapter_checks in by_init.items():
         display(Markdown(f"**{chapter}, {init}** — *{verdict_by[chapter][init]}*"))
-        display(verdicts.checks_table(chapter_checks).style.hide(axis="index"))
+        display(claims.checks_table(chapter_checks).style.hide(axis="index"))
 
 # %%
 display(Markdown(
@@ -185,23 +188,22 @@ display(Markdown(
     "which verdicts it carries."
 ))
 
-# %% tags=["remove-cell"]
-results.save_results(
-    "setup", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
-    headline={f"{d}/{a} {i} between mean": float(v) for (d, a, i), v in by_model["between (mean)"].items()}
-    | {f"{ch} verdict under {init}": v for ch, by_init in verdict_by.items() for init, v in by_init.items()},
-    verdict=None,
+# %% tags=["nbval-check-output"]
+ch.close(
+    {f"{d}/{a} {i} between mean": float(v) for (d, a, i), v in by_model["between (mean)"].items()}
+    | {f"{name} verdict under {init}": v for name, by_init in verdict_by.items() for init, v in by_init.items()},
     details={
         "networks": table.to_dict(orient="records"),
         "consistency": consistency.to_dict(orient="records"),
         "verdicts": verdict_by,
-        "checks_by_init": {ch: {i: [vars(c) for c in cs] for i, cs in by_init.items()} for ch, by_init in checks.items()},
-        "runs": {ch: {i: run.details() | run.headline() for i, run in by_init.items()} for ch, by_init in runs.items()},
+        "checks_by_init": {name: {i: [c.as_record() for c in cs] for i, cs in by_init.items()}
+                           for name, by_init in checks.items()},
+        "runs": {name: {i: run.details() | run.headline() for i, run in by_init.items()}
+                 for name, by_init in runs.items()},
     },
+    summary=[
+        *(f"{d}/{a} {i}: between at init {round(float(v), 1) + 0.0:+.1f}"
+          for (d, a, i), v in by_model["between (mean)"].items()),
+        *(f"{name}: " + ", ".join(f"{init} {v}" for init, v in by_init.items()) for name, by_init in verdict_by.items()),
+    ],
 )
-
-# %% tags=["nbval-check-output"]
-for (d, a, i), v in by_model["between (mean)"].items():
-    print(f"{d}/{a} {i}: between at init {round(float(v), 1) + 0.0:+.1f}")
-for chapter, by_init in verdict_by.items():
-    print(f"{chapter}: " + ", ".join(f"{init} {v}" for init, v in by_init.items()))

@@ -33,12 +33,13 @@ data_root = None  # unused: the data are generated in code (kept for a uniform i
 # %% tags=["remove-cell"]
 from IPython.display import Markdown, display
 
-from repro import claims, plotting, results, sweeps, verdicts
-from repro.profiles import get_config
+from repro import claims
+from repro.book import figures
+from repro.book.chapter import open_chapter
+from repro.experiments.harmonics import run_harmonics
 
-plotting.set_style()
-cfg = get_config("spherical-harmonics", profile)
-dev = results.resolve_device(device)
+ch = open_chapter("spherical-harmonics", profile=profile, device=device, seed=seed, data_root=data_root)
+cfg = ch.config
 
 # %% [markdown]
 # ## The runs
@@ -48,15 +49,15 @@ dev = results.resolve_device(device)
 # the points, with the first zero crossing and its bootstrap interval.
 
 # %%
-hrun = sweeps.run_harmonics(cfg, device=dev, seed=seed)
+hrun = ch.run(run_harmonics)
 display(Markdown(
     "**Data.** " + "  \n".join(f"degree {k}: {text}" for k, text in hrun.data.items())
     + f"  \nEach network trained for {cfg.max_images:,} images (learning rate {cfg.lr:g}); stiffness set: "
-    f"{cfg.n_stiffness} held-out points.  \nProfile *{profile}*, seed {seed}, device {results.describe_device(dev)}."
+    f"{cfg.n_stiffness} held-out points.  \n{ch.run_line()}"
 ))
 
 # %% mystnb={"figure": {"caption": "Left: mean sign stiffness of held-out pairs against the cosine between the two points, one curve per degree of the target harmonic. Right: the stiff-domain size 1 − ξ against the degree (95% bootstrap intervals), with the held-out accuracy.", "name": "fig-harmonics"}}
-fig = plotting.plot_harmonics(
+fig = figures.plot_harmonics(
     hrun.rows, {k: a.critical["input"] for k, a in hrun.analyses.items()},
     title=f"FC network on spherical harmonics in {cfg.dim} dimensions",
 )
@@ -74,21 +75,13 @@ hrun.rows.assign(domain_size=1 - hrun.rows["xi"]).round(3).style.hide(axis="inde
 # both → *reproduced*, one → *partly*, none → *not reproduced*.
 
 # %%
-claim_checks = claims.harmonics_checks(hrun.rows)
-verdict = verdicts.verdict(claim_checks)
-display(verdicts.checks_table(claim_checks).style.hide(axis="index"))
-display(Markdown(f"**Verdict: {verdict}.**"))
-
-# %% tags=["remove-cell"]
-results.save_results(
-    "spherical-harmonics", profile=profile, config=cfg, seed=seed, device=results.describe_device(dev),
-    headline={f"degree{int(r.degree)}_xi": r.xi for r in hrun.rows.itertuples()}
-    | {f"degree{int(r.degree)}_val_acc": r.val_acc for r in hrun.rows.itertuples()},
-    verdict=verdict,
-    details={"data": {str(k): v for k, v in hrun.data.items()}, "checks": [vars(c) for c in claim_checks]},
-)
+verdict = ch.judge(claims.harmonics_checks(hrun.rows))
 
 # %% tags=["nbval-check-output"]
-for r in hrun.rows.itertuples():
-    print(f"degree {int(r.degree)}: crossing found {r.xi == r.xi}, accuracy above 0.6 {r.val_acc > 0.6}")
-print(f"verdict: {verdict}")
+ch.close(
+    {f"degree{int(r.degree)}_xi": r.xi for r in hrun.rows.itertuples()}
+    | {f"degree{int(r.degree)}_val_acc": r.val_acc for r in hrun.rows.itertuples()},
+    details={"data": {str(k): v for k, v in hrun.data.items()}},
+    summary=[f"degree {int(r.degree)}: crossing found {r.xi == r.xi}, accuracy above 0.6 {r.val_acc > 0.6}"
+             for r in hrun.rows.itertuples()],
+)

@@ -1,4 +1,4 @@
-"""The chapter runner (``python -m repro.book``) and the results files (``repro.results``).
+"""The chapter runner (``python -m repro.book``) and the results files (``repro.book.results``).
 
 The runner is exercised on throwaway py:percent chapters written to a temporary folder with their own
 ``_toc.yml``, never on the book's real chapters.
@@ -18,8 +18,8 @@ import torch
 
 from repro import book
 from repro.book import BookError, ChapterFailed
+from repro.book.results import load_results, record_wall_time, results_path, save_results, timings_table
 from repro.devices import describe_device, resolve_device
-from repro.results import load_results, record_wall_time, results_path, save_results, timings_table
 
 PARAMETERS = """# %% tags=["parameters", "remove-cell"]
 profile = "quick"
@@ -38,7 +38,7 @@ TINY = (
     + PARAMETERS
     + """
 # %%
-from repro.results import save_results
+from repro.book.results import save_results
 
 save_results("tiny", profile=profile, seed=seed, device="cpu", headline={"answer": 42, "ratio": 0.5},
              verdict="holds", details={"data_root": data_root})
@@ -123,7 +123,7 @@ def test_unknown_profile_is_an_error_listing_the_valid_ones(toy_book, tmp_path):
 
 
 def test_unknown_device_is_an_error(toy_book, tmp_path):
-    with pytest.raises(BookError, match=r"unknown device 'tpu'.*auto, cpu, cuda"):
+    with pytest.raises(BookError, match=r"unknown device 'tpu'.*'auto', 'cpu', 'cuda'"):
         book.run(["tiny"], toc=toy_book, device="tpu", build_dir=tmp_path / "_build")
 
 
@@ -356,7 +356,7 @@ def test_cuda_without_cuda_is_a_clear_error():
 
 
 def test_save_results_stores_the_config_with_its_initialisation(tmp_path):
-    from repro.profiles import get_config
+    from repro.book.profiles import get_config
 
     kwargs = {"profile": "quick", "seed": 0, "device": "cpu", "headline": {}, "verdict": None, "out_dir": tmp_path}
     data = json.loads(save_results("a", config=get_config("fig03", "quick"), **kwargs).read_text())

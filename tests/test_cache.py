@@ -1,4 +1,4 @@
-"""The on-disk memo shared by chapters (repro.cache)."""
+"""The on-disk memo shared by chapters (repro.experiments.cache)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from repro import cache
+from repro.experiments import cache
 
-MODULE = "repro.sweeps"  # the module whose results the book caches
+MODULE = "repro.experiments.lr_sweep"  # the module whose results the book caches
 
 
 def test_memoise_computes_once_and_reads_back(tmp_path):
@@ -38,10 +38,23 @@ def test_key_changes_with_the_computing_source(monkeypatch):
 def test_source_files_follow_the_imports_of_the_computing_module():
     names = {p.relative_to(cache._PACKAGE).as_posix() for p in cache.source_files(MODULE)}
     # the sweep trains, computes Grams and reads data: all of that is in its key ...
-    assert {"sweeps.py", "training.py", "gram/engine.py", "gram/kernels.py", "losses.py", "data.py"} <= names
-    assert {"__init__.py", "gram/__init__.py"} <= names  # packages run on the way to their modules
+    assert {
+        "experiments/lr_sweep.py",
+        "experiments/setup.py",
+        "experiments/distance.py",
+        "training.py",
+        "gram/engine.py",
+        "gram/kernels.py",
+        "losses.py",
+        "data/__init__.py",
+        "models.py",
+    } <= names
+    # packages run on the way to their modules
+    assert {"__init__.py", "gram/__init__.py", "experiments/__init__.py"} <= names
     # ... how its results are drawn, judged and executed as chapters is not
-    assert not names & {"plotting.py", "verdicts.py", "claims.py", "book.py"}
+    assert not any(name.startswith(("book/", "claims/")) for name in names)
+    # ... nor the other experiments
+    assert not names & {"experiments/init_study.py", "experiments/class_stiffness.py", "experiments/harmonics.py"}
 
 
 def test_digest_changes_with_an_imported_module_only(monkeypatch, tmp_path):
@@ -51,7 +64,7 @@ def test_digest_changes_with_an_imported_module_only(monkeypatch, tmp_path):
     cache.source_digest.cache_clear()
     try:
         before = cache.source_digest(MODULE)
-        with (package / "plotting.py").open("a") as f:
+        with (package / "book" / "figures" / "training.py").open("a") as f:
             f.write("\n# a change to how figures look\n")
         cache.source_digest.cache_clear()
         assert cache.source_digest(MODULE) == before

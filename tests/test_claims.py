@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 
 from repro import claims
-from repro.experiments import StiffnessSnapshot
+from repro.claims.verdicts import verdict
+from repro.experiments.class_stiffness import StiffnessSnapshot
 from repro.stiffness import ClassSummary, HierarchyContrast
-from repro.verdicts import verdict
 
 
 def summary(within: float, between: float, half_width: float = 0.02) -> ClassSummary:
@@ -85,18 +85,25 @@ def test_class_membership_rule_quotes_the_threshold_the_checks_use(monkeypatch):
     from repro import claims
 
     assert f"±{claims.NEAR_ZERO:g} of zero" in claims.class_membership_rule()
-    monkeypatch.setattr(claims, "NEAR_ZERO", 0.25)
+    from repro.claims import class_membership
+
+    monkeypatch.setattr(class_membership, "NEAR_ZERO", 0.25)
     assert "±0.25 of zero" in claims.class_membership_rule()
 
 
 def test_claims_table_counts_checks_of_the_claim_and_lists_missing_chapters():
     checks = [
-        {"claim": "the network overfits", "passed": True, "evidence": "onset at 600", "precondition": True},
-        {"claim": "within falls", "passed": True, "evidence": "[0.1, 0.2] vs 0.5"},
-        {"claim": "between falls", "passed": False, "evidence": "[0.3, 0.4] vs 0.2"},
+        claims.Check("the network overfits", True, "onset at 600", precondition=True),
+        claims.Check("within falls", True, "[0.1, 0.2] vs 0.5"),
+        claims.Check("between falls", False, "[0.3, 0.4] vs 0.2"),
     ]
-    found = [{"chapter": "fig02", "verdict": "partly reproduced", "profile": "quick", "device": "cpu",
-              "wall_time_s": 12.4, "details": {"checks": checks}}]
+    payload = {"chapter": "fig02", "verdict": "partly reproduced", "profile": "quick", "device": "cpu",
+               "wall_time_s": 12.4, "checks": [c.as_record() for c in checks]}
+    found = [claims.ChapterRecord.from_results(payload)]
+    assert found[0].checks == tuple(checks)  # the checks come back typed, as they were written
+    # a results file of schema 1 kept its checks under details
+    old = {k: v for k, v in payload.items() if k != "checks"} | {"details": {"checks": payload["checks"]}}
+    assert claims.ChapterRecord.from_results(old).checks == tuple(checks)
     table = claims.claims_table(found, ["fig02", "fig03"]).set_index("chapter")
     assert table.loc["fig02", "checks held"] == "1 of 2"
     assert table.loc["fig02", "wall time (s)"] == 12
@@ -165,7 +172,7 @@ def test_textbook_collapse_is_a_fall_of_at_least_the_stated_drop_after_the_onset
 
 
 def test_fig04_main_run_is_the_paper_regime_on_the_full_split():
-    from repro.profiles import get_config
+    from repro.book.profiles import get_config
 
     for profile in ("quick", "paper"):
         main, contrast = get_config("fig04", profile)

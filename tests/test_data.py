@@ -1,4 +1,4 @@
-"""Tests for :mod:`repro.data` and :mod:`repro.harmonics` on fabricated files and, if present, real copies."""
+"""Tests for :mod:`repro.data` and :mod:`repro.data.harmonics` on fabricated files and, if present, real copies."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import torch
 import torchvision
 from scipy import special
 
-from repro import data, harmonics
+from repro import data
 from repro.data import (
     DATASETS,
     DEFAULT_DATA_ROOT,
@@ -22,6 +22,7 @@ from repro.data import (
     balanced_indices,
     default_stiffness_size,
     flatten_inputs,
+    harmonics,
     hierarchy,
     load_dataset,
     permuted_labels,
@@ -152,7 +153,7 @@ def test_resolve_data_root_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_env_root_is_used_by_load_dataset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _write_npz(tmp_path / "cifar10.npz")
     monkeypatch.setenv("REPRO_DATA_ROOT", str(tmp_path))
-    assert load_dataset("cifar10").source == f"archive {tmp_path.resolve() / 'cifar10.npz'}"
+    assert load_dataset("cifar10").source == "archive cifar10.npz (in the data root)"
 
 
 @pytest.mark.parametrize("name", ["FASHION-MNIST", "Fashion_MNIST", " fashion-mnist "])
@@ -176,8 +177,9 @@ def test_torchvision_raw_layout(tmp_path: Path, name: str, folder: str) -> None:
     assert ds.x_train.shape == (N_TRAIN, 1, 28, 28) and ds.x_test.shape == (N_TEST, 1, 28, 28)
     assert ds.x_train.dtype == torch.float32 and ds.y_train.dtype == torch.int64
     assert ds.input_shape == (1, 28, 28) and (ds.n_train, ds.n_test, ds.num_classes) == (N_TRAIN, N_TEST, 10)
-    assert ds.source == f"torchvision raw files in {tmp_path.resolve() / folder / 'raw'}"
+    assert ds.source == f"torchvision raw files in {folder}/raw/ (under the data root)"
     assert ds.describe().startswith(f"{data._DISPLAY[ds.name]} from torchvision raw files in ")
+    assert str(tmp_path) not in ds.describe()  # pages name the folder relative to the data root
     assert f"{N_TRAIN:,} train / {N_TEST:,} test images, 10 classes, 1×28×28" in ds.describe()
     assert ds.y_train.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
     pixels = arrays["train-images-idx3-ubyte"] / 255
@@ -194,7 +196,7 @@ def test_npz_archive(tmp_path: Path) -> None:
     ds = load_dataset("cifar10", tmp_path, download=False)
     assert ds.x_train.shape == (N_TRAIN, 3, 8, 8) and ds.input_shape == (3, 8, 8)
     assert ds.classes == tuple(f"class {i}" for i in range(10))
-    assert ds.source == f"archive {tmp_path.resolve() / 'cifar10.npz'}"
+    assert ds.source == "archive cifar10.npz (in the data root)"
     pixels = arrays["x_train"] / 255
     assert ds.mean == pytest.approx(tuple(pixels.mean(axis=(0, 1, 2))))
     assert ds.std == pytest.approx(tuple(pixels.std(axis=(0, 1, 2))))
@@ -233,7 +235,7 @@ def test_cifar100_torchvision_pickles(tmp_path: Path, monkeypatch: pytest.Monkey
     assert ds.classes == tuple(f"fine {i}" for i in range(10))
     assert ds.coarse_classes == tuple(f"sc {i}" for i in range(5))
     assert torch.equal(ds.coarse_train, ds.y_train // 2) and torch.equal(ds.coarse_test, ds.y_test // 2)
-    assert ds.source == f"torchvision python pickles in {tmp_path.resolve() / 'cifar-100-python'}"
+    assert ds.source == "torchvision python pickles in cifar-100-python/ (under the data root)"
     _assert_standardised(ds)
     assert hierarchy(ds)[0] == (0, 0, 1, 1, 2, 2, 3, 3, 4, 4)
 

@@ -1,11 +1,14 @@
 """The experiment drivers behind the chapters, on small synthetic data."""
 
 import numpy as np
+import pytest
 import torch
 
-from repro.experiments import finite_difference_check, precision_check, run_class_stiffness
+from repro.book.profiles import get_config, profile_table
+from repro.experiments.class_stiffness import run_class_stiffness
+from repro.experiments.configs import ClassStiffnessConfig
+from repro.experiments.numerics import finite_difference_check, precision_check
 from repro.models import FCNet
-from repro.profiles import ClassStiffnessConfig, get_config, profile_table
 
 
 def test_finite_difference_converges_to_minus_gradient_dot_product():
@@ -63,10 +66,26 @@ def test_precision_check_on_a_saturated_network():
 
 
 def test_profiles_cover_both_profiles():
-    assert get_config("fig03", "quick").dataset == "mnist"
+    from dataclasses import asdict
+
+    from repro.book.profiles import PROFILES, chapters
+
+    for chapter in chapters():
+        quick, paper = (get_config(chapter, p) for p in PROFILES)
+        assert type(quick) is type(paper), chapter  # the same experiment under both profiles
+        for q, p in zip(*((c if isinstance(c, tuple) else (c,)) for c in (quick, paper)), strict=False):
+            if hasattr(q, "max_images"):  # the paper trains at least as long as the quick profile
+                assert p.max_images >= q.max_images, chapter
+    # Figure 5 is Figure 3 on Fashion-MNIST, and nothing else differs
+    for profile in PROFILES:
+        fig03, fig05 = asdict(get_config("fig03", profile)), asdict(get_config("fig05", profile))
+        assert {k for k in fig03 if fig03[k] != fig05[k]} == {"dataset"}
     table = profile_table()
-    assert {"quick", "paper"} <= set(table.columns)
-    assert ("fig03", "max_images") in table.index
+    assert list(table.columns) == ["quick", "paper"]
+    assert table.loc[("fig03", "max_images"), "quick"] < table.loc[("fig03", "max_images"), "paper"]
+    assert {name.split(" run ")[0] for name in table.index.get_level_values("chapter")} == set(chapters())
+    with pytest.raises(ValueError, match="unknown profile"):
+        get_config("fig03", "full")
 
 
 def test_textbook_numerics_are_recorded_beside_the_exact_stiffness():

@@ -14,7 +14,7 @@ from torch import nn
 from repro.gram import per_example_gram, register_rule, unit_gram
 from repro.gram.capture import capture
 from repro.gram.engine import FACTORISED, FALLBACK, MATERIALISED, choose_form, compute_gram, plan
-from repro.gram.rules import RULES, LinearRule, OuterProductRule
+from repro.gram.rules import RULES, LinearRule
 from repro.models import ConvNet, FCNet
 
 N_CLASSES = 4
@@ -325,18 +325,18 @@ def test_per_layer_grams(name: str, method: str) -> None:
 
 @pytest.mark.parametrize("form", [FACTORISED, MATERIALISED])
 @pytest.mark.parametrize("name", ["cnn", "conv-variants", "conv1d-norms", "sequence", "frozen"])
-def test_both_forms_are_exact(name: str, form: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_forms_are_exact(name: str, form: str) -> None:
     """Every outer-product layer forced into one form (factorised convolutions have t > 1 and groups), in panels."""
-    import repro.gram.engine as engine
-
-    choose = engine.choose_form
-    monkeypatch.setattr(
-        engine, "choose_form", lambda layer, *a: form if isinstance(layer.rule, OuterProductRule) else choose(layer, *a)
-    )
     model, x, y = make(name, seed=12)
     _, x2, y2 = make(name, seed=13, n=4)
-    assert_gram_close(per_example_gram(model, x, y, memory_budget=4096), brute_gram(model, x, y), rtol=1e-8)
-    assert_gram_close(per_example_gram(model, x, y, x2, y2), brute_gram(model, x, y, x2, y2), rtol=1e-8)
+    forced = per_example_gram(model, x, y, memory_budget=4096, form=form)
+    assert_gram_close(forced, brute_gram(model, x, y), rtol=1e-8)
+    assert_gram_close(per_example_gram(model, x, y, x2, y2, form=form), brute_gram(model, x, y, x2, y2), rtol=1e-8)
+    forms = compute_gram(
+        model, [(x, y)], capture_chunk=64, vmap_chunk=8, memory_budget=2**20, per_layer=False, form=form
+    ).forms
+    ruled = {n for n, m in model.named_modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d))}
+    assert {forms[n] for n in ruled if forms.get(n, FALLBACK) != FALLBACK} == {form}  # reached every ruled layer
 
 
 def test_forms_of_the_paper_models() -> None:

@@ -6,8 +6,11 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from repro import claims, init_study, plotting
-from repro.profiles import ClassStiffnessConfig, SetupConfig
+from repro import claims
+from repro.book import figures as plotting
+from repro.book import tables
+from repro.experiments import init_study
+from repro.experiments.configs import ClassStiffnessConfig, SetupConfig
 
 CFG = SetupConfig(models=(("spherical_harmonics", "fc"),), n_seeds=2, n_stiffness=40, n_boot=20)
 
@@ -107,7 +110,7 @@ def test_runs_by_init_and_runs_table():
     assert list(runs) == ["toy"] and list(runs["toy"]) == ["torch", "he"]
     assert [r.config.init for r in runs["toy"].values()] == ["torch", "he"]
     assert all(r.config.max_images == 320 and len(r.snapshots) == 3 for r in runs["toy"].values())
-    table = init_study.runs_table(runs, {"toy": {"torch": "reproduced", "he": "not reproduced"}})
+    table = tables.runs_table(runs, {"toy": {"torch": "reproduced", "he": "not reproduced"}})
     assert list(table["init"]) == ["torch", "he"] and list(table["verdict"]) == ["reproduced", "not reproduced"]
     assert (table["last stage (images seen)"] == 320).all()
     assert table["between at init"].str.fullmatch(r"[+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]").all()

@@ -1,4 +1,4 @@
-"""Figures of repro.plotting: what they draw, checked on the matplotlib objects."""
+"""Figures of repro.book.figures: what they draw, checked on the matplotlib objects."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
-from repro import plotting  # noqa: E402
+from repro.book import figures as plotting  # noqa: E402
 
 
 def test_lr_effect_draws_each_interval_where_it_lies():

@@ -5,10 +5,12 @@ import pandas as pd
 import pytest
 import torch
 
+from repro.experiments.configs import HarmonicsConfig, LRSweepConfig
+from repro.experiments.distance import EUCLID, distance_analysis
+from repro.experiments.harmonics import run_harmonics
+from repro.experiments.lr_sweep import run_lr_sweep
 from repro.models import FCNet
-from repro.profiles import HarmonicsConfig, LRSweepConfig
 from repro.stiffness import stiffness_vs_distance
-from repro.sweeps import EUCLID, distance_analysis, run_harmonics, run_lr_sweep
 
 
 def test_distance_analysis_covers_every_layer_and_the_euclidean_input():
@@ -97,12 +99,17 @@ def test_harmonics_run_one_row_per_degree():
     run = run_harmonics(cfg, progress=False)
     assert run.rows["degree"].tolist() == [1, 3]
     assert set(run.analyses) == {1, 3}
-    assert run.rows["val_acc"].between(0, 1).all()
+    assert run.rows["val_acc"].between(0, 1).all() and run.rows["found_fraction"].between(0, 1).all()
+    for row in run.rows.itertuples():  # each row reads its own degree's analysis, in input space
+        crit = run.analyses[row.degree].critical["input"]
+        assert (np.isnan(row.xi) if crit.xi is None else row.xi == crit.xi)
+        assert (row.xi_lo, row.xi_hi) == tuple(crit.ci) and row.found_fraction == crit.found_fraction
+        assert f"degree={row.degree}" in run.data[row.degree]
 
 
 def test_distance_run_reaches_its_target_loss():
-    from repro.profiles import DistanceConfig
-    from repro.sweeps import run_distance
+    from repro.experiments.configs import DistanceConfig
+    from repro.experiments.distance import run_distance
 
     cfg = DistanceConfig(
         dataset="spherical_harmonics",

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from repro.verdicts import check_above, check_below, check_inside, checks_table, verdict
+from repro.claims.verdicts import check_above, check_below, check_inside, checks_table, verdict
 
 
 def test_checks_compare_intervals_with_thresholds():
@@ -41,7 +41,7 @@ def test_preconditions_are_not_evidence():
 
 
 def test_evidence_shows_small_thresholds_in_scientific_notation():
-    from repro.verdicts import check_inside
+    from repro.claims.verdicts import check_inside
 
     evidence = check_inside("c", "gap", 6.2e-7, 0.0, 1e-5).evidence
     assert evidence == "gap = +6.20e-07, required in [+0.000, +1.00e-05]"

@@ -1,15 +1,19 @@
 """repro: measure neural-network *stiffness* (Fort et al., arXiv 1901.09491) and reproduce the paper's figures.
 
-Modules, one job each:
+One layer per line, read top to bottom; every import runs down this list, never up:
 
-- :mod:`repro.data` — datasets (real and synthetic), standardisation, seeded class-balanced subsets;
-- :mod:`repro.models` — the paper's fully-connected and convolutional networks;
-- :mod:`repro.training` — Adam training with evaluation schedules and stiffness snapshots;
-- :mod:`repro.gram` — exact Gram matrices of per-example loss gradients;
-- :mod:`repro.stiffness` — the public stiffness API (Gram, sign/cosine stiffness, class matrices, distances);
-- :mod:`repro.profiles` — the quick and paper experiment sizes, in one place;
-- :mod:`repro.plotting` — seaborn figures laid out like the paper's;
-- :mod:`repro.book` — the chapter runner (Jupytext → papermill).
+- :mod:`repro.data` — datasets (real, and the synthetic spherical harmonics), standardisation, seeded subsets;
+- :mod:`repro.models` — the paper's fully-connected and convolutional networks, and the inputs each takes;
+- :mod:`repro.losses` — a cross-entropy that keeps its precision far into training;
+- :mod:`repro.training` — Adam training with evaluation schedules and target-loss stops;
+- :mod:`repro.devices` — the ``device`` parameter (``auto``, ``cpu``, ``cuda``), validated and described;
+- :mod:`repro.gram` — exact Gram matrices of per-example loss gradients (rules = the math, capture = hooks, engine);
+- :mod:`repro.stiffness` — the statistics of the paper's Section 2 (sign/cosine stiffness, class matrices, distance);
+- :mod:`repro.experiments` — one module per experiment (the set-up, class stiffness, hierarchy, distance, the
+  learning-rate sweep, harmonics, initialisation, numerics) and their configs;
+- :mod:`repro.claims` — the paper's claims as checks, and the verdict rule;
+- :mod:`repro.book` — the chapters' contract, figures and tables, the profiles, the results files, and the runner
+  (``python -m repro.book``).
 """
 
 __version__ = "0.1.0"

@@ -1,8 +1,9 @@
 """Where the computation runs: the chapters' ``device`` parameter turned into a :class:`torch.device`.
 
-Every chapter has a ``device`` parameter, ``"auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``;
-:func:`resolve_device` interprets it and :func:`describe_device` names the result for a results file
-(:mod:`repro.results`), e.g. ``"cpu"`` or ``"cuda (NVIDIA H100 80GB HBM3)"``.
+Every chapter has a ``device`` parameter, one of :data:`DEVICES` as :data:`DEVICE_HELP` describes them.
+:func:`check_device` validates it (the runner calls it before executing anything), :func:`resolve_device` turns it
+into a :class:`torch.device`, and :func:`describe_device` names the result for a results file
+(:mod:`repro.book.results`), e.g. ``"cpu"`` or ``"cuda (NVIDIA H100 80GB HBM3)"``.
 """
 
 from __future__ import annotations
@@ -12,31 +13,42 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported when needed, so that ``DEVICES`` is cheap to import (the runner's CLI)
     import torch
 
-__all__ = ["DEVICES", "resolve_device", "describe_device"]
+__all__ = ["DEVICES", "DEVICE_HELP", "check_device", "resolve_device", "describe_device"]
 
 DEVICES = ("auto", "cpu", "cuda")
+DEVICE_HELP = '"auto" → CUDA when available, else CPU; or "cpu" / "cuda"'
 
 
-def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; ``"cpu"``; ``"cuda"`` (the current CUDA device).
+def check_device(device: str) -> str:
+    """The device's name, normalised (``"auto"``, ``"cpu"`` or ``"cuda"``).
 
     Raises:
         ValueError: for any other value (``"cuda:1"``, ``"mps"``, …).
         RuntimeError: when ``"cuda"`` is asked for and this torch cannot use CUDA.
     """
-    import torch
-
     if not isinstance(device, str) or device.strip().lower() not in DEVICES:
         raise ValueError(f"unknown device {device!r}; expected one of {', '.join(map(repr, DEVICES))}")
     name = device.strip().lower()
+    if name == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            built = torch.version.cuda or "no CUDA support"
+            raise RuntimeError(
+                f"device='cuda' was requested but CUDA is not available (torch {torch.__version__}, built with "
+                f"{built}; {torch.cuda.device_count()} CUDA device(s) visible). Use device='auto' or 'cpu'."
+            )
+    return name
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU; ``"cpu"``; ``"cuda"`` (the current CUDA device). Raises as
+    :func:`check_device`."""
+    import torch
+
+    name = check_device(device)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        built = torch.version.cuda or "no CUDA support"
-        raise RuntimeError(
-            f"device='cuda' was requested but CUDA is not available (torch {torch.__version__}, built with "
-            f"{built}; {torch.cuda.device_count()} CUDA device(s) visible). Use device='auto' or 'cpu'."
-        )
     return torch.device(name)
 
 

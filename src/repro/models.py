@@ -12,6 +12,7 @@ The paper names neither its framework nor its initialisation, and the choice mat
 (weights and biases uniform in ±1/√fan_in) six hidden layers make the untrained FC network an almost
 input-independent constant, so every between-class pair starts anti-stiff. :func:`build_model` therefore takes
 ``init`` (:data:`INITS`); the book's default is ``"glorot"``, the Keras/TensorFlow default.
+:func:`prepare_inputs` turns images into what an architecture takes (flattened for ``"fc"``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,19 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-__all__ = ["INITS", "INIT_DESCRIPTIONS", "DEFAULT_INIT", "FCNet", "ConvNet", "check_init", "initialise", "build_model"]
+from repro.data import flatten_inputs
+
+__all__ = [
+    "INITS",
+    "INIT_DESCRIPTIONS",
+    "DEFAULT_INIT",
+    "FCNet",
+    "ConvNet",
+    "check_init",
+    "initialise",
+    "build_model",
+    "prepare_inputs",
+]
 
 INITS = ("torch", "glorot", "he")
 INIT_DESCRIPTIONS = {  # how a chapter names each scheme
@@ -167,3 +180,8 @@ def build_model(
         net = ConvNet(in_channels=input_shape[0], image_size=input_shape[1], num_classes=num_classes)
         return initialise(net, init)
     raise ValueError(f"unknown architecture {arch!r}; expected 'fc' or 'cnn'")
+
+
+def prepare_inputs(x: torch.Tensor, arch: str, device: torch.device | str) -> torch.Tensor:
+    """Inputs as the architecture takes them: flattened ``(N, C·H·W)`` for ``"fc"``, images for ``"cnn"``."""
+    return (flatten_inputs(x) if arch == "fc" else x).to(device)

@@ -19,7 +19,7 @@ from typing import Literal, overload
 import torch
 from torch import nn
 
-from repro.gram.engine import GramResult, compute_gram
+from repro.gram.engine import FACTORISED, MATERIALISED, GramResult, compute_gram
 from repro.gram.rules import register_rule
 from repro.gram.textbook import SignDisagreement, sign_disagreement, textbook_gram
 
@@ -100,6 +100,7 @@ def _compute(
     method: str,
     per_layer: bool,
     memory_budget: int,
+    form: str | None = None,
 ) -> GramResult:
     """Check the arguments of :func:`per_example_gram` / :func:`unit_gram` and run the engine."""
     _check_set(x, y, "x, y")
@@ -117,6 +118,8 @@ def _compute(
         raise ValueError(f"method must be 'auto', 'fast' or 'vmap', got {method!r}")
     if memory_budget < 1:
         raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget}")
+    if form not in (None, FACTORISED, MATERIALISED):
+        raise ValueError(f"form must be None, {FACTORISED!r} or {MATERIALISED!r}, got {form!r}")
     check_independent(model)
     return compute_gram(
         model,
@@ -127,6 +130,7 @@ def _compute(
         per_layer=per_layer,
         use_rules=method != "vmap",
         allow_fallback=method != "fast",
+        form=form,
     )
 
 
@@ -141,13 +145,14 @@ def unit_gram(
     method: Literal["auto", "fast", "vmap"] = "auto",
     per_layer: bool = False,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    form: Literal["factorised", "materialised"] | None = None,
 ) -> UnitGram:
     """The Gram of :func:`per_example_gram` split into a unit Gram and per-example log-norms (:class:`UnitGram`).
 
     Same arguments, cost and memory as :func:`per_example_gram`. Use it for statistics that depend only on signs or
     cosines (stiffness), which it keeps exact where ``G`` itself would underflow.
     """
-    result = _compute(model, x, y, x2, y2, chunk_size, method, per_layer, memory_budget)
+    result = _compute(model, x, y, x2, y2, chunk_size, method, per_layer, memory_budget, form)
     return UnitGram(
         unit=result.total, log_norms=result.log_norms[0], log_norms2=result.log_norms[1], layers=result.layers
     )
@@ -165,6 +170,7 @@ def per_example_gram(
     method: Literal["auto", "fast", "vmap"] = ...,
     per_layer: Literal[False] = ...,
     memory_budget: int = ...,
+    form: Literal["factorised", "materialised"] | None = ...,
 ) -> torch.Tensor: ...
 
 
@@ -180,6 +186,7 @@ def per_example_gram(
     method: Literal["auto", "fast", "vmap"] = ...,
     per_layer: Literal[True],
     memory_budget: int = ...,
+    form: Literal["factorised", "materialised"] | None = ...,
 ) -> dict[str, torch.Tensor]: ...
 
 
@@ -194,6 +201,7 @@ def per_example_gram(
     method: Literal["auto", "fast", "vmap"] = "auto",
     per_layer: bool = False,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    form: Literal["factorised", "materialised"] | None = None,
 ) -> torch.Tensor | dict[str, torch.Tensor]:
     """Exact Gram matrix of per-example cross-entropy gradients w.r.t. all trainable parameters.
 
@@ -218,6 +226,9 @@ def per_example_gram(
             fit are the examples split into panels of ``budget / (2 · P_b · s)``, recomputed for each pair. A
             factorised layer works in square panels of ``r`` examples with ``3 · r² · g · t² · s ≤ memory_budget``.
             The ``torch.func`` gradients of fallback layers share one budget, in panels of examples.
+        form: ``None`` (default) computes each Linear/convolution in the form that needs fewer multiply-adds;
+            ``"factorised"`` or ``"materialised"`` forces every such layer into that form (both are exact; for tests
+            and benchmarks).
 
     Peak memory above the model and the inputs is about
     ``8·N·M·(1 + L·per_layer)`` (the float64 result and the ``L`` per-layer Grams) ``+ s·(N + M)·F`` (every ruled
@@ -230,7 +241,16 @@ def per_example_gram(
         float64 tensor ``(N, N)`` (symmetric) or ``(N, M)``, on ``x.device``; or a dict of them if ``per_layer``.
     """
     gram = unit_gram(
-        model, x, y, x2, y2, chunk_size=chunk_size, method=method, per_layer=per_layer, memory_budget=memory_budget
+        model,
+        x,
+        y,
+        x2,
+        y2,
+        chunk_size=chunk_size,
+        method=method,
+        per_layer=per_layer,
+        memory_budget=memory_budget,
+        form=form,
     )
     if per_layer:
         return {name: gram.scaled(unit) for name, unit in gram.layers.items()}

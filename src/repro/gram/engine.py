@@ -404,10 +404,13 @@ def compute_gram(
     per_layer: bool,
     use_rules: bool = True,
     allow_fallback: bool = True,
+    form: str | None = None,
 ) -> GramResult:
     """The unit Gram of ``sets[0]`` (or of ``sets[0]`` against ``sets[1]``) by the engine, capturing ``capture_chunk``
     and differentiating ``vmap_chunk`` examples at a time; ``use_rules=False`` sends every layer to the
-    ``torch.func`` fallback (the general path), ``allow_fallback=False`` raises ``ValueError`` instead of using it."""
+    ``torch.func`` fallback (the general path), ``allow_fallback=False`` raises ``ValueError`` instead of using it;
+    ``form`` (:data:`FACTORISED` or :data:`MATERIALISED`) puts every outer-product layer in that form instead of the
+    cheaper one (for tests)."""
     layers, fallback = plan(model)
     if not use_rules:
         _demote(layers, fallback, set(layers))
@@ -432,7 +435,10 @@ def compute_gram(
         outputs = [_output_gradients(model, x, y, capture_chunk) for x, y in sets]
     if fallback and not allow_fallback:
         raise ValueError(f"method='fast': no usable rule for {sorted(fallback)}; method='auto' uses the exact fallback")
-    forms = {name: choose_form(layer, captured[0], n, m) for name, layer in layers.items()}
+    forms = {
+        name: form if form and isinstance(layer.rule, OuterProductRule) else choose_form(layer, captured[0], n, m)
+        for name, layer in layers.items()
+    }
     forms.update(dict.fromkeys(fallback, FALLBACK))
     order = [name for name, _ in model.named_modules() if name in forms]
     acc = _Accumulator(order, n, m, sets[0][0].device, per_layer)

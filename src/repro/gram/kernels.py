@@ -17,16 +17,11 @@ Index convention: ``n``, ``m`` rows (examples), ``k`` the contracted dimension.
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import sys
 
 import torch
-
-# OpenBLAS's worker threads spin for ~0.1 s after each call (2^28 cycles), taking the cores from the PyTorch work
-# that follows (measured: element-wise ops and GEMMs 2-3× slower); 2^4 cycles makes them sleep at once. It only
-# applies if SciPy's OpenBLAS is not loaded yet, and a value the user set wins.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
-from scipy.linalg import blas  # noqa: E402
 
 __all__ = ["gram_upper", "gram_cross", "mirror_upper", "empty_workspace"]
 
@@ -34,7 +29,19 @@ _HUGE_PAGE = 2 * 2**20
 _MADV_HUGEPAGE = 14
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
-_SYRK = {torch.float32: blas.ssyrk, torch.float64: blas.dsyrk}
+
+@functools.cache
+def _syrk_routines() -> dict:
+    """SciPy's BLAS ``?syrk`` by dtype, loaded at the first Gram rather than when the package is imported.
+
+    OpenBLAS's worker threads spin for ~0.1 s after each call (2^28 cycles), taking the cores from the PyTorch work
+    that follows (measured: element-wise ops and GEMMs 2-3× slower); ``OPENBLAS_THREAD_TIMEOUT=4`` (2^4 cycles) makes
+    them sleep at once. It only applies if SciPy's OpenBLAS is not loaded yet, and a value the user set wins.
+    """
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    from scipy.linalg import blas
+
+    return {torch.float32: blas.ssyrk, torch.float64: blas.dsyrk}
 
 
 def gram_upper(a: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -43,7 +50,7 @@ def gram_upper(a: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor
     ``out``: a C-contiguous ``(n, n)`` tensor, 0 below the diagonal, to write into (reusing memory is faster than
     touching fresh pages); its strictly lower triangle is left as it is.
     """
-    syrk = _SYRK.get(a.dtype)
+    syrk = _syrk_routines().get(a.dtype) if a.device.type == "cpu" else None
     if a.device.type != "cpu" or syrk is None:
         return torch.triu(a @ a.T) if out is None else torch.mm(a, a.T, out=out).triu_()
     # A C-contiguous (n, k) array is a Fortran-contiguous (k, n) one: no copy. trans=1 gives cᵀc = a aᵀ, and

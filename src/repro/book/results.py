@@ -2,17 +2,18 @@
 
 A chapter ends by calling :func:`save_results` with its headline numbers and its verdict on the paper's claim;
 the file lands in ``<out_dir>/<profile>/<chapter>.json`` where ``out_dir`` is the argument, else
-``$REPRO_RESULTS_DIR`` (the runner :mod:`repro.book` sets it to ``<build>/results``), else
+``$REPRO_RESULTS_DIR`` (the runner, :mod:`repro.book.execute`, sets it to ``<build>/results``), else
 ``<cwd>/_build/results``. :func:`load_results` reads every chapter's file back (the claims table), and the
 runner adds each chapter's execution time with :func:`record_wall_time`.
 
 A results file holds::
 
-    {"schema": 1, "chapter": "fig03", "profile": "quick", "seed": 0, "device": "cpu",
+    {"schema": 2, "chapter": "fig03", "profile": "quick", "seed": 0, "device": "cpu",
      "versions": {"python": ..., "torch": ..., "numpy": ..., "repro": ...},
      "git": {"commit": "<sha>" | null, "dirty": true | false | null},
      "timestamp_utc": "2025-01-01T12:00:00+00:00",
-     "headline": {...}, "verdict": "..." | null, "details": {...},
+     "headline": {...}, "verdict": "..." | null, "checks": [{"claim": ..., "passed": ..., "evidence": ...,
+     "precondition": ...}, ...], "details": {...}, "config": {...} | [{...}, ...] | null,
      "wall_time_s": 12.3}          # added by the runner after the chapter has run
 
 Floats that are not finite (NaN, ±inf) are stored as ``null``; NumPy scalars and arrays and torch tensors
@@ -37,7 +38,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from repro.devices import describe_device, resolve_device
+from repro.claims.summary import ChapterRecord
+from repro.claims.verdicts import Check
+from repro.devices import describe_device
 
 __all__ = [
     "RESULTS_ENV",
@@ -50,12 +53,13 @@ __all__ = [
     "timings_path",
     "timings_table",
     "markdown_table",
-    "resolve_device",
-    "describe_device",
+    "load_records",
+    "cache_dir",
+    "display_path",
 ]
 
 RESULTS_ENV = "REPRO_RESULTS_DIR"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the checks as typed records at the top level (1: under details)
 _GIT_TIMEOUT_S = 5.0
 
 
@@ -69,14 +73,24 @@ def results_dir(out_dir: str | os.PathLike | None = None) -> Path:
     return Path.cwd() / "_build" / "results"
 
 
+def cache_dir(out_dir: str | os.PathLike | None = None) -> Path:
+    """Where experiments shared by chapters are cached (:func:`repro.experiments.cache.memoise`):
+    ``<results root>/cache``."""
+    return results_dir(out_dir) / "cache"
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` as a page may show it: relative to the build folder (the results root's parent) when inside it,
+    else its last two parts; never the absolute path of the machine that built the page."""
+    path = Path(path).resolve()
+    build = results_dir().resolve().parent
+    if path.is_relative_to(build):
+        return f"<build>/{path.relative_to(build).as_posix()}"
+    return "/".join(path.parts[-2:])
+
+
 def _check_name(value: str, what: str) -> str:
-    if (
-        not isinstance(value, str)
-        or not value
-        or "/" in value
-        or "\\" in value
-        or value.startswith((".", "_"))
-    ):
+    if not isinstance(value, str) or not value or "/" in value or "\\" in value or value.startswith((".", "_")):
         raise ValueError(
             f"{what} must be a plain non-empty name (no path separators, no leading '.'/'_'), got {value!r}"
         )
@@ -178,6 +192,7 @@ def save_results(
     device: str | torch.device,
     headline: dict[str, float | int | str | None],
     verdict: str | None,
+    checks: Sequence[Check] = (),
     details: dict | None = None,
     config: object = None,
     out_dir: str | Path | None = None,
@@ -192,8 +207,9 @@ def save_results(
         headline: the numbers the chapter reports, name → number, string or None; a flat list of those
             (such as a confidence interval) is accepted too, nothing nested.
         verdict: the chapter's one-line verdict on the paper's claim, or None when it makes no claim.
+        checks: the checks behind the verdict (:class:`repro.claims.verdicts.Check`), stored as records.
         details: anything else JSON-able (NumPy arrays and tensors become lists).
-        config: the chapter's settings (a config dataclass of :mod:`repro.profiles`, or a tuple of them), stored
+        config: the chapter's settings (a config of :mod:`repro.experiments.configs`, or a tuple of them), stored
             as ``"config"`` (a dict, or a list of dicts): sizes, learning rate, initialisation, ….
         out_dir: results root; default ``$REPRO_RESULTS_DIR``, else ``<cwd>/_build/results``.
     """
@@ -205,9 +221,7 @@ def save_results(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {seed!r}")
     if not isinstance(headline, Mapping):
-        raise ValueError(
-            f"headline must be a dict of name → number/string/None, got {type(headline).__name__}"
-        )
+        raise ValueError(f"headline must be a dict of name → number/string/None, got {type(headline).__name__}")
     clean_headline = _jsonable(headline, "headline")
     for key, value in clean_headline.items():
         flat_list = isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value)
@@ -229,6 +243,7 @@ def save_results(
         "timestamp_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "headline": clean_headline,
         "verdict": verdict,
+        "checks": [_jsonable(c.as_record(), "checks") for c in checks],
         "details": _jsonable(details or {}, "details"),
         "config": _config_dict(config),
     }
@@ -250,9 +265,12 @@ def load_results(profile: str, out_dir: str | Path | None = None) -> list[dict]:
     return results
 
 
-def record_wall_time(
-    chapter: str, profile: str, wall_time_s: float, out_dir: str | Path | None = None
-) -> Path | None:
+def load_records(profile: str, out_dir: str | Path | None = None) -> list[ChapterRecord]:
+    """:func:`load_results` as typed records (:class:`repro.claims.summary.ChapterRecord`), for the claims page."""
+    return [ChapterRecord.from_results(payload) for payload in load_results(profile, out_dir)]
+
+
+def record_wall_time(chapter: str, profile: str, wall_time_s: float, out_dir: str | Path | None = None) -> Path | None:
     """Add ``wall_time_s`` to a chapter's results file; its path, or None if the chapter wrote none."""
     path = results_path(chapter, profile, out_dir)
     if not path.is_file():

@@ -1,7 +1,7 @@
 """Datasets for the stiffness experiments: loading, standardisation, seeded class-balanced subsets.
 
 Five datasets (:data:`DATASETS`): MNIST, Fashion-MNIST, CIFAR-10, CIFAR-100 and the synthetic
-spherical-harmonics set of :mod:`repro.harmonics`. :func:`load_dataset` returns an :class:`ImageDataset` whose
+spherical-harmonics set of :mod:`repro.data.harmonics`. :func:`load_dataset` returns an :class:`ImageDataset` whose
 images are ``(N, C, H, W)`` float32, scaled to [0, 1] (``uint8 / 255``) and then standardised per channel with
 the mean and standard deviation of the *whole training split* of the source; the test split uses the same
 statistics.
@@ -40,7 +40,7 @@ import numpy as np
 import torch
 import torchvision
 
-from repro.harmonics import sample_spherical_harmonics
+from repro.data.harmonics import sample_spherical_harmonics
 
 __all__ = [
     "DATASETS",
@@ -89,20 +89,6 @@ _CLASSES = {
     "mnist": tuple(str(d) for d in range(10)),
     "fashion_mnist": tuple(torchvision.datasets.FashionMNIST.classes),
     "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
-}
-
-#: Coarse groupings of the fine classes used for block-structure analysis: ``{dataset: {coarse: (fine, …)}}``.
-#: CIFAR-100's 20 super-classes come from the data itself (see :func:`hierarchy`).
-HIERARCHIES: dict[str, dict[str, tuple[str, ...]]] = {
-    "cifar10": {
-        "vehicles": ("airplane", "automobile", "ship", "truck"),
-        "animals": ("bird", "cat", "deer", "dog", "frog", "horse"),
-    },
-    "fashion_mnist": {
-        "tops": ("T-shirt/top", "Pullover", "Dress", "Coat", "Shirt"),
-        "footwear": ("Sandal", "Sneaker", "Ankle boot"),
-        "rest": ("Trouser", "Bag"),
-    },
 }
 
 
@@ -279,7 +265,7 @@ def _from_torchvision(name: str, root: Path, folder: Path) -> ImageDataset:
         raw["coarse_test"] = _labels(_read_cifar_pickle(folder / "test")["coarse_labels"])
         raw["coarse_classes"] = tuple(_read_cifar_pickle(folder / "meta")["coarse_label_names"])
     kind = "raw files" if name in ("mnist", "fashion_mnist") else "python pickles"
-    return _build(name, raw, f"torchvision {kind} in {folder}")
+    return _build(name, raw, f"torchvision {kind} in {folder.relative_to(root).as_posix()}/ (under the data root)")
 
 
 def _from_npz(name: str, path: Path) -> ImageDataset:
@@ -299,7 +285,7 @@ def _from_npz(name: str, path: Path) -> ImageDataset:
             raw["coarse_train"] = _labels(npz["y_train_coarse"])
             raw["coarse_test"] = _labels(npz["y_test_coarse"])
             raw["coarse_classes"] = tuple(str(c) for c in npz["coarse_classes"])
-    return _build(name, raw, f"archive {path}")
+    return _build(name, raw, f"archive {path.name} (in the data root)")
 
 
 class _NotFound(Exception):
@@ -405,7 +391,7 @@ def load_dataset(
     """Load a dataset by name (see the module docstring for the sources searched and their order).
 
     ``synthetic_kwargs`` apply to ``"spherical_harmonics"`` only: ``dim=3, degree=4, num_classes=2,
-    n_train=1000, n_test=1000, seed=0, n_terms=10`` (see :func:`repro.harmonics.sample_spherical_harmonics`);
+    n_train=1000, n_test=1000, seed=0, n_terms=10`` (see :func:`repro.data.harmonics.sample_spherical_harmonics`);
     ``root`` and ``download`` are ignored for it. Raises ``ValueError`` for an unknown name,
     :class:`DatasetNotFoundError` when a real dataset cannot be found or downloaded, and ``TypeError`` for
     keyword arguments a real dataset does not take.
@@ -428,94 +414,13 @@ def clear_dataset_cache() -> None:
     _spherical_harmonics.cache_clear()
 
 
-# ---------------------------------------------------------------------------------------------- hierarchies
-
-
-def hierarchy(ds: ImageDataset | str) -> tuple[tuple[int, ...], tuple[str, ...]]:
-    """Super-classes of a dataset: ``(coarse_of_fine, coarse_names)``; ``coarse_of_fine[k]`` is class k's.
-
-    Uses the coarse labels shipped with a loaded dataset (CIFAR-100) when present, else :data:`HIERARCHIES`
-    (matched on class names; a name string uses the standard class order). ``ValueError`` when none is known.
-    """
-    if isinstance(ds, ImageDataset) and ds.coarse_train is not None and ds.coarse_classes is not None:
-        return _hierarchy_from_labels(ds), ds.coarse_classes
-    name = canonical_name(ds if isinstance(ds, str) else ds.name)
-    if name not in HIERARCHIES:
-        hint = " (CIFAR-100's comes from a loaded dataset with coarse labels)" if name == "cifar100" else ""
-        raise ValueError(f"no class hierarchy is known for {name!r}{hint}; known: {', '.join(HIERARCHIES)}")
-    fine_names = ds.classes if isinstance(ds, ImageDataset) else _CLASSES[name]
-    groups = HIERARCHIES[name]
-    coarse_of = {fine: i for i, members in enumerate(groups.values()) for fine in members}
-    if set(coarse_of) != set(fine_names):
-        raise ValueError(f"the classes {fine_names} do not match the hierarchy of {name!r}")
-    return tuple(coarse_of[c] for c in fine_names), tuple(groups)
-
-
-def _hierarchy_from_labels(ds: ImageDataset) -> tuple[int, ...]:
-    """``coarse_of_fine`` read off paired fine/coarse training labels; ``ValueError`` if inconsistent."""
-    pairs = torch.unique(torch.stack([ds.y_train, ds.coarse_train], dim=1), dim=0)
-    if len(pairs) != ds.num_classes or not torch.equal(pairs[:, 0], torch.arange(ds.num_classes)):
-        raise ValueError(f"{ds.name}'s coarse labels do not assign exactly one super-class to each class")
-    return tuple(int(c) for c in pairs[:, 1])
-
-
-# ------------------------------------------------------------------------------------------- subsets, labels
-
-
-def balanced_indices(labels: torch.Tensor, size: int, seed: int) -> torch.Tensor:
-    """A seeded class-balanced subset: ``size`` indices into ``labels`` ``(N,)``, sorted ascending (int64).
-
-    Each of the ``K`` classes present gets ``size // K`` examples; the ``size % K`` remaining ones go to
-    distinct classes chosen at random. ``ValueError`` if ``size < 1``, ``size > N`` or a class has too few.
-    """
-    labels = torch.as_tensor(labels).reshape(-1)
-    if not 1 <= size <= len(labels):
-        raise ValueError(f"subset size must be between 1 and {len(labels)}, got {size}")
-    rng = np.random.default_rng(seed)
-    y = labels.cpu().numpy()
-    classes = np.unique(y)
-    counts = np.full(len(classes), size // len(classes))
-    counts[rng.choice(len(classes), size % len(classes), replace=False)] += 1
-    chosen = []
-    for cls, count in zip(classes, counts, strict=True):
-        members = np.flatnonzero(y == cls)
-        if count > len(members):
-            raise ValueError(f"class {cls} has {len(members)} examples, fewer than the {count} requested")
-        chosen.append(rng.choice(members, count, replace=False))
-    return torch.from_numpy(np.sort(np.concatenate(chosen))).to(torch.int64)
-
-
-def default_stiffness_size(num_classes: int) -> int:
-    """The paper's stiffness-set size: ``max(150, 10·K)`` (150 for ≤ 15 classes, 1000 for CIFAR-100)."""
-    return max(150, 10 * num_classes)
-
-
-def stiffness_set(
-    ds: ImageDataset, size: int | None = None, seed: int = 0
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The fixed held-out set on which stiffness is measured: ``(x, y, indices)`` from the *test* split.
-
-    Class-balanced (:func:`balanced_indices`) with ``size`` examples, by default
-    :func:`default_stiffness_size` of the number of classes.
-    """
-    idx = balanced_indices(ds.y_test, default_stiffness_size(ds.num_classes) if size is None else size, seed)
-    return ds.x_test[idx], ds.y_test[idx], idx
-
-
-def train_subset(ds: ImageDataset, size: int | None, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A class-balanced training subset ``(x, y, indices)``; ``size=None`` gives the whole training split."""
-    if size is None:
-        return ds.x_train, ds.y_train, torch.arange(ds.n_train)
-    idx = balanced_indices(ds.y_train, size, seed)
-    return ds.x_train[idx], ds.y_train[idx], idx
-
-
-def permuted_labels(y: torch.Tensor, seed: int) -> torch.Tensor:
-    """Labels ``y`` ``(N,)`` in a seeded random order (the random-label experiment; the histogram is kept)."""
-    generator = torch.Generator().manual_seed(seed)
-    return y[torch.randperm(len(y), generator=generator)]
-
-
-def flatten_inputs(x: torch.Tensor) -> torch.Tensor:
-    """Inputs ``(N, C, H, W)`` (or any ``(N, …)``) as ``(N, C·H·W)`` for the fully-connected network."""
-    return x.reshape(x.shape[0], -1)
+# The seeded subsets and the class hierarchies live in their own modules; imported last, they see the names above.
+from repro.data.hierarchies import HIERARCHIES, hierarchy  # noqa: E402
+from repro.data.subsets import (  # noqa: E402
+    balanced_indices,
+    default_stiffness_size,
+    flatten_inputs,
+    permuted_labels,
+    stiffness_set,
+    train_subset,
+)

@@ -2,8 +2,8 @@
 
 - :func:`init_stiffness` — class stiffness of freshly initialised networks, one row per (model, scheme, seed).
 - :func:`init_summary` — the same, aggregated over seeds per (model, scheme).
-- :func:`runs_by_init` — class-stiffness chapters' runs repeated under each scheme; :func:`runs_table` their
-  within/between stiffness at the first and last stage.
+- :func:`runs_by_init` — class-stiffness chapters' runs repeated under each scheme (their table:
+  :func:`repro.book.tables.runs_table`).
 
 The paper names neither its framework nor its initialisation; these functions measure how much that choice moves
 the numbers the class-membership chapters test.
@@ -19,12 +19,11 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from repro.data import load_dataset, stiffness_set
-from repro.experiments import ClassStiffnessRun, prepare_inputs, run_class_stiffness, stiffness_snapshot
-from repro.models import build_model
-from repro.profiles import ClassStiffnessConfig, SetupConfig
+from repro.experiments.class_stiffness import ClassStiffnessRun, run_class_stiffness, stiffness_snapshot
+from repro.experiments.configs import ClassStiffnessConfig, SetupConfig
+from repro.experiments.setup import new_model, prepare_split
 
-__all__ = ["init_stiffness", "init_summary", "runs_by_init", "runs_table"]
+__all__ = ["init_stiffness", "init_summary", "runs_by_init"]
 
 
 def _positive_share(C: np.ndarray) -> float:
@@ -82,13 +81,12 @@ def init_stiffness(
     bar = tqdm(total=n_networks, unit="net", disable=not progress, desc="untrained networks")
     rows = []
     for dataset, arch in cfg.models:
-        ds = load_dataset(dataset, data_root)
-        x_raw, y, _ = stiffness_set(ds, cfg.n_stiffness, seed)
-        x, y = prepare_inputs(x_raw, arch, device), y.to(device)
+        split = prepare_split(dataset, arch, n_train=None, n_stiffness=cfg.n_stiffness, seed=seed, device=device,
+                              data_root=data_root)  # fmt: skip
+        ds, x, y = split.dataset, split.x_stiffness, split.y_stiffness
         for init in cfg.inits:
             for s in range(seed, seed + cfg.n_seeds):
-                torch.manual_seed(s)
-                model = build_model(arch, tuple(ds.input_shape), ds.num_classes, init=init).to(device).eval()
+                model = new_model(arch, ds, init=init, seed=s, device=device).eval()
                 snap = stiffness_snapshot(model, x, y, ds.num_classes, n_boot=cfg.n_boot, seed=s)
                 sign, cos = snap.summaries["sign"], snap.summaries["cos"]
                 rows.append(
@@ -148,49 +146,18 @@ def runs_by_init(
     """Each chapter's run repeated under each scheme: ``{chapter: {init: run}}``.
 
     Every config is run as given but with ``init`` replaced, through
-    :func:`repro.experiments.run_class_stiffness` with its stages only (``n_schedule=0``).
+    :func:`repro.experiments.class_stiffness.run_class_stiffness` with its stages only (``n_schedule=0``).
     """
     return {
         chapter: {
             init: run_class_stiffness(
-                dataclasses.replace(cfg, init=init),
+                dataclasses.replace(cfg, init=init, n_schedule=0),
                 data_root=data_root,
                 device=device,
                 seed=seed,
-                n_schedule=0,
                 progress=progress,
             )
             for init in inits
         }
         for chapter, cfg in chapter_configs.items()
     }
-
-
-def runs_table(
-    runs: dict[str, dict[str, ClassStiffnessRun]], verdicts: dict[str, dict[str, str]] | None = None
-) -> pd.DataFrame:
-    """One row per (chapter, init) of :func:`runs_by_init`: within- and between-class sign stiffness with their 95%
-    bootstrap intervals at initialisation and at the last stage, the images seen at that stage, the final
-    validation accuracy, and ``verdicts[chapter][init]`` when given."""
-    rows = []
-    for chapter, by_init in runs.items():
-        for init, run in by_init.items():
-            first, last = run.snapshots[0].summaries["sign"], run.snapshots[-1].summaries["sign"]
-            row = {
-                "chapter": chapter,
-                "init": init,
-                "within at init": _with_interval(first.within, first.within_ci),
-                "between at init": _with_interval(first.between, first.between_ci),
-                "last stage (images seen)": run.snapshots[-1].images_seen,
-                "within at last stage": _with_interval(last.within, last.within_ci),
-                "between at last stage": _with_interval(last.between, last.between_ci),
-                "val acc at the end": round(float(run.history["val_acc"].iloc[-1]), 3),
-            }
-            if verdicts is not None:
-                row["verdict"] = verdicts[chapter][init]
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _with_interval(value: float, ci: tuple[float, float]) -> str:
-    return f"{value:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]"

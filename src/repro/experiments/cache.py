@@ -1,12 +1,12 @@
 """An on-disk memo for experiments that several chapters share (the learning-rate sweep of Figures 8 and 10 and
-the critical-length chapter).
+the critical-length chapter); the book chooses the folder (:func:`repro.book.results.cache_dir`).
 
 An entry is a pickle in ``<cache_dir>/<name>-<key>.pkl``. Its key hashes what the caller says the result depends
 on (settings, seed, device, data root) together with the torch version and the source of the ``repro`` modules
 that compute it: the caller's module and every ``repro`` module it imports, directly or through others. An edit to
 any of those, or an upgrade of torch, makes the entry stale instead of silently reused; an edit to a module the
-computation never imports (the figures of :mod:`repro.plotting`, the verdicts, the chapter runner) keeps it, so a
-fix in how a sweep is drawn does not cost the hours of training behind it.
+computation never imports (the figures, tables and runner of :mod:`repro.book`, the verdicts of :mod:`repro.claims`)
+keeps it, so a fix in how a sweep is drawn does not cost the hours of training behind it.
 Entries are written atomically (temporary file + :func:`os.replace`): a run killed mid-write leaves no entry.
 """
 
@@ -24,19 +24,12 @@ from typing import TypeVar
 
 import torch
 
-from repro.results import results_dir
-
-__all__ = ["cache_dir", "source_files", "source_digest", "cache_key", "memoise"]
+__all__ = ["source_files", "source_digest", "cache_key", "memoise"]
 
 T = TypeVar("T")
 
 
-def cache_dir(out_dir: str | os.PathLike | None = None) -> Path:
-    """The cache folder: ``<results root>/cache`` (see :func:`repro.results.results_dir`)."""
-    return results_dir(out_dir) / "cache"
-
-
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # src/repro
 
 
 def _module_file(module: str) -> Path | None:
@@ -69,7 +62,7 @@ def _imported_modules(path: Path, module: str) -> set[str]:
 
 
 def source_files(module: str) -> list[Path]:
-    """The files of ``module`` (dotted, e.g. ``"repro.sweeps"``) and of every ``repro`` module it imports,
+    """The files of ``module`` (dotted, e.g. ``"repro.experiments.lr_sweep"``) and of every ``repro`` module it imports,
     transitively, with the ``__init__.py`` of each package on the way, sorted."""
     if _module_file(module) is None:
         raise ValueError(f"{module!r} is not a module of the repro package")

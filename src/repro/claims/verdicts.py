@@ -14,15 +14,28 @@ No verdict is typed by hand.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["Check", "check_above", "check_below", "check_inside", "verdict", "checks_table"]
+__all__ = [
+    "REPRODUCED",
+    "PARTLY",
+    "NOT_REPRODUCED",
+    "VERDICTS",
+    "Check",
+    "check_above",
+    "check_below",
+    "check_inside",
+    "verdict",
+    "checks_table",
+]
 
 REPRODUCED, PARTLY, NOT_REPRODUCED = "reproduced", "partly reproduced", "not reproduced"
+VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,24 @@ class Check:
     passed: bool
     evidence: str
     precondition: bool = False  # must hold for the claim to be observable; not evidence for it
+
+    def as_record(self) -> dict[str, object]:
+        """The check as a plain record for a results file (read back with :meth:`from_record`)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> Check:
+        """A check from its :meth:`as_record` record."""
+        return cls(
+            claim=str(record["claim"]),
+            passed=bool(record["passed"]),
+            evidence=str(record["evidence"]),
+            precondition=bool(record.get("precondition", False)),
+        )
+
+    def labelled(self, label: str) -> Check:
+        """The same check with its claim prefixed by ``label`` (e.g. ``"seed 1"``)."""
+        return dataclasses.replace(self, claim=f"{label}: {self.claim}")
 
 
 def _fmt(value: float) -> str:

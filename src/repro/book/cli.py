@@ -1,0 +1,136 @@
+"""The runner's command line: ``python -m repro.book`` (``--help`` for every option)::
+
+    python -m repro.book list
+    python -m repro.book run [CHAPTER ...] --profile quick|paper --device auto|cpu|cuda --seed N \\
+        --data-root PATH --build-dir _build
+    python -m repro.book site --profile quick --build-dir _build
+    python -m repro.book references [CHAPTER ...]
+    python -m repro.book times --profile paper          (Markdown table: status, wall time, device, verdict)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from repro.book.execute import executed_dir, run
+from repro.book.profiles import PROFILES
+from repro.book.references import make_references
+from repro.book.results import markdown_table, timings_table
+from repro.book.site import CONFIG_NAME, build_site, stage_site
+from repro.book.toc import TOC_NAME, BookError, check_profile, find_toc, read_toc
+from repro.devices import DEVICE_HELP, DEVICES
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m repro.book",
+        description="The book's runner: execute chapters (Jupytext → papermill), build the site (Jupyter Book 1), "
+        "regenerate the test references.",
+    )
+    parser.add_argument("--toc", type=Path, default=None, help=f"table of contents (default: the nearest {TOC_NAME})")
+    sub = parser.add_subparsers(dest="command", required=True)
+    # --toc is also accepted after the command; SUPPRESS keeps an absent one from hiding the global value
+    toc_after = argparse.ArgumentParser(add_help=False)
+    toc_after.add_argument("--toc", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    sub.add_parser("list", help="list the chapters in table-of-contents order", parents=[toc_after])
+
+    def build_dir_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--build-dir", type=Path, default=None, help="build folder (default: _build beside _toc.yml)")
+
+    def profile_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--profile", default="quick", help=f"experiment sizes: {' | '.join(PROFILES)} (default quick)")
+
+    p_run = sub.add_parser("run", help="execute chapters into <build>/executed/<profile>/", parents=[toc_after])
+    p_run.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter names (default: all)")
+    profile_option(p_run)
+    p_run.add_argument("--device", default="auto", help=f"{' | '.join(DEVICES)}: {DEVICE_HELP} (default auto)")
+    p_run.add_argument("--seed", type=int, default=0)
+    p_run.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="dataset folder (default: the package's: $REPRO_DATA_ROOT, else ~/.cache/repro/data)",
+    )
+    build_dir_option(p_run)
+    p_run.add_argument("--log-output", action="store_true", help="stream the notebooks' outputs to the terminal")
+
+    p_site = sub.add_parser(
+        "site", help="build the HTML site from the executed notebooks (no execution)", parents=[toc_after]
+    )
+    profile_option(p_site)
+    build_dir_option(p_site)
+    p_site.add_argument(
+        "--notebooks",
+        type=Path,
+        default=None,
+        help="folder of executed notebooks (default: <build>/executed/<profile>)",
+    )
+    p_site.add_argument(
+        "--config", type=Path, default=None, help=f"book config (default: {CONFIG_NAME} beside the toc)"
+    )
+
+    p_times = sub.add_parser(
+        "times",
+        help="print a Markdown table of the chapters run: status, wall time, device, verdict",
+        parents=[toc_after],
+    )
+    profile_option(p_times)
+    build_dir_option(p_times)
+
+    p_ref = sub.add_parser(
+        "references", help="regenerate tests/reference/*.ipynb (quick, cpu, seed 0)", parents=[toc_after]
+    )
+    p_ref.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter names (default: all)")
+    p_ref.add_argument("--reference-dir", type=Path, default=None, help="default: tests/reference beside the toc")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        toc = args.toc or find_toc()
+        if args.command == "list":
+            for chapter in read_toc(toc):
+                state = "" if chapter.source.is_file() else "   (missing)"
+                print(f"{chapter.name:<16} {chapter.source}{state}")
+        elif args.command == "run":
+            if args.log_output:
+                import logging
+
+                logging.basicConfig(level=logging.INFO, format="%(message)s")
+            run(
+                args.chapters,
+                toc=toc,
+                profile=args.profile,
+                device=args.device,
+                seed=args.seed,
+                data_root=args.data_root,
+                build_dir=args.build_dir,
+                log_output=args.log_output,
+            )
+        elif args.command == "site":
+            check_profile(args.profile)
+            build_dir = args.build_dir or toc.parent / "_build"
+            notebooks = args.notebooks or executed_dir(build_dir, args.profile)
+            src = stage_site(notebooks, toc=toc, config=args.config, dest=build_dir / "site-src")
+            build_site(src, html_dir=build_dir / "html")
+        elif args.command == "times":
+            check_profile(args.profile)
+            build_dir = args.build_dir or toc.parent / "_build"
+            names = [chapter.name for chapter in read_toc(toc)]
+            rows = timings_table(args.profile, names, out_dir=build_dir / "results")
+            if not rows:
+                raise BookError(f"no chapter has been run with profile {args.profile!r} in {build_dir}")
+            print(markdown_table(rows))
+        elif args.command == "references":
+            make_references(args.chapters, toc=toc, reference_dir=args.reference_dir)
+    except BookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

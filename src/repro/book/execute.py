@@ -1,0 +1,385 @@
+"""Executing chapters: each chapter's Jupytext source run with papermill in a kernel of this Python.
+
+Layout under the build folder (default ``_build`` beside ``_toc.yml``)::
+
+    executed/<profile>/<chapter>.ipynb         executed notebooks (written only when every cell succeeded)
+    executed/<profile>/<chapter>.FAILED.ipynb  the notebook of a failed run, up to the failing cell
+    results/<profile>/<chapter>.json           each chapter's results (repro.book.results), plus wall_time_s
+    results/<profile>/_timings.json            wall time and status of every chapter run
+    jupyter/kernels/python3/                   the kernel spec used for execution (this Python)
+
+Kernel: the runner writes a ``python3`` kernel spec whose ``argv`` is *this* interpreter (``sys.executable``)
+under ``<build>/jupyter`` and puts that folder first on ``JUPYTER_PATH`` while it executes, so the notebooks
+run in the same environment as the runner whatever kernels the user has installed. The kernel also gets
+``REPRO_RESULTS_DIR=<build>/results`` and ``REPRO_TOC``, and finds this copy of ``repro`` first on
+``PYTHONPATH``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from repro.book.results import RESULTS_ENV, record_wall_time, results_path, timings_path
+from repro.book.toc import TOC_ENV, BookError, Chapter, check_profile, find_toc, read_toc, select_chapters
+from repro.devices import check_device
+
+__all__ = ["KERNEL_NAME", "ChapterFailed", "ChapterRun", "executed_dir", "ensure_kernel", "run_chapter", "run"]
+
+KERNEL_NAME = "python3"
+
+
+class ChapterFailed(BookError):
+    """A chapter raised in one of its cells; ``notebook`` is the ``.FAILED.ipynb`` kept for inspection."""
+
+    def __init__(
+        self,
+        chapter: str,
+        message: str,
+        *,
+        notebook: Path | None,
+        cell_index: int | None = None,
+        exec_count: int | None = None,
+        ename: str | None = None,
+        evalue: str | None = None,
+    ):
+        super().__init__(message)
+        self.chapter = chapter
+        self.notebook = notebook
+        self.cell_index = cell_index
+        self.exec_count = exec_count
+        self.ename = ename
+        self.evalue = evalue
+
+
+@dataclass(frozen=True)
+class ChapterRun:
+    chapter: Chapter
+    notebook: Path
+    wall_time_s: float
+    results: Path | None
+
+
+def executed_dir(build_dir: str | os.PathLike, profile: str) -> Path:
+    return Path(build_dir) / "executed" / profile
+
+
+def ensure_kernel(build_dir: str | os.PathLike) -> Path:
+    """Write ``<build>/jupyter/kernels/python3/kernel.json`` (this Python); return ``<build>/jupyter``."""
+    root = Path(build_dir).resolve() / "jupyter"
+    spec_dir = root / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        # log_level=ERROR: ipykernel ≥ 7 warns on every start that local TCP is unencrypted
+        "argv": [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--IPKernelApp.log_level=ERROR",
+        ],
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+        "metadata": {"debugger": False},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
+    return root
+
+
+@contextlib.contextmanager
+def _environment(**updates: str | None) -> Iterator[None]:
+    """Set (or, with None, unset) environment variables for the duration of the block."""
+    saved = {key: os.environ.get(key) for key in updates}
+    try:
+        for key, value in updates.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _prepend_path(var: str, entry: Path) -> str:
+    current = os.environ.get(var)
+    return f"{entry}{os.pathsep}{current}" if current else str(entry)
+
+
+def _kernel_environment(build_dir: Path, toc: Path) -> contextlib.AbstractContextManager[None]:
+    """JUPYTER_PATH → our kernel spec; REPRO_RESULTS_DIR → <build>/results; REPRO_TOC → the table of contents;
+    this ``repro`` first on PYTHONPATH."""
+    jupyter_root = ensure_kernel(build_dir)
+    updates = {
+        "JUPYTER_PATH": _prepend_path("JUPYTER_PATH", jupyter_root),
+        RESULTS_ENV: str((build_dir / "results").resolve()),
+        TOC_ENV: str(toc.resolve()),
+    }
+    package_parent = Path(__file__).resolve().parents[2]  # src/repro/book/execute.py → src
+    if package_parent.name not in ("site-packages", "dist-packages"):
+        updates["PYTHONPATH"] = _prepend_path("PYTHONPATH", package_parent)
+    return _environment(**updates)
+
+
+def _load_chapter(chapter: Chapter):
+    import jupytext
+
+    nb = jupytext.read(chapter.source)
+    tagged = [i for i, cell in enumerate(nb.cells) if "parameters" in cell.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise BookError(
+            f"chapter {chapter.name} ({chapter.source}) must have exactly one cell tagged "
+            f"'parameters', found {len(tagged)}"
+        )
+    nb.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    return nb
+
+
+def _tidy_papermill_metadata(nb, chapter: Chapter, output: Path) -> None:
+    """Record the chapter's source and final notebook as papermill's input and output paths."""
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        meta["input_path"] = str(chapter.source)
+        meta["output_path"] = str(output)
+
+
+def _final_state(text: str) -> str:
+    """What a terminal would show: on each line, the text after the last carriage return (progress bars)."""
+    lines = []
+    for line in text.split("\n"):
+        parts = line.split("\r")
+        lines.append(next((part for part in reversed(parts) if part), ""))
+    return "\n".join(lines)
+
+
+def _collapse_streams(nb) -> None:
+    """Merge each cell's consecutive outputs to one stream; keep the final state of every progress bar.
+
+    The kernel sends a tqdm bar as one stream message per update (thousands for a long training run); stored
+    as they are, the notebook grows by megabytes and the site shows every update on a line of its own.
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not cell.get("outputs"):
+            continue
+        merged = []
+        for output in cell.outputs:
+            previous = merged[-1] if merged else None
+            if (
+                output.output_type == "stream"
+                and previous is not None
+                and previous.output_type == "stream"
+                and previous.name == output.name
+            ):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        for output in merged:
+            if output.output_type == "stream" and "\r" in output.text:
+                output.text = _final_state(output.text)
+        cell.outputs = merged
+
+
+def _hide_injected_parameters(nb) -> None:
+    """Tag papermill's injected-parameters cell ``remove-cell`` so the site does not show it."""
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+
+
+def _first_lines(source: str, n: int = 3) -> str:
+    lines = [line for line in source.strip().splitlines() if line.strip()]
+    more = "\n    …" if len(lines) > n else ""
+    return "\n".join(f"    {line}" for line in lines[:n]) + more
+
+
+def _locate(source_file: Path, cell_source: str) -> str:
+    """``<file> line <n>``: where the failing cell's code starts in the chapter's .py, if it can be found."""
+    with contextlib.suppress(OSError):
+        text = source_file.read_text(encoding="utf-8")
+        at = text.find(cell_source.strip()) if cell_source.strip() else -1
+        if at >= 0:
+            return f"{source_file} line {text.count(chr(10), 0, at) + 1}"
+    return str(source_file)
+
+
+def _now_utc() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _update_timings(build_dir: Path, profile: str, chapter: str, entry: dict) -> None:
+    path = timings_path(profile, build_dir / "results")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    timings[chapter] = entry
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run_chapter(
+    chapter: Chapter,
+    *,
+    profile: str = "quick",
+    device: str = "auto",
+    seed: int = 0,
+    data_root: str | os.PathLike | None = None,
+    build_dir: str | os.PathLike = "_build",
+    log_output: bool = False,
+    toc: str | os.PathLike | None = None,
+) -> ChapterRun:
+    """Execute one chapter with papermill into ``<build>/executed/<profile>/<chapter>.ipynb``.
+
+    The notebook is written to a hidden partial file and renamed into place only when every cell succeeded. On
+    an error the partial notebook becomes ``<chapter>.FAILED.ipynb`` and :class:`ChapterFailed` names the
+    chapter and the failing cell. The chapter's previous notebook and results file are removed first, so
+    nothing stale survives a failed run.
+    """
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    check_profile(profile)
+    build_dir = Path(build_dir)
+    out_dir = executed_dir(build_dir, profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / f"{chapter.name}.ipynb"
+    failed = out_dir / f"{chapter.name}.FAILED.ipynb"
+    partial = out_dir / f".{chapter.name}.partial.ipynb"
+    results_root = build_dir / "results"
+    stale_results = results_path(chapter.name, profile, results_root)
+    for path in (final, failed, partial, stale_results):
+        path.unlink(missing_ok=True)
+
+    nb = _load_chapter(chapter)
+    parameters = {
+        "profile": profile,
+        "device": device,
+        "seed": int(seed),
+        "data_root": None if data_root is None else str(Path(data_root).expanduser().resolve()),
+    }
+    start = time.perf_counter()
+    error: BaseException | None = None
+    with _kernel_environment(build_dir, Path(toc) if toc else find_toc()):
+        try:
+            papermill.execute_notebook(
+                nb,
+                str(partial),
+                parameters=parameters,
+                kernel_name=KERNEL_NAME,
+                cwd=str(chapter.source.parent.resolve()),
+                progress_bar=False,
+                log_output=log_output,
+            )
+        except BaseException as exc:  # noqa: B036 - also keep the partial notebook on KeyboardInterrupt
+            error = exc
+    wall = time.perf_counter() - start
+    entry = {
+        "wall_time_s": round(wall, 3),
+        "device_requested": device,
+        "seed": int(seed),
+        "finished_utc": _now_utc(),
+    }
+
+    if error is not None:
+        kept = None
+        if partial.exists():
+            with contextlib.suppress(Exception):  # best effort: the notebook may be unreadable
+                broken = nbformat.read(partial, as_version=4)
+                _tidy_papermill_metadata(broken, chapter, failed)
+                nbformat.write(broken, partial)
+            os.replace(partial, failed)
+            kept = failed
+        _update_timings(build_dir, profile, chapter.name, {**entry, "status": "failed"})
+        where = f"the failed notebook is kept at {kept}" if kept else "no notebook was written"
+        if isinstance(error, PapermillExecutionError):
+            message = (
+                f"chapter {chapter.name} failed after {wall:.1f} s in cell In [{error.exec_count}] "
+                f"(notebook cell {error.cell_index}, {_locate(chapter.source, error.source)}):\n"
+                f"{_first_lines(error.source)}\n"
+                f"{error.ename}: {error.evalue}\n{where}"
+            )
+            raise ChapterFailed(
+                chapter.name,
+                message,
+                notebook=kept,
+                cell_index=error.cell_index,
+                exec_count=error.exec_count,
+                ename=error.ename,
+                evalue=error.evalue,
+            ) from error
+        if isinstance(error, Exception):
+            message = (
+                f"chapter {chapter.name} ({chapter.source}) failed after {wall:.1f} s: "
+                f"{type(error).__name__}: {error}\n{where}"
+            )
+            raise ChapterFailed(chapter.name, message, notebook=kept) from error
+        raise error  # KeyboardInterrupt, SystemExit: the partial notebook is already renamed .FAILED
+
+    executed = nbformat.read(partial, as_version=4)
+    _hide_injected_parameters(executed)
+    _collapse_streams(executed)
+    _tidy_papermill_metadata(executed, chapter, final)
+    nbformat.write(executed, partial)
+    os.replace(partial, final)
+    results = record_wall_time(chapter.name, profile, wall, results_root)
+    _update_timings(build_dir, profile, chapter.name, {**entry, "status": "ok"})
+    return ChapterRun(chapter=chapter, notebook=final, wall_time_s=wall, results=results)
+
+
+def run(
+    names: Sequence[str] | None = None,
+    *,
+    toc: str | os.PathLike | None = None,
+    profile: str = "quick",
+    device: str = "auto",
+    seed: int = 0,
+    data_root: str | os.PathLike | None = None,
+    build_dir: str | os.PathLike | None = None,
+    log_output: bool = False,
+    log: Callable[[str], None] = print,
+) -> list[ChapterRun]:
+    """Execute the named chapters (default: all, in ``_toc.yml`` order); stop at the first failure."""
+    toc = Path(toc) if toc else find_toc()
+    check_profile(profile)
+    try:
+        check_device(device)
+    except (ValueError, RuntimeError) as exc:
+        raise BookError(str(exc)) from None
+    chapters = select_chapters(read_toc(toc), names)
+    build_dir = Path(build_dir) if build_dir else toc.parent / "_build"
+    runs = []
+    total = time.perf_counter()
+    for i, chapter in enumerate(chapters, 1):
+        log(f"[{i}/{len(chapters)}] {chapter.name}: profile={profile} device={device} seed={seed} …")
+        done = run_chapter(
+            chapter,
+            profile=profile,
+            device=device,
+            seed=seed,
+            data_root=data_root,
+            build_dir=build_dir,
+            log_output=log_output,
+            toc=toc,
+        )
+        log(f"[{i}/{len(chapters)}] {chapter.name}: {done.wall_time_s:.1f} s → {done.notebook}")
+        runs.append(done)
+    log(f"{len(runs)} chapter(s) executed in {time.perf_counter() - total:.1f} s")
+    return runs

@@ -1,0 +1,140 @@
+"""Stiffness against distance and the stiff-domain size (Figures 8–10, the critical length, spherical harmonics)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+__all__ = ["plot_lr_effect", "plot_distance_profiles", "plot_harmonics", "plot_domain_vs_lr"]
+
+
+def plot_lr_effect(
+    rows: pd.DataFrame, value: str, lo: str, hi: str, *, ylabel: str, title: str, datasets: Sequence[str]
+) -> Figure:
+    """``value`` against learning rate (log axis), one panel per dataset and one line per stopping point, with the
+    mean over seeds and the mean 95% interval as error bars (like the paper's Figures 8 and 10). The bars are the
+    intervals as they are, also where one does not contain its estimate."""
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False, sharey=True)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        d = rows[rows["dataset"] == dataset].dropna(subset=[value])
+        stops = list(dict.fromkeys(zip(d["rule"], d["stop"], strict=True)))
+        palette = sns.color_palette("viridis", len(stops))
+        for (rule, stop), color in zip(stops, palette, strict=True):
+            g = d[(d["rule"] == rule) & (d["stop"] == stop)].groupby("lr")[[value, lo, hi]].mean()
+            label = f"train loss {stop:g}" if rule == "loss" else f"{int(stop):,} images"
+            # The bar spans the interval wherever it lies: a mean of per-seed intervals, or a percentile interval
+            # of a zero crossing over the bootstrap replicates that cross, need not contain the estimate.
+            centre, half = (g[lo] + g[hi]) / 2, (g[hi] - g[lo]) / 2
+            ax.errorbar(g.index, centre, yerr=half, fmt="none", capsize=3, color=color)
+            ax.plot(g.index, g[value], marker="o", color=color, label=label)
+        ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
+        ax.axhline(0, color="k", lw=0.8)
+        ax.legend(fontsize=8)
+    axes[0, 0].set_ylabel(ylabel)
+    fig.suptitle(title, y=1.02)
+    fig.tight_layout()
+    return fig
+
+
+def plot_distance_profiles(critical: dict, layers: Sequence[str], *, title: str) -> Figure:
+    """Stiffness against distance, one panel per layer (like the paper's Figure 9): the binned mean with its
+    standard error, and the first zero crossing ξ (dashed) with its bootstrap interval (shaded) when there is one.
+
+    Args:
+        critical: ``{layer: CriticalDistance}`` from :func:`repro.experiments.distance.distance_analysis`.
+    """
+    n = len(layers)
+    cols = min(4, n)
+    rows_ = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows_, cols, figsize=(3.6 * cols, 3.0 * rows_), squeeze=False, sharey=True)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax, layer in zip(axes.flat, layers, strict=False):
+        crit = critical[layer]
+        prof = crit.profile
+        ok = prof.count > 0
+        ax.errorbar(prof.centers[ok], prof.mean[ok], yerr=np.nan_to_num(prof.sem[ok]), marker="o", ms=3, capsize=2)
+        ax.axhline(0, color="k", lw=0.8)
+        if crit.xi is not None:
+            ax.axvline(crit.xi, color="C3", ls="--", lw=1.2, label=f"ξ = {crit.xi:.2f}")
+            if np.all(np.isfinite(crit.ci)):
+                ax.axvspan(*crit.ci, color="C3", alpha=0.15, lw=0)
+            ax.legend(fontsize=8, loc="lower left")
+        ax.set_title(layer, fontsize=10)
+        euclid = "Euclidean" in layer
+        ax.set_xlabel("Euclidean distance" if euclid else "dot-product distance (cosine)")
+    for r in range(rows_):
+        axes[r, 0].set_ylabel("mean sign stiffness")
+    fig.suptitle(title, y=1.01)
+    fig.tight_layout()
+    return fig
+
+
+def plot_harmonics(rows: pd.DataFrame, critical_by_degree: dict, *, title: str) -> Figure:
+    """Left: stiffness against input-space dot-product distance for each degree. Right: the stiff-domain size
+    ``1 − ξ`` against the degree with its bootstrap interval, next to the held-out accuracy."""
+    fig, (ax_prof, ax_xi) = plt.subplots(1, 2, figsize=(11, 4))
+    palette = sns.color_palette("flare", len(critical_by_degree))
+    for (degree, crit), color in zip(critical_by_degree.items(), palette, strict=True):
+        prof = crit.profile
+        ok = prof.count > 0
+        ax_prof.plot(prof.centers[ok], prof.mean[ok], "o-", ms=3, color=color, label=f"degree {degree}")
+    ax_prof.axhline(0, color="k", lw=0.8)
+    ax_prof.set(xlabel="dot-product distance of inputs (cosine)", ylabel="mean sign stiffness")
+    ax_prof.legend(fontsize=8)
+    size = 1 - rows["xi"]
+    yerr = [size - (1 - rows["xi_hi"]), (1 - rows["xi_lo"]) - size]
+    ax_xi.errorbar(
+        rows["degree"],
+        size,
+        yerr=np.nan_to_num(np.asarray(yerr, dtype=float)),
+        marker="o",
+        capsize=3,
+        label="stiff-domain size 1 − ξ",
+    )
+    ax_xi.set(xlabel="degree of the target harmonic", ylabel="stiff-domain size 1 − ξ")
+    ax_acc = ax_xi.twinx()
+    ax_acc.plot(rows["degree"], rows["val_acc"], "s:", color="C2", label="held-out accuracy")
+    ax_acc.set_ylabel("held-out accuracy")
+    ax_acc.set_ylim(0.4, 1.02)
+    lines = ax_xi.get_legend_handles_labels()
+    more = ax_acc.get_legend_handles_labels()
+    ax_xi.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8, loc="upper right")
+    fig.suptitle(title, y=1.02)
+    fig.tight_layout()
+    return fig
+
+
+def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: Sequence[str], title: str) -> Figure:
+    """Stiff-domain size against learning rate (log axis), one panel per dataset and one line per representation
+    (like the paper's Figure 10). ``sized`` has columns ``dataset, lr, layer, size, size_lo, size_hi``; points are
+    means over seeds, error bars the mean 95% bootstrap interval."""
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.8 * len(datasets), 4.2), squeeze=False, sharey=True)
+    palette = sns.color_palette("crest", len(layers))
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        d = sized[sized["dataset"] == dataset]
+        for layer, color in zip(layers, palette, strict=True):
+            g = d[d["layer"] == layer].groupby("lr")[["size", "size_lo", "size_hi"]].mean().dropna()
+            if g.empty:
+                continue
+            ax.errorbar(
+                g.index,
+                g["size"],
+                yerr=[g["size"] - g["size_lo"], g["size_hi"] - g["size"]],
+                marker="o",
+                ms=4,
+                capsize=2,
+                color=color,
+                label=layer,
+            )
+        ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
+    axes[0, 0].set_ylabel("stiff-domain size 1 − ξ (dot-product distance)")
+    axes[0, -1].legend(fontsize=7, loc="best", ncol=2)
+    fig.suptitle(title, y=1.02)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,196 @@
+"""The tables the chapters show, built from the experiments' results (values with their 95% bootstrap intervals as
+``+0.123 [+0.100, +0.150]``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from repro.experiments.class_stiffness import ClassStiffnessRun
+from repro.experiments.distance import EUCLID, DistanceAnalysis
+from repro.experiments.hierarchy import HierarchyRun
+from repro.experiments.history import (
+    IMAGES_SEEN,
+    KINDS,
+    METRICS,
+    PAIR_KINDS,
+    TRAIN_LOSS,
+    VAL_ACC,
+    VAL_LOSS,
+    stiffness_column,
+)
+
+__all__ = [
+    "with_interval",
+    "stage_table",
+    "pair_table",
+    "dynamics_table",
+    "hierarchy_table",
+    "runs_table",
+    "crossing_table",
+    "trend_summary",
+    "condition_table",
+    "condition_sentence",
+]
+
+
+def with_interval(value: float, ci: tuple[float, float]) -> str:
+    """``+0.123 [+0.100, +0.150]``."""
+    return f"{value:+.3f} [{ci[0]:+.3f}, {ci[1]:+.3f}]"
+
+
+def stage_table(run: ClassStiffnessRun) -> pd.DataFrame:
+    """One row per stage snapshot: images seen, losses, validation accuracy, within/between sign stiffness with
+    their 95% bootstrap intervals, and within/between cosine stiffness."""
+    hist = run.history.set_index(IMAGES_SEEN)
+    rows = []
+    for snap in run.snapshots:
+        s, c = snap.summaries["sign"], snap.summaries["cos"]
+        rec = hist.loc[snap.images_seen]
+        rows.append(
+            {
+                "images seen": snap.images_seen,
+                "train loss": round(float(rec[TRAIN_LOSS]), 3),
+                "val loss": round(float(rec[VAL_LOSS]), 3),
+                "val acc": round(float(rec[VAL_ACC]), 3),
+                "within (sign)": with_interval(s.within, s.within_ci),
+                "between (sign)": with_interval(s.between, s.between_ci),
+                "within (cos)": f"{c.within:+.3f}",
+                "between (cos)": f"{c.between:+.3f}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def pair_table(run: ClassStiffnessRun) -> pd.DataFrame:
+    """Per stage, kind of pair and metric: within and between stiffness with their 95% bootstrap intervals."""
+    rows = []
+    for snap in run.snapshots:
+        for kind in PAIR_KINDS:
+            for metric in METRICS:
+                s = snap.summary(kind, metric)
+                rows.append(
+                    {
+                        "images seen": snap.images_seen,
+                        "pairs": kind,
+                        "metric": metric,
+                        "within": with_interval(s.within, s.within_ci),
+                        "between": with_interval(s.between, s.between_ci),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def dynamics_table(runs: list[ClassStiffnessRun], seeds: list[int], onsets: list[int | None]) -> pd.DataFrame:
+    """Per seed: the onset of overfitting and within/between sign stiffness (95% interval) at the onset and at
+    the end of training, with the validation loss at both points."""
+    rows = []
+    for run, seed, onset in zip(runs, seeds, onsets, strict=True):
+        hist = run.history.set_index(IMAGES_SEEN)
+        end = hist.iloc[-1]
+        row = {"seed": seed, "onset (images seen)": onset if onset is not None else "none"}
+        points = [("onset", hist.loc[onset])] if onset is not None else []
+        for name, rec in [*points, ("end", end)]:
+            row[f"val loss at {name}"] = round(float(rec[VAL_LOSS]), 3)
+            for kind in KINDS:
+                col, lo, hi = (stiffness_column(kind, bound=b) for b in (None, "lo", "hi"))
+                ci = (float(rec[lo]), float(rec[hi]))
+                row[f"{kind} at {name}"] = with_interval(float(rec[col]), ci)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def hierarchy_table(hrun: HierarchyRun) -> pd.DataFrame:
+    """Per stage: same-group and cross-group mean stiffness, their contrast with its interval, p-value."""
+    rows = []
+    for snap, by_metric in zip(hrun.run.snapshots, hrun.contrasts, strict=True):
+        for metric, c in by_metric.items():
+            rows.append(
+                {
+                    "images seen": snap.images_seen,
+                    "metric": metric,
+                    "same group": round(c.same_coarse, 3),
+                    "different groups": round(c.diff_coarse, 3),
+                    "contrast": with_interval(c.contrast, c.contrast_ci),
+                    "permutation p": round(c.p_value, 4),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def runs_table(
+    runs: dict[str, dict[str, ClassStiffnessRun]], verdicts: dict[str, dict[str, str]] | None = None
+) -> pd.DataFrame:
+    """One row per (chapter, init) of :func:`runs_by_init`: within- and between-class sign stiffness with their 95%
+    bootstrap intervals at initialisation and at the last stage, the images seen at that stage, the final
+    validation accuracy, and ``verdicts[chapter][init]`` when given."""
+    rows = []
+    for chapter, by_init in runs.items():
+        for init, run in by_init.items():
+            first, last = run.snapshots[0].summaries["sign"], run.snapshots[-1].summaries["sign"]
+            row = {
+                "chapter": chapter,
+                "init": init,
+                "within at init": with_interval(first.within, first.within_ci),
+                "between at init": with_interval(first.between, first.between_ci),
+                "last stage (images seen)": run.snapshots[-1].images_seen,
+                "within at last stage": with_interval(last.within, last.within_ci),
+                "between at last stage": with_interval(last.between, last.between_ci),
+                "val acc at the end": round(float(run.history[VAL_ACC].iloc[-1]), 3),
+            }
+            if verdicts is not None:
+                row["verdict"] = verdicts[chapter][init]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def crossing_table(analysis: DistanceAnalysis) -> pd.DataFrame:
+    """Per representation: ξ, its interval, the share of bootstrap replicates that cross, and the stiff-domain size
+    (``1 − ξ`` for the dot-product distance, ξ for the Euclidean one; NaN without a crossing)."""
+    rows = []
+    for layer, c in analysis.critical.items():
+        size = np.nan if c.xi is None else (c.xi if layer == EUCLID else 1 - c.xi)
+        rows.append(
+            {
+                "representation": layer,
+                "xi": np.nan if c.xi is None else c.xi,
+                "xi interval": f"[{c.ci[0]:.3f}, {c.ci[1]:.3f}]",
+                "replicates crossing": f"{c.found_fraction:.0%}",
+                "domain size": size,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def trend_summary(trends: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per (dataset, rule, stop): the direction in each representation (from :func:`lr_trend` tables keyed by
+    layer) and how many go up, down or stay unclear."""
+    layers = list(trends)
+    merged = None
+    for layer in layers:
+        part = trends[layer][["dataset", "rule", "stop", "direction"]].rename(columns={"direction": layer})
+        merged = part if merged is None else merged.merge(part, on=["dataset", "rule", "stop"], how="outer")
+    for word in ("up", "down", "unclear"):
+        merged[f"# {word}"] = (merged[layers] == word).sum(axis=1)
+    return merged
+
+
+def condition_table(trends: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
+    """One row per (distance, stopping rule, dataset, stop) with the direction of the domain size and Spearman's
+    ρ, from :func:`lr_trend` tables keyed by ``(distance, stopping rule)``."""
+    parts = [
+        t[["dataset", "stop", "direction", "spearman"]].assign(distance=dist, stopping=rule)
+        for (dist, rule), t in trends.items()
+    ]
+    cols = ["distance", "stopping", "dataset", "stop", "direction", "spearman"]
+    return pd.concat(parts, ignore_index=True)[cols].round({"spearman": 2})
+
+
+def condition_sentence(trends: dict[tuple[str, str], pd.DataFrame]) -> str:
+    """A sentence per condition saying how often the domain size went up, down or stayed unclear."""
+    out = []
+    for (dist, rule), t in trends.items():
+        counts = t["direction"].value_counts()
+        parts = ", ".join(f"{counts.get(w, 0)} {w}" for w in ("up", "down", "unclear"))
+        out.append(f"{dist} distance, {rule}: {parts} (of {len(t)})")
+    return "Domain size with increasing learning rate — " + "; ".join(out) + "."

@@ -1,0 +1,72 @@
+"""The paper's claims, each turned into checks on measured numbers, and the one rule that turns checks into a verdict.
+
+- :mod:`~repro.claims.verdicts` — :class:`Check` and the book's verdict rule (no verdict is typed by hand);
+- one module per claim, with its thresholds: :mod:`~repro.claims.class_membership` (Figures 3, 5, 6),
+  :mod:`~repro.claims.overfitting` (Figure 2), :mod:`~repro.claims.random_labels` (Figure 4),
+  :mod:`~repro.claims.hierarchy` (Figure 7), :mod:`~repro.claims.learning_rate` (Figures 8, 10, the critical length;
+  also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics),
+  :mod:`~repro.claims.initialisation` (the set-up chapter);
+- :mod:`~repro.claims.summary` — what the paper states per chapter, and the summary tables of the claims page.
+
+Every name is also available here (``from repro import claims; claims.class_membership_checks(...)``).
+"""
+
+from repro.claims.class_membership import NEAR_ZERO, class_membership_checks, class_membership_rule
+from repro.claims.distance import distance_checks, harmonics_checks
+from repro.claims.hierarchy import hierarchy_checks
+from repro.claims.initialisation import POSITIVE_SHARE_RANGE, init_consistency, init_dependence
+from repro.claims.learning_rate import domain_growth_checks, lr_trend, trend_checks
+from repro.claims.overfitting import (
+    COLLAPSE_DROP,
+    collapse_finding,
+    overfitting_checks,
+    overfitting_onset,
+    textbook_collapse_checks,
+)
+from repro.claims.random_labels import (
+    CHANCE_TOLERANCE,
+    UNIFORM_FRACTION,
+    memorised,
+    random_label_checks,
+    random_label_reading,
+    random_label_regime,
+)
+from repro.claims.summary import PAPER_STATEMENTS, ChapterRecord, checks_long_table, claims_table
+from repro.claims.verdicts import VERDICTS, Check, check_above, check_below, check_inside, checks_table, verdict
+
+__all__ = [
+    "CHANCE_TOLERANCE",
+    "COLLAPSE_DROP",
+    "NEAR_ZERO",
+    "PAPER_STATEMENTS",
+    "POSITIVE_SHARE_RANGE",
+    "UNIFORM_FRACTION",
+    "VERDICTS",
+    "ChapterRecord",
+    "Check",
+    "check_above",
+    "check_below",
+    "check_inside",
+    "checks_long_table",
+    "checks_table",
+    "claims_table",
+    "class_membership_checks",
+    "class_membership_rule",
+    "collapse_finding",
+    "distance_checks",
+    "domain_growth_checks",
+    "harmonics_checks",
+    "hierarchy_checks",
+    "init_consistency",
+    "init_dependence",
+    "lr_trend",
+    "memorised",
+    "overfitting_checks",
+    "overfitting_onset",
+    "random_label_checks",
+    "random_label_reading",
+    "random_label_regime",
+    "textbook_collapse_checks",
+    "trend_checks",
+    "verdict",
+]

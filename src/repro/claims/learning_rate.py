@@ -1,0 +1,102 @@
+"""Figures 8 and 10 and the critical-length chapter (the learning rate): the direction rule of a quantity against
+the learning rate (:func:`lr_trend`), and the checks built on it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from repro.claims.verdicts import Check
+
+__all__ = ["lr_trend", "trend_checks", "domain_growth_checks"]
+
+
+def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
+    """How ``value`` changes with the learning rate, per (dataset, rule, stop).
+
+    Returns one row per group: Spearman's rank correlation between learning rate and ``value`` (over all seeds),
+    the mean value and the mean interval ``[lo, hi]`` at the lowest and at the highest learning rate, and
+    ``direction``: ``"up"`` when the highest rate's interval lies above the lowest's, ``"down"`` when below,
+    ``"unclear"`` otherwise (or when either end is missing).
+    """
+    out = []
+    for (dataset, rule, stop), g in rows.groupby(["dataset", "rule", "stop"], sort=False):
+        g = g.dropna(subset=[value])
+        lrs = sorted(g["lr"].unique())
+        rec = {"dataset": dataset, "rule": rule, "stop": stop, "n_lrs": len(lrs)}
+        if len(lrs) < 2:
+            out.append(rec | {"spearman": np.nan, "direction": "unclear"})
+            continue
+        rho = spearmanr(g["lr"], g[value]).statistic
+        ends = {}
+        for name, lr in (("lowest", lrs[0]), ("highest", lrs[-1])):
+            e = g[g["lr"] == lr]
+            ends[name] = (lr, e[value].mean(), e[lo].mean(), e[hi].mean())
+            rec |= {
+                f"{name} lr": lr,
+                f"{value} at {name}": ends[name][1],
+                f"interval at {name}": (ends[name][2], ends[name][3]),
+            }
+        if ends["highest"][2] > ends["lowest"][3]:
+            direction = "up"
+        elif ends["highest"][3] < ends["lowest"][2]:
+            direction = "down"
+        else:
+            direction = "unclear"
+        out.append(rec | {"spearman": rho, "direction": direction})
+    return pd.DataFrame(out)
+
+
+def _rho(value: float) -> str:
+    """Spearman's ρ for evidence text; undefined when fewer than two learning rates have a value."""
+    return f"ρ = {value:+.2f}" if np.isfinite(value) else "ρ undefined (fewer than two learning rates with a value)"
+
+
+def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Check]:
+    """One check per row of :func:`lr_trend`: the quantity moves in the ``expected`` direction ("up"
+    or "down") from the lowest to the highest learning rate, with non-overlapping intervals at the two ends."""
+    if expected not in ("up", "down"):
+        raise ValueError(f"expected must be 'up' or 'down', got {expected!r}")
+    checks = []
+    for _, r in trend.iterrows():
+        stop = f"training loss {r['stop']:g}" if r["rule"] == "loss" else f"{int(r['stop']):,} images seen"
+        word = "higher" if expected == "up" else "lower"
+        evidence = f"direction {r['direction']}, Spearman {_rho(r['spearman'])}"
+        lo, hi = r.get("interval at lowest"), r.get("interval at highest")
+        if isinstance(lo, tuple) and isinstance(hi, tuple):
+            evidence += f"; lowest lr [{lo[0]:+.3f}, {lo[1]:+.3f}], highest lr [{hi[0]:+.3f}, {hi[1]:+.3f}]"
+        checks.append(
+            Check(
+                f"{r['dataset']}, {stop}: higher learning rate → {word} {quantity}",
+                r["direction"] == expected,
+                evidence,
+            )
+        )
+    return checks
+
+
+def domain_growth_checks(trends: dict[str, pd.DataFrame], input_layer: str, expected: str = "up") -> list[Check]:
+    """Figure 10: per (dataset, stop), the stiff-domain size moves in the ``expected`` direction with the learning
+    rate (1) in ``input_layer`` and (2) in at least half of the representations in ``trends``."""
+    checks = []
+    for k, row in trends[input_layer].iterrows():
+        stop = f"training loss {row['stop']:g}" if row["rule"] == "loss" else f"{int(row['stop']):,} images seen"
+        where = f"{row['dataset']}, {stop}"
+        directions = [t.iloc[k]["direction"] for t in trends.values()]
+        n_match = sum(d == expected for d in directions)
+        checks.append(
+            Check(
+                f"{where}: input-space domain size goes {expected} with the learning rate",
+                row["direction"] == expected,
+                f"direction {row['direction']}, {_rho(row['spearman'])}",
+            )
+        )
+        checks.append(
+            Check(
+                f"{where}: domain size goes {expected} in ≥ half of the representations",
+                2 * n_match >= len(directions),
+                f"{n_match} of {len(directions)} go {expected}",
+            )
+        )
+    return checks

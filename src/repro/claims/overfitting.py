@@ -1,0 +1,115 @@
+"""Figure 2 (overfitting): after the onset of overfitting, within- and between-class stiffness of validation pairs
+fall and end close to 0; and the second finding, whether the collapse appears with textbook float32 numerics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from repro.claims.class_membership import NEAR_ZERO
+from repro.claims.verdicts import Check, check_below, check_inside
+from repro.experiments.history import IMAGES_SEEN, KINDS, VAL_LOSS, stiffness_column
+
+__all__ = [
+    "overfitting_onset",
+    "overfitting_checks",
+    "COLLAPSE_DROP",
+    "textbook_collapse_checks",
+    "collapse_finding",
+]
+
+
+def overfitting_onset(history: pd.DataFrame) -> int | None:
+    """Images seen at the minimum of the validation loss, when the loss rises by ≥ 10% after it (else None)."""
+    val = history[VAL_LOSS].to_numpy()
+    if not np.isfinite(val).any():
+        return None
+    k = int(np.nanargmin(val))
+    after = val[k + 1 :]
+    if after.size == 0 or np.nanmax(after) < 1.1 * val[k]:
+        return None
+    return int(history[IMAGES_SEEN].iloc[k])
+
+
+def _overfits(history: pd.DataFrame) -> tuple[int | None, Check]:
+    """The onset of overfitting and the precondition check "the network overfits"."""
+    onset = overfitting_onset(history)
+    return onset, Check(
+        "the network overfits (validation loss rises ≥ 10% after its minimum)",
+        onset is not None,
+        f"onset at {onset:,} images seen" if onset is not None else "validation loss never rose 10% above its minimum",
+        precondition=True,
+    )
+
+
+def overfitting_checks(history: pd.DataFrame, metric: str = "sign") -> list[Check]:
+    """Figure 2: after the onset of overfitting, within- and between-class stiffness of validation pairs fall and
+    end close to 0.
+
+    ``history`` needs ``images_seen``, ``val_loss`` and ``within_<metric>``, ``between_<metric>`` with their
+    ``_lo`` / ``_hi`` interval columns.
+    """
+    onset, overfit = _overfits(history)
+    if onset is None:
+        return [overfit]
+    at = history.set_index(IMAGES_SEEN)
+    peak_row, end_row = at.loc[onset], at.iloc[-1]
+    checks = [overfit]
+    for kind in KINDS:
+        col, lo, hi = (stiffness_column(kind, metric, bound=b) for b in (None, "lo", "hi"))
+        peak_ci, end_ci = (peak_row[lo], peak_row[hi]), (end_row[lo], end_row[hi])
+        checks.append(
+            check_below(
+                f"{kind}-class stiffness falls after the onset",
+                f"{kind} at the end (vs lower end at onset)",
+                end_ci,
+                peak_ci[0],
+            )
+        )
+        checks.append(
+            check_inside(
+                f"{kind}-class stiffness ends close to 0",
+                f"{kind} at the end",
+                float(end_row[col]),
+                -NEAR_ZERO,
+                NEAR_ZERO,
+            )
+        )
+    return checks
+
+
+COLLAPSE_DROP = 0.2  # a fall of within-class stiffness by at least this much after the onset counts as a collapse
+
+
+def textbook_collapse_checks(history: pd.DataFrame, numerics: str = "textbook32") -> list[Check]:
+    """Figure 2's second finding: does within-class sign stiffness computed with textbook numerics (``numerics``:
+    one of :data:`repro.experiments.history.TEXTBOOK_NUMERICS`) fall by at least ``COLLAPSE_DROP`` from the
+    onset of overfitting to the end of training? Precondition: the network overfits."""
+    onset, overfit = _overfits(history)
+    if onset is None:
+        return [overfit]
+    at = history.set_index(IMAGES_SEEN)
+    col, exact = stiffness_column("within", numerics=numerics), stiffness_column("within")
+    at_onset, at_end = float(at.loc[onset, col]), float(at[col].iloc[-1])
+    exact_onset, exact_end = float(at.loc[onset, exact]), float(at[exact].iloc[-1])
+    return [
+        overfit,
+        Check(
+            f"{numerics}: within-class stiffness falls by ≥ {COLLAPSE_DROP:g} after the onset",
+            bool(at_onset - at_end >= COLLAPSE_DROP),
+            f"{numerics} within {at_onset:+.3f} at the onset → {at_end:+.3f} at the end (exact: {exact_onset:+.3f} → "
+            f"{exact_end:+.3f})",
+        ),
+    ]
+
+
+def collapse_finding(checks_per_seed: Sequence[Sequence[Check]]) -> str:
+    """``"yes"`` when the textbook collapse (:func:`textbook_collapse_checks`) appears in every seed that overfits,
+    ``"no"`` when in none, ``"in some seeds"`` otherwise, ``"cannot tell"`` when no seed overfits."""
+    observable = [checks for checks in checks_per_seed if all(c.passed for c in checks if c.precondition)]
+    decided = [all(c.passed for c in checks) for checks in observable]
+    if not decided:
+        return "cannot tell"
+    return "yes" if all(decided) else ("no" if not any(decided) else "in some seeds")

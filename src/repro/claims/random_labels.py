@@ -1,0 +1,100 @@
+"""Figure 4 (random training labels): between-class stiffness of validation pairs ends negative, with no positive
+between-class structure; and which regime a network trained on random labels ended in."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from repro.claims.class_membership import NEAR_ZERO
+from repro.claims.verdicts import Check, check_below, check_inside
+from repro.experiments.class_stiffness import StiffnessSnapshot
+from repro.experiments.history import IMAGES_SEEN, STIFFNESS_ENTROPY, TRAIN_ACC, TRAIN_LOSS, VAL_ACC
+
+__all__ = [
+    "CHANCE_TOLERANCE",
+    "UNIFORM_FRACTION",
+    "random_label_checks",
+    "memorised",
+    "random_label_regime",
+    "random_label_reading",
+]
+
+
+CHANCE_TOLERANCE = 0.05  # an accuracy within this of 1/K counts as chance
+
+
+def random_label_checks(snapshots: Sequence[StiffnessSnapshot], metric: str = "sign") -> list[Check]:
+    """Figure 4 (random training labels): the network converges to a state without positive between-class
+    stiffness — at the last stage, the between-class mean of validation pairs is negative and no off-diagonal cell
+    of the class stiffness matrix exceeds ``NEAR_ZERO``."""
+    last = snapshots[-1]
+    summ = last.summaries[metric]
+    max_cell = float(np.nanmax(_off_diagonal(last.matrices[metric])))
+    return [
+        check_below("between-class stiffness ends negative", "between at the last stage", summ.between_ci, 0.0),
+        check_inside(
+            "no positive between-class structure at the end",
+            "largest off-diagonal cell at the last stage",
+            max_cell,
+            -1.0,
+            NEAR_ZERO,
+        ),
+    ]
+
+
+def memorised(history: pd.DataFrame, num_classes: int) -> bool:
+    """Whether a network trained on random labels memorised them without learning anything that transfers: at
+    the last evaluation its training loss is below a tenth of ``ln K`` (what a uniform guess scores) and its
+    validation accuracy is within ``CHANCE_TOLERANCE`` of chance ``1/K``."""
+    end = history.iloc[-1]
+    return bool(
+        end[TRAIN_LOSS] < 0.1 * math.log(num_classes) and abs(end[VAL_ACC] - 1 / num_classes) < CHANCE_TOLERANCE
+    )
+
+
+UNIFORM_FRACTION = 0.9  # a loss and an output entropy above this fraction of ln K count as a uniform output
+
+
+def random_label_regime(history: pd.DataFrame, num_classes: int) -> str:
+    """Which regime a network trained on random labels ended in, at its last evaluation:
+
+    - ``"memorised"``: :func:`memorised` (training loss below a tenth of ``ln K``, accuracy at chance);
+    - ``"uniform"``: it could not fit — training loss and the mean softmax entropy on the stiffness images
+      (``stiffness_entropy``) both at least ``UNIFORM_FRACTION · ln K``: its output is close to uniform, the state
+      the paper's explanation of Figure 4 assumes;
+    - ``"in between"``: neither.
+    """
+    end, ln_k = history.iloc[-1], math.log(num_classes)
+    if memorised(history, num_classes):
+        return "memorised"
+    if end[TRAIN_LOSS] >= UNIFORM_FRACTION * ln_k and end[STIFFNESS_ENTROPY] >= UNIFORM_FRACTION * ln_k:
+        return "uniform"
+    return "in between"
+
+
+def random_label_reading(history: pd.DataFrame, num_classes: int) -> str:
+    """One Markdown paragraph: the run's final training loss, accuracy and output entropy against ``ln K`` and
+    chance, and the regime :func:`random_label_regime` reads from them."""
+    end, ln_k = history.iloc[-1], math.log(num_classes)
+    regime = random_label_regime(history, num_classes)
+    meaning = {
+        "memorised": "it **memorised** its random labels without learning anything that transfers",
+        "uniform": "it **could not fit** its random labels and its output on held-out images is close to uniform, "
+        "the state the paper's explanation assumes",
+        "in between": "it neither memorised its labels nor settled on a uniform output, so the run says little "
+        "about the claim",
+    }[regime]
+    return (
+        f"At {int(end[IMAGES_SEEN]):,} images seen: training loss {end[TRAIN_LOSS]:.3f} (a uniform output "
+        f"scores ln K = {ln_k:.3f}), training accuracy {end[TRAIN_ACC]:.3f}, validation accuracy "
+        f"{end[VAL_ACC]:.3f} (chance {1 / num_classes:.3f}), mean entropy of the softmax on the stiffness images "
+        f"{end[STIFFNESS_ENTROPY]:.3f} nats: {meaning}."
+    )
+
+
+def _off_diagonal(C: np.ndarray) -> np.ndarray:
+    return C[~np.eye(C.shape[0], dtype=bool)]

@@ -1,0 +1,299 @@
+"""Class stiffness through training (Figures 2–6, the pairs chapter): train one network and measure, at chosen
+moments, the class stiffness matrices of held-out pairs (Eq. 6) with bootstrap intervals of their within- and
+between-class means (Eq. 7).
+
+- :func:`stiffness_snapshot` — class stiffness matrices (sign and cosine) with bootstrap intervals on a fixed set;
+- :func:`run_class_stiffness` — train with snapshots at the config's stages and a history at every evaluation point
+  (columns: :mod:`repro.experiments.history`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from repro.data import balanced_indices
+from repro.experiments.configs import ClassStiffnessConfig
+from repro.experiments.history import KINDS, METRICS, STIFFNESS_ENTROPY, stiffness_column
+from repro.experiments.numerics import PrecisionCheck, precision_check, textbook_numerics
+from repro.experiments.setup import Split, new_model, split_for
+from repro.losses import softmax_entropy
+from repro.models import INIT_DESCRIPTIONS
+from repro.stiffness import ClassSummary, bootstrap_class_summary, class_stiffness, stiffness_from_gram, unit_gram
+from repro.training import TrainConfig, images_seen_schedule, stage_label, train
+
+__all__ = ["StiffnessSnapshot", "stiffness_snapshot", "ClassStiffnessRun", "run_class_stiffness"]
+
+
+@dataclass
+class StiffnessSnapshot:
+    """Class stiffness at one moment of training.
+
+    ``matrices[metric]`` is the ``(K, K)`` class stiffness matrix of validation pairs and ``summaries[metric]``
+    their within/between values with bootstrap intervals, for ``metric`` in ``("sign", "cos")``; ``gram`` is the
+    validation unit Gram ``(N, N)`` (float64; :func:`repro.stiffness.unit_gram`: the signs and cosines of the
+    Gram of per-example gradients, which is ``exp(log_norms[i]) · gram[i, j] · exp(log_norms[j])``), ``labels``
+    its classes ``(N,)`` and ``gram_seconds`` the time it took. When training examples were
+    given too, ``pairs[kind][metric] = (matrix, summary)`` for ``kind`` in ``("train-train", "train-val")`` (rows:
+    training examples; columns: training or validation examples).
+    """
+
+    images_seen: int
+    matrices: dict[str, np.ndarray]
+    summaries: dict[str, ClassSummary]
+    gram: np.ndarray
+    labels: np.ndarray
+    gram_seconds: float
+    log_norms: np.ndarray
+    pairs: dict[str, dict[str, tuple[np.ndarray, ClassSummary]]] = field(default_factory=dict)
+
+    def matrix(self, kind: str, metric: str) -> np.ndarray:
+        """Class stiffness matrix of ``kind`` pairs ("val-val", "train-train", "train-val") for ``metric``."""
+        return self.matrices[metric] if kind == "val-val" else self.pairs[kind][metric][0]
+
+    def summary(self, kind: str, metric: str) -> ClassSummary:
+        """Within/between summary of ``kind`` pairs for ``metric``."""
+        return self.summaries[metric] if kind == "val-val" else self.pairs[kind][metric][1]
+
+
+def _class_stats(
+    G: torch.Tensor,
+    y: torch.Tensor,
+    y2: torch.Tensor | None,
+    sq: torch.Tensor,
+    sq2: torch.Tensor,
+    num_classes: int,
+    n_boot: int,
+    seed: int,
+) -> dict[str, tuple[np.ndarray, ClassSummary]]:
+    stats = {}
+    for metric in ("sign", "cos"):
+        S = stiffness_from_gram(G, metric, sq_norms=sq, sq_norms2=sq2)
+        C = class_stiffness(S, y, y2, num_classes=num_classes).numpy()
+        stats[metric] = (C, bootstrap_class_summary(S, y, y2, num_classes=num_classes, n_boot=n_boot, seed=seed))
+    return stats
+
+
+def stiffness_snapshot(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    num_classes: int,
+    *,
+    x_train: torch.Tensor | None = None,
+    y_train: torch.Tensor | None = None,
+    images_seen: int = 0,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> StiffnessSnapshot:
+    """One Gram of per-example gradients → sign and cosine class stiffness with intervals.
+
+    Args:
+        x, y: validation examples ``(N, ...)``, ``(N,)``; x_train, y_train: optional training examples
+            ``(T, ...)``, ``(T,)`` for train–train and train–val pairs (one Gram over both sets, sliced).
+    """
+    start = time.perf_counter()
+    both = x_train is not None
+    # the unit Gram: stiffness needs only signs and cosines, which it keeps where G itself underflows
+    gram = unit_gram(model, torch.cat([x, x_train]) if both else x, torch.cat([y, y_train]) if both else y)
+    G_all = gram.unit
+    gram_seconds = time.perf_counter() - start
+    n = x.shape[0]
+    sq = torch.diagonal(G_all)
+    G = G_all[:n, :n]
+    val = _class_stats(G, y, None, sq[:n], sq[:n], num_classes, n_boot, seed)
+    pairs = {}
+    if both:
+        pairs["train-train"] = _class_stats(G_all[n:, n:], y_train, None, sq[n:], sq[n:], num_classes, n_boot, seed)
+        pairs["train-val"] = _class_stats(G_all[n:, :n], y_train, y, sq[n:], sq[:n], num_classes, n_boot, seed)
+    return StiffnessSnapshot(
+        images_seen=images_seen,
+        matrices={m: v[0] for m, v in val.items()},
+        summaries={m: v[1] for m, v in val.items()},
+        gram=G.cpu().numpy(),
+        log_norms=gram.log_norms[:n].cpu().numpy(),
+        labels=y.cpu().numpy(),
+        gram_seconds=gram_seconds,
+        pairs=pairs,
+    )
+
+
+@dataclass
+class ClassStiffnessRun:
+    """Everything a class-stiffness chapter shows: the data used, the training history and the stage snapshots."""
+
+    config: ClassStiffnessConfig
+    data_description: str
+    class_names: tuple[str, ...]
+    n_train: int
+    n_stiffness: int
+    n_val: int
+    history: pd.DataFrame  # one row per evaluation point; columns: repro.experiments.history
+    snapshots: list[StiffnessSnapshot]
+    status: str
+    seconds_total: float
+    seconds_gram: float
+    precision: PrecisionCheck | None = None
+
+    def describe(self) -> str:
+        """What the run used, read from the data and the run (Markdown): dataset and source, images used, budget,
+        and the precision check of the final Gram."""
+        cfg = self.config
+        labels = " with randomly permuted training labels" if cfg.random_labels else ""
+        return (
+            f"**Data.** {self.data_description}  \n"
+            f"Trained on {self.n_train:,} training images{labels} from {INIT_DESCRIPTIONS[cfg.init]}, Adam with "
+            f"learning rate {cfg.lr:g}, batch {cfg.batch_size}, for {cfg.max_images:,} images seen (status "
+            f"*{self.status}*). Stiffness measured on "
+            f"{self.n_stiffness} validation images ({self.n_stiffness // len(self.class_names)} per class); "
+            f"validation loss on {self.n_val:,} other held-out images. Run time {self.seconds_total:.0f} s, of "
+            f"which {self.seconds_gram:.1f} s computing Gram matrices."
+            + (f"  \n{self.precision.describe()}" if self.precision is not None else "")
+        )
+
+    def trajectory(self) -> str:
+        """One Markdown sentence with within/between sign stiffness at every stage and the cosine's endpoints."""
+        sign = [s.summaries["sign"] for s in self.snapshots]
+        stages = ", ".join(
+            f"{stage_label(s.images_seen)}: within **{x.within:+.2f}**, between **{x.between:+.2f}**"
+            for s, x in zip(self.snapshots, sign, strict=True)
+        )
+        cos0, cos1 = self.snapshots[0].summaries["cos"], self.snapshots[-1].summaries["cos"]
+        return (
+            f"In this run, sign stiffness goes {stages}. Cosine stiffness goes from within {cos0.within:+.3f} / "
+            f"between {cos0.between:+.3f} to within {cos1.within:+.3f} / between {cos1.between:+.3f}."
+        )
+
+    def details(self) -> dict[str, object]:
+        """What a results file records about the run besides the headline numbers."""
+        return {
+            "data": self.data_description,
+            "n_train": self.n_train,
+            "n_stiffness": self.n_stiffness,
+            "n_val": self.n_val,
+            "status": self.status,
+            "seconds_total": self.seconds_total,
+            "seconds_gram": self.seconds_gram,
+        }
+
+    def summary_lines(self) -> list[str]:
+        """Rounded within/between per stage: the lines a chapter's regression cell prints."""
+        return [
+            f"{stage_label(s.images_seen):>24}: within {s.summaries['sign'].within:+.1f}, "
+            f"between {s.summaries['sign'].between:+.1f}"
+            for s in self.snapshots
+        ]
+
+    def headline(self, metric: str = "sign") -> dict[str, object]:
+        """Within/between stiffness (value and interval) at every stage, for a results file."""
+        out: dict[str, object] = {}
+        for k, snap in enumerate(self.snapshots):
+            s = snap.summaries[metric]
+            out |= {
+                f"stage{k}_images_seen": snap.images_seen,
+                f"stage{k}_within": s.within,
+                f"stage{k}_between": s.between,
+                f"stage{k}_within_ci": list(s.within_ci),
+                f"stage{k}_between_ci": list(s.between_ci),
+            }
+        return out
+
+
+def _validation_set(split: Split, n_val: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validation-loss images: class-balanced from the test split, disjoint from the stiffness set."""
+    ds = split.dataset
+    rest = torch.ones(ds.n_test, dtype=torch.bool)
+    rest[split.stiffness_index] = False
+    rest_idx = torch.nonzero(rest).squeeze(1)
+    n_val = min(n_val, rest_idx.numel())
+    gen = torch.Generator().manual_seed(seed + 1)
+    val_idx = rest_idx[torch.randperm(rest_idx.numel(), generator=gen)[:n_val]]
+    return split.prepare(ds.x_test[val_idx]), ds.y_test[val_idx].to(split.y_train.device)
+
+
+def run_class_stiffness(
+    cfg: ClassStiffnessConfig,
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    progress: bool = True,
+) -> ClassStiffnessRun:
+    """Train ``cfg.arch`` on ``cfg.dataset`` and measure validation class stiffness along the way.
+
+    Within/between sign stiffness is recorded at every evaluation point of a log-spaced schedule (``cfg.n_schedule``
+    points plus the stages; 0: the stages only); the full sign and cosine matrices with bootstrap intervals at
+    ``cfg.stages``. With ``cfg.textbook_numerics`` every evaluation point also records the stiffness a textbook
+    computation would report (:func:`repro.experiments.numerics.textbook_numerics`).
+    """
+    device = torch.device(device)
+    t0 = time.perf_counter()
+    split = split_for(cfg, seed=seed, device=device, data_root=data_root)
+    ds, x_tr, y_tr, x_st, y_st = split.dataset, split.x_train, split.y_train, split.x_stiffness, split.y_stiffness
+    x_val, y_val = _validation_set(split, cfg.n_val, seed)
+    x_tp = y_tp = None
+    if cfg.n_stiffness_train:  # training images for train-train / train-val pairs
+        pairs = balanced_indices(y_tr.cpu(), cfg.n_stiffness_train, seed).to(device)
+        x_tp, y_tp = x_tr[pairs], y_tr[pairs]
+    model = new_model(cfg.arch, ds, init=cfg.init, seed=seed, device=device)
+    pending_stages = sorted(set(cfg.stages))
+    n_log = cfg.n_schedule
+    extra_points = images_seen_schedule(cfg.max_images, n_log=n_log, n_regular=0) if n_log > 0 else []
+    schedule = sorted(set(extra_points) | set(cfg.stages))
+    snapshots: list[StiffnessSnapshot] = []
+    gram_time = 0.0
+
+    def on_eval(seen: int, net: nn.Module) -> dict:
+        nonlocal gram_time
+        snap = stiffness_snapshot(
+            net, x_st, y_st, ds.num_classes, x_train=x_tp, y_train=y_tp, images_seen=seen, n_boot=cfg.n_boot, seed=seed
+        )
+        gram_time += snap.gram_seconds
+        if pending_stages and seen >= pending_stages[0]:  # a stage is taken at the first evaluation reaching it
+            while pending_stages and seen >= pending_stages[0]:
+                pending_stages.pop(0)
+            snapshots.append(snap)
+        with torch.no_grad():
+            out = {STIFFNESS_ENTROPY: float(softmax_entropy(net(x_st)).mean())}
+        if cfg.textbook_numerics:
+            out |= textbook_numerics(net, x_st, y_st, torch.as_tensor(snap.gram), ds.num_classes)
+        for metric in METRICS:
+            summ = snap.summaries[metric]
+            values = {"within": (summ.within, summ.within_ci), "between": (summ.between, summ.between_ci)}
+            out |= {stiffness_column(kind, metric): values[kind][0] for kind in KINDS}
+            for kind in KINDS:
+                lo, hi = values[kind][1]
+                out |= {stiffness_column(kind, metric, bound="lo"): lo, stiffness_column(kind, metric, bound="hi"): hi}
+        return out
+
+    result = train(
+        model,
+        x_tr,
+        y_tr,
+        config=TrainConfig(lr=cfg.lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=seed),
+        x_val=x_val,
+        y_val=y_val,
+        eval_at=schedule,
+        on_eval=on_eval,
+        progress=progress,
+    )
+    precision = precision_check(model, x_st, y_st) if result.status != "diverged" else None
+    return ClassStiffnessRun(
+        config=cfg,
+        data_description=ds.describe(),
+        class_names=tuple(ds.classes),
+        n_train=int(x_tr.shape[0]),
+        n_stiffness=int(x_st.shape[0]),
+        n_val=int(x_val.shape[0]),
+        history=pd.DataFrame(result.records),
+        snapshots=snapshots,
+        status=result.status,
+        seconds_total=time.perf_counter() - t0,
+        seconds_gram=gram_time,
+        precision=precision,
+    )

@@ -1,0 +1,245 @@
+"""The learning-rate sweep of Figures 8 and 10 and the critical-length chapter: train at several constant learning
+rates, stop at target training losses (the first version's rule) and at a fixed number of images seen (a fixed-budget
+rule), and measure class stiffness and stiffness against distance at each stop.
+
+- :func:`run_lr_sweep` — the sweep (cached on disk by :mod:`repro.experiments.cache` when asked);
+- :func:`domain_size`, :func:`domain_table` — the stiff-domain size of each row as a distance that grows with the
+  domain.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from repro.data import load_dataset, resolve_data_root
+from repro.experiments.cache import memoise
+from repro.experiments.configs import LRSweepConfig
+from repro.experiments.distance import EUCLID, distance_analysis
+from repro.experiments.setup import new_model, prepare_split
+from repro.stiffness import bootstrap_class_summary, stiffness_from_gram, unit_gram
+from repro.training import CHECK_RESOLUTION, TrainConfig, train
+
+__all__ = ["LRSweep", "run_lr_sweep", "domain_size", "domain_table"]
+
+
+@dataclass
+class LRSweep:
+    """All measurements of a learning-rate sweep: one row per (dataset, learning rate, seed, stopping rule).
+
+    Columns: ``dataset, lr, seed, rule`` ("loss" or "images"), ``stop`` (the target loss or the image budget),
+    ``images_seen, train_loss, within, between, between_lo, between_hi`` (sign stiffness of validation pairs, 95%
+    bootstrap interval), and per layer ``xi[<layer>]``, ``xi_lo[<layer>]``, ``xi_hi[<layer>]``.
+    """
+
+    config: LRSweepConfig
+    rows: pd.DataFrame
+    data: dict[str, str]  # dataset → description (source, sizes)
+    seconds_total: float
+    seed: int = 0
+    layers: list[str] = field(default_factory=list)
+    from_cache: bool = False  # read back from the on-disk cache instead of trained in this call
+    runs_from_cache: int = 0  # runs read back from an earlier, interrupted sweep's per-run cache
+
+    def describe(self) -> str:
+        """What the sweep used and how it went (Markdown): data, sizes, learning rates, stopping points, seeds,
+        missed targets and run time."""
+        cfg = self.config
+        loss = self.rows[self.rows["rule"] == "loss"]
+        missed = int((~loss["train_loss_target_reached"]).sum())
+        per_run = self.rows.groupby(["dataset", "lr", "seed"])["seconds"].first()
+        subset = "the full training split" if cfg.n_train is None else f"{cfg.n_train:,} images"
+        return (
+            "**Data.** " + "  \n".join(self.data.values()) + f"  \nTraining subset: {subset}; stiffness set: "
+            f"{cfg.n_stiffness} validation images; learning rates {', '.join(f'{lr:g}' for lr in cfg.lrs)}; stopping "
+            f"at training losses {', '.join(f'{t:g}' for t in cfg.target_losses)} (first reached; checked every "
+            f"{cfg.check_every} images, or every 1/{CHECK_RESOLUTION} of the images seen once that is more) and at "
+            f"{cfg.fixed_images:,} images seen; seeds {self.seed}–"
+            f"{self.seed + cfg.n_seeds - 1}; at most {cfg.max_images:,} images per run.  \n"
+            f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s"
+            + (" (trained by an earlier chapter or build and read back from the cache)" if self.from_cache else "")
+            + (
+                f"; {self.runs_from_cache} of its runs were read back from an interrupted earlier sweep"
+                if self.runs_from_cache
+                else ""
+            )
+            + f". The {len(per_run)} runs took {per_run.sum():.0f} s in all (training and measuring)."
+        )
+
+
+def _measure(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int, cfg: LRSweepConfig, euclid_edges, seed: int
+) -> dict:
+    was_training = model.training
+    model.eval()
+    S = stiffness_from_gram(unit_gram(model, x, y).unit, "sign")
+    dist = distance_analysis(
+        model, x, y, n_bins=cfg.n_bins, euclid_edges=euclid_edges, n_boot=cfg.n_boot, seed=seed, S=S
+    )
+    summ = bootstrap_class_summary(S, y, num_classes=num_classes, n_boot=cfg.n_boot, seed=seed)
+    model.train(was_training)
+    row = {
+        "within": summ.within,
+        "between": summ.between,
+        "between_lo": summ.between_ci[0],
+        "between_hi": summ.between_ci[1],
+    }
+    for layer, crit in dist.critical.items():
+        row[f"xi[{layer}]"] = np.nan if crit.xi is None else crit.xi
+        row[f"xi_lo[{layer}]"], row[f"xi_hi[{layer}]"] = crit.ci
+    return row
+
+
+def _train_and_measure(
+    model: nn.Module,
+    train_set: tuple[torch.Tensor, torch.Tensor],
+    stiff_set: tuple[torch.Tensor, torch.Tensor],
+    num_classes: int,
+    cfg: LRSweepConfig,
+    lr: float,
+    seed: int,
+    euclid_edges: np.ndarray,
+    base: dict,
+    progress: bool,
+) -> list[dict]:
+    """One training run of a sweep: a row at each target loss reached and at the fixed image budget; every row
+    carries the run's wall time (``seconds``: training and measuring)."""
+    start = time.perf_counter()
+    rows: list[dict] = []
+
+    def measure(rule: str, stop: float, seen: int, net: nn.Module) -> None:
+        row = base | {"rule": rule, "stop": stop, "images_seen": seen}
+        rows.append(row | _measure(net, *stiff_set, num_classes, cfg, euclid_edges, seed))
+
+    result = train(
+        model,
+        *train_set,
+        config=TrainConfig(lr=lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=seed),
+        eval_at=[cfg.fixed_images],
+        on_eval=lambda seen, net: measure("images", cfg.fixed_images, seen, net),
+        target_losses=cfg.target_losses,
+        check_every=cfg.check_every,
+        on_target=lambda target, seen, net: measure("loss", target, seen, net),
+        progress=progress,
+    )
+    for target in cfg.target_losses:  # unreached targets are recorded as such, not dropped
+        if target not in result.target_hits:
+            rows.append(base | {"rule": "loss", "stop": target, "images_seen": np.nan})
+    seconds = time.perf_counter() - start
+    for row in rows:
+        row["status"] = result.status
+        row["seconds"] = seconds
+    return rows
+
+
+def run_lr_sweep(
+    cfg: LRSweepConfig,
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    progress: bool = True,
+    cache_dir: str | os.PathLike | None = None,
+) -> LRSweep:
+    """Train ``cfg.arch`` at every learning rate in ``cfg.lrs`` for every dataset and seed; measure at each target
+    training loss (first reached; checked every ``cfg.check_every`` images or 1/64 of the images seen) and at
+    ``cfg.fixed_images`` seen.
+
+    With ``cache_dir`` (the book passes the book's cache folder), a sweep with the same settings, seed,
+    device, data root and package source is trained once and read back by the chapters that share it
+    (:func:`repro.experiments.cache.memoise`); the returned sweep's ``from_cache`` says which happened.
+    """
+    device = torch.device(device)
+    if cache_dir is None:
+        return _run_lr_sweep(cfg, data_root, device, seed, progress)
+    depends_on = (cfg, seed, str(device), str(resolve_data_root(data_root).resolve()))
+    sweep, hit = memoise(
+        "lr-sweep",
+        depends_on,
+        lambda: _run_lr_sweep(cfg, data_root, device, seed, progress, cache_dir),
+        cache_dir,
+        module=__name__,
+    )
+    sweep.from_cache = hit
+    return sweep
+
+
+def _run_lr_sweep(
+    cfg: LRSweepConfig,
+    data_root,
+    device: torch.device,
+    seed: int,
+    progress: bool,
+    cache_dir: str | os.PathLike | None = None,
+) -> LRSweep:
+    """The sweep's runs one after another; with ``cache_dir`` each run is memoised on its own, so that a sweep
+    interrupted after some runs (a crash, a lost machine) resumes from the first run it had not finished."""
+    t0 = time.perf_counter()
+    rows, data, layers = [], {}, []
+    root = str(resolve_data_root(data_root).resolve())
+    runs_from_cache = 0
+    for dataset in cfg.datasets:
+        ds = load_dataset(dataset, data_root)
+        data[dataset] = ds.describe()
+        for s in range(seed, seed + cfg.n_seeds):
+            split = prepare_split(ds, cfg.arch, n_train=cfg.n_train, n_stiffness=cfg.n_stiffness, seed=s, device=device)
+            x_tr, y_tr, x_st, y_st = split.x_train, split.y_train, split.x_stiffness, split.y_stiffness
+            flat = x_st.reshape(x_st.shape[0], -1).double()
+            euclid_edges = np.linspace(0.0, float(torch.cdist(flat, flat).max()), cfg.n_bins + 1)
+            for lr in cfg.lrs:
+                model = new_model(cfg.arch, ds, init=cfg.init, seed=s, device=device)
+                base = {"dataset": dataset, "lr": lr, "seed": s}
+                run = partial(
+                    _train_and_measure,
+                    model,
+                    (x_tr, y_tr),
+                    (x_st, y_st),
+                    ds.num_classes,
+                    cfg,
+                    lr,
+                    s,
+                    euclid_edges,
+                    base,
+                    progress,
+                )
+                if cache_dir is None:
+                    rows += run()
+                else:
+                    run_rows, hit = memoise(
+                        "lr-sweep-run", (cfg, dataset, lr, s, str(device), root), run, cache_dir, module=__name__
+                    )
+                    rows += run_rows
+                    runs_from_cache += hit
+                if not layers:
+                    layers = [*model.representations(x_st[:1]).keys(), EUCLID]
+    frame = pd.DataFrame(rows)
+    frame["train_loss_target_reached"] = frame["images_seen"].notna()
+    return LRSweep(cfg, frame, data, time.perf_counter() - t0, seed, layers, runs_from_cache=runs_from_cache)
+
+
+def domain_size(rows: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """The stiff-domain size of ``layer`` for every row, as a distance that grows with the domain.
+
+    For the dot-product distance (a cosine, 1 = same point) the domain reaches from 1 down to the crossing ξ, so its
+    size is ``1 − ξ``; for the Euclidean distance the size is ξ itself. Returns columns ``size, size_lo, size_hi``
+    (NaN where no crossing was found).
+    """
+    xi, lo, hi = rows[f"xi[{layer}]"], rows[f"xi_lo[{layer}]"], rows[f"xi_hi[{layer}]"]
+    if layer == EUCLID:
+        return pd.DataFrame({"size": xi, "size_lo": lo, "size_hi": hi}, index=rows.index)
+    return pd.DataFrame({"size": 1 - xi, "size_lo": 1 - hi, "size_hi": 1 - lo}, index=rows.index)
+
+
+def domain_table(rows: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
+    """Long table of stiff-domain sizes: one row per sweep row and layer, with ``size, size_lo, size_hi`` from
+    :func:`domain_size` (``dataset, lr, seed, rule, stop`` kept)."""
+    keys = ["dataset", "lr", "seed", "rule", "stop"]
+    parts = [rows[keys].assign(layer=layer).join(domain_size(rows, layer)) for layer in layers]
+    return pd.concat(parts, ignore_index=True)
