@@ -19,6 +19,7 @@ import torch
 from repro import book
 from repro.book import BookError, ChapterFailed
 from repro.book.results import load_results, record_wall_time, results_path, save_results, timings_table
+from repro.claims import Check
 from repro.devices import describe_device, resolve_device
 
 PARAMETERS = """# %% tags=["parameters", "remove-cell"]
@@ -286,6 +287,7 @@ def test_save_results_writes_every_field_atomically(tmp_path):
             "none": None,
         },
         verdict="reproduced",
+        checks=[Check("a claim", True, "[0.1, 0.2] vs 0.0"), Check("the network learned", True, "acc 0.9", True)],
         details={"curve": np.arange(3), "t": torch.tensor([1.5])},
         out_dir=tmp_path,
     )
@@ -293,7 +295,8 @@ def test_save_results_writes_every_field_atomically(tmp_path):
     data = json.loads(path.read_text())
     assert data["headline"] == {"mean": 0.25, "n": 7, "missing": None, "label": "x", "none": None}
     assert data["details"] == {"curve": [0, 1, 2], "t": [1.5]}
-    assert data["seed"] == 1 and data["schema"] == 1 and data["verdict"] == "reproduced"
+    assert data["seed"] == 1 and data["schema"] == 2 and data["verdict"] == "reproduced"
+    assert [Check.from_record(c) for c in data["checks"]][1] == Check("the network learned", True, "acc 0.9", True)
     assert [p.name for p in path.parent.iterdir()] == ["fig99.json"]  # no temporary file left
 
 

@@ -96,11 +96,12 @@ class ChapterContext:
         details: Mapping[str, object] | None = None,
         summary: Iterable[str] = (),
         device: str | None = None,
-    ) -> Path:
+    ) -> None:
         """Write the results file (:func:`repro.book.results.save_results`: config, device, seed, headline, verdict,
         checks, details) and print the regression lines: ``summary``, then ``verdict: …`` when the chapter judged a
-        claim. ``device``: what to record instead of the device (``"none"`` for a chapter that computes nothing)."""
-        path = save_results(
+        claim. ``device``: what to record instead of the device (``"none"`` for a chapter that computes nothing).
+        Returns nothing, so that the checked cell shows only the printed lines."""
+        save_results(
             self.name,
             profile=self.profile,
             seed=self.seed,
@@ -115,7 +116,6 @@ class ChapterContext:
             print(line)
         if self.verdict is not None:
             print(f"verdict: {self.verdict}")
-        return path
 
 
 def open_chapter(name: str, *, profile: str, device: str, seed: int, data_root: str | None) -> ChapterContext:
