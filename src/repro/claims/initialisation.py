@@ -14,9 +14,9 @@ POSITIVE_SHARE_RANGE = (0.25, 0.75)  # a share of positive between-class cells i
 
 
 def init_consistency(table: pd.DataFrame) -> pd.DataFrame:
-    """Per model and initialisation scheme of a :func:`repro.experiments.init_study.init_stiffness` table (columns ``dataset,
-    arch, init, seed, between, positive_share``): does "no consistent between-class stiffness at initialisation"
-    hold across the seeds?
+    """Per model and initialisation scheme of a :func:`repro.experiments.init_study.init_stiffness` table (columns
+    ``dataset, arch, init, seed, between, positive_share``): does "no consistent between-class stiffness at
+    initialisation" hold across the seeds?
 
     Rule: it holds when the mean over seeds of between-class sign stiffness is within ±``NEAR_ZERO`` of 0, *or*
     the mean share of positive off-diagonal cells of the class stiffness matrix lies in ``POSITIVE_SHARE_RANGE``

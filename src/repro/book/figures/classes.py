@@ -192,8 +192,8 @@ def plot_init_stiffness(
     table: pd.DataFrame, *, near_zero: float = 0.1, share_range: tuple[float, float] = (0.25, 0.75)
 ) -> Figure:
     """Untrained networks under each initialisation scheme, one column per model (``dataset``, ``arch``) of an
-    :func:`repro.experiments.init_study.init_stiffness` table. Top row: between-class sign stiffness of each network (one point
-    per seed, a bar at the mean), with 0 and the band ±``near_zero``. Bottom row: the share of positive
+    :func:`repro.experiments.init_study.init_stiffness` table. Top row: between-class sign stiffness of each network
+    (one point per seed, a bar at the mean), with 0 and the band ±``near_zero``. Bottom row: the share of positive
     off-diagonal cells of its class stiffness matrix, with the band ``share_range``."""
     models = list(dict.fromkeys(zip(table["dataset"], table["arch"], strict=True)))
     inits = list(dict.fromkeys(table["init"]))
