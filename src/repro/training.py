@@ -87,6 +87,160 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return total_loss / x.shape[0], correct / x.shape[0]
 
 
+def _eval_subset(
+    x_train: torch.Tensor, y_train: torch.Tensor, config: TrainConfig
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The fixed seeded training subset on which the training loss is measured (all of it when small enough)."""
+    n = x_train.shape[0]
+    if config.train_eval_size is None or config.train_eval_size >= n:
+        return x_train, y_train
+    gen = torch.Generator().manual_seed(config.seed + 1)
+    idx = torch.randperm(n, generator=gen)[: config.train_eval_size].to(x_train.device)
+    return x_train[idx], y_train[idx]
+
+
+class _Run:
+    """One network's side of a run: data order, images-seen clock, evaluation points, target checks and result.
+
+    :func:`train` drives one ``_Run``; :func:`repro.training_many.train_many` drives one per member in lockstep, so
+    both walk the same clock, draw the same batches and record the same things. Steps are taken on the caller's
+    side; the caller keeps, on the device, a flag that turns on at the first non-finite loss (from then on its
+    Adam skips every update) and a count of the steps applied, and reads them only when :meth:`after_step` asks.
+    """
+
+    def __init__(
+        self,
+        x_train: torch.Tensor,
+        y_train: torch.Tensor,
+        config: TrainConfig,
+        x_val: torch.Tensor | None,
+        y_val: torch.Tensor | None,
+        eval_at: Sequence[int],
+        on_eval: Callable[[int, nn.Module], dict | None] | None,
+        target_losses: Sequence[float],
+        check_every: int,
+        on_target: Callable[[float, int, nn.Module], None] | None,
+    ) -> None:
+        if x_train.shape[0] != y_train.shape[0] or x_train.shape[0] == 0:
+            raise ValueError(
+                f"x_train {tuple(x_train.shape)} and y_train {tuple(y_train.shape)} must be non-empty and match"
+            )
+        if (x_val is None) != (y_val is None):
+            raise ValueError("give both x_val and y_val, or neither")
+        self.config, self.x_val, self.y_val, self.on_eval, self.on_target = config, x_val, y_val, on_eval, on_target
+        self.n = x_train.shape[0]
+        self.x_eval, self.y_eval = _eval_subset(x_train, y_train, config)
+        self.pending_evals = sorted(set(int(p) for p in eval_at if 0 <= p <= config.max_images))
+        self.has_targets = bool(target_losses)
+        self.pending_targets = sorted({float(t) for t in target_losses}, reverse=True)
+        self.check_every = check_every
+        self.result = TrainResult()
+        self.gen = torch.Generator().manual_seed(config.seed)
+        self.order = torch.randperm(self.n, generator=self.gen).to(x_train.device)  # one transfer per epoch
+        self.cursor, self.seen, self.next_check = 0, 0, check_every
+        self.steps = 0  # steps taken (applied or skipped after a non-finite loss)
+        self.steps_read = 0  # steps taken when the divergence flag was last read as clear
+        self.seen_before: list[int] = []  # images seen before each step taken since then
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the run has ended (its budget spent, its targets reached, or diverged)."""
+        return self.result.status != "completed" or self.seen >= self.config.max_images
+
+    def start(self, model: nn.Module) -> bool:
+        """Evaluate at 0 images seen if asked; False (status ``"diverged"``) if the loss there is not finite."""
+        if self.pending_evals and self.pending_evals[0] == 0:
+            self.pending_evals.pop(0)
+            if not self._record(model):
+                self.result.status = "diverged"
+                return False
+        return True
+
+    def next_batch(self) -> torch.Tensor:
+        """Indices ``(take,)`` (on the data's device) of the next batch, and the clock advanced past it.
+
+        ``take`` is the batch size, less at the end of an epoch (the data order is reshuffled with this run's
+        generator when an epoch is used up) and at the end of the budget, which is never exceeded.
+        """
+        if self.cursor >= self.n:
+            self.order, self.cursor = torch.randperm(self.n, generator=self.gen).to(self.order.device), 0
+        take = min(self.config.batch_size, self.config.max_images - self.seen, self.n - self.cursor)
+        idx = self.order[self.cursor : self.cursor + take]
+        self.cursor += take
+        self.seen_before.append(self.seen)
+        self.seen += take
+        self.steps += 1
+        return idx
+
+    def after_step(self, model: Callable[[], nn.Module], read_divergence: Callable[[], int | None]) -> None:
+        """Evaluate, check targets and decide whether to stop, where the clock says so; else do nothing.
+
+        Args:
+            model: gives a module holding the current weights (called only when one is needed).
+            read_divergence: reads the device flag: None if every loss so far was finite, else the number of steps
+                applied in all (the step after them had the first non-finite loss).
+        """
+        eval_due = bool(self.pending_evals) and self.seen >= self.pending_evals[0]
+        check_due = self.seen >= self.next_check
+        if check_due:
+            self.next_check = self.seen + max(self.check_every, self.seen // CHECK_RESOLUTION)
+        if not (eval_due or check_due or self.seen >= self.config.max_images):
+            return
+        applied = read_divergence()
+        if applied is not None:
+            self.diverged(applied)
+            return
+        self.steps_read, self.seen_before = self.steps, []
+        if eval_due:
+            while self.pending_evals and self.seen >= self.pending_evals[0]:  # points passed in one step: one record
+                self.pending_evals.pop(0)
+            if not self._record(model()):
+                self.result.status = "diverged"
+                return
+        if check_due and self.pending_targets:
+            self._check_targets(model())
+        if self.has_targets and not self.pending_targets and not self.pending_evals:
+            self.result.status = "reached_targets"
+
+    def diverged(self, applied: int) -> None:
+        """Stop as diverged at the first step that was not applied (``applied`` steps were, in all)."""
+        self.result.status = "diverged"
+        self.seen = self.seen_before[applied - self.steps_read]
+
+    def finish(self) -> TrainResult:
+        """The result, with the images seen when the run stopped."""
+        self.result.images_seen = self.seen
+        return self.result
+
+    def _record(self, model: nn.Module) -> bool:
+        """Append this point's record (model in eval mode meanwhile); False if its training loss is not finite."""
+        was_training = model.training
+        model.eval()
+        try:
+            rec: dict = {"images_seen": self.seen}
+            rec["train_loss"], rec["train_acc"] = evaluate(model, self.x_eval, self.y_eval, self.config.eval_batch_size)
+            if self.x_val is not None:
+                rec["val_loss"], rec["val_acc"] = evaluate(model, self.x_val, self.y_val, self.config.eval_batch_size)
+            if self.on_eval is not None and math.isfinite(rec["train_loss"]):
+                rec.update(self.on_eval(self.seen, model) or {})
+        finally:
+            model.train(was_training)
+        self.result.records.append(rec)
+        return math.isfinite(rec["train_loss"])
+
+    def _check_targets(self, model: nn.Module) -> None:
+        """Record every pending target the training loss has reached, calling ``on_target`` for each."""
+        was_training = model.training
+        model.eval()
+        loss, _ = evaluate(model, self.x_eval, self.y_eval, self.config.eval_batch_size)
+        model.train(was_training)
+        while self.pending_targets and loss <= self.pending_targets[0]:
+            target = self.pending_targets.pop(0)
+            self.result.target_hits[target] = self.seen
+            if self.on_target is not None:
+                self.on_target(target, self.seen, model)
+
+
 def train(
     model: nn.Module,
     x_train: torch.Tensor,
@@ -123,93 +277,42 @@ def train(
 
     The data order is shuffled each epoch by a generator seeded with ``config.seed``; the initial weights are the
     caller's (build the model under ``torch.manual_seed``).
+
+    Divergence: from the first batch whose loss is NaN or infinite on, Adam skips every update, and the run stops
+    with status ``"diverged"``, ``images_seen`` the images seen before that batch and the weights from before it.
+    On CPU and CUDA the loss is not read back to the host at each step: a flag kept on the device is read at the
+    next evaluation point, target check (on the same clock, made whether or not targets were given) or the end of
+    the budget, so the steps in between are taken (and skipped) before the run stops; records, status, images
+    seen and weights are those of stopping at once. On other devices the flag is read at every step.
     """
-    if x_train.shape[0] != y_train.shape[0] or x_train.shape[0] == 0:
-        raise ValueError(
-            f"x_train {tuple(x_train.shape)} and y_train {tuple(y_train.shape)} must be non-empty and match"
-        )
-    if (x_val is None) != (y_val is None):
-        raise ValueError("give both x_val and y_val, or neither")
     device = next(model.parameters()).device
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=device.type in ("cpu", "cuda"))
-    gen = torch.Generator().manual_seed(config.seed)
-    n = x_train.shape[0]
-    if config.train_eval_size is not None and config.train_eval_size < n:
-        eval_idx = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 1))[: config.train_eval_size]
-        x_eval, y_eval = x_train[eval_idx.to(device)], y_train[eval_idx.to(device)]
-    else:
-        x_eval, y_eval = x_train, y_train
-    pending_evals = sorted(set(int(p) for p in eval_at if 0 <= p <= config.max_images))
-    pending_targets = sorted({float(t) for t in target_losses}, reverse=True)
-    result = TrainResult()
-    order = torch.randperm(n, generator=gen)
-    cursor, seen, next_check = 0, 0, check_every
+    run = _Run(x_train, y_train, config, x_val, y_val, eval_at, on_eval, target_losses, check_every, on_target)
+    fused = device.type in ("cpu", "cuda")
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=fused)
+    bad = torch.zeros((), dtype=torch.float32, device=device)  # 1.0 from the first non-finite loss on
+    applied = torch.zeros((), dtype=torch.long, device=device)  # steps whose update Adam applied
+    if fused:
+        opt.found_inf = bad  # fused Adam skips the update while it is 1, as under torch.amp.GradScaler
 
-    def record(seen_now: int) -> bool:
-        was_training = model.training
-        model.eval()
-        rec: dict = {"images_seen": seen_now}
-        rec["train_loss"], rec["train_acc"] = evaluate(model, x_eval, y_eval, config.eval_batch_size)
-        if x_val is not None:
-            rec["val_loss"], rec["val_acc"] = evaluate(model, x_val, y_val, config.eval_batch_size)
-        if on_eval is not None and math.isfinite(rec["train_loss"]):
-            rec.update(on_eval(seen_now, model) or {})
-        model.train(was_training)
-        result.records.append(rec)
-        return math.isfinite(rec["train_loss"])
-
-    def check_targets(seen_now: int) -> None:
-        loss = None
-        while pending_targets:
-            if loss is None:
-                was_training = model.training
-                model.eval()
-                loss, _ = evaluate(model, x_eval, y_eval, config.eval_batch_size)
-                model.train(was_training)
-            if loss > pending_targets[0]:
-                return
-            target = pending_targets.pop(0)
-            result.target_hits[target] = seen_now
-            if on_target is not None:
-                on_target(target, seen_now, model)
+    def read_divergence() -> int | None:
+        return int(applied) if bool(bad) else None
 
     model.train()
-    if pending_evals and pending_evals[0] == 0:
-        pending_evals.pop(0)
-        if not record(0):
-            result.status = "diverged"
-            return result
     bar = tqdm(total=config.max_images, unit="img", unit_scale=True, disable=not progress, desc="training")
     try:
-        while seen < config.max_images:
-            if cursor >= n:
-                order, cursor = torch.randperm(n, generator=gen), 0
-            take = min(config.batch_size, config.max_images - seen)  # the budget is never exceeded
-            idx = order[cursor : cursor + take].to(device)
-            cursor += idx.numel()
-            loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
-            if not torch.isfinite(loss):
-                result.status = "diverged"
-                break
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            seen += idx.numel()
-            bar.update(idx.numel())
-            if pending_evals and seen >= pending_evals[0]:
-                while pending_evals and seen >= pending_evals[0]:  # points passed within one step: one record
-                    pending_evals.pop(0)
-                if not record(seen):
-                    result.status = "diverged"
-                    break
-            if pending_targets and seen >= next_check:
-                next_check = seen + max(check_every, seen // CHECK_RESOLUTION)
-                check_targets(seen)
-            if target_losses and not pending_targets and not pending_evals:
-                result.status = "reached_targets"
-                break
+        if run.start(model):
+            while not run.stopped:
+                idx = run.next_batch()
+                loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
+                bad.logical_or_(~torch.isfinite(loss))
+                applied.add_(bad == 0)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if fused or not bad:  # other devices' Adam has no found_inf: the flag is read here
+                    opt.step()
+                bar.update(idx.numel())
+                run.after_step(lambda: model, read_divergence)
     finally:
         bar.close()
         model.eval()
-    result.images_seen = seen
-    return result
+    return run.finish()
