@@ -138,7 +138,26 @@ def test_an_interrupted_sweep_resumes_from_its_finished_runs(tmp_path):
     runs[0].unlink()
     resumed = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
     assert not resumed.from_cache and resumed.runs_from_cache == len(runs) - 1
-    assert f"{len(runs) - 1} of its runs were read back from an interrupted earlier sweep" in resumed.describe()
+    assert f"{len(runs) - 1} of its runs were read back from the per-run cache" in resumed.describe()
     same = [c for c in first.rows.columns if c != "seconds"]
     pd.testing.assert_frame_equal(first.rows[same], resumed.rows[same])
     assert (first.rows["seconds"] > 0).all() and "runs took" in first.describe()
+
+
+def test_sweep_runs_trained_on_their_own_are_the_sweeps_runs(tmp_path):
+    """``train_lr_sweep_run`` fills the same per-run cache entries as the sweep itself (the cluster runner trains
+    each run as a task of its own): the sweep then reads every run back and gets the rows of a sweep trained in
+    one go."""
+    from repro.experiments.lr_sweep import lr_sweep_runs, train_lr_sweep_run
+
+    cfg = _tiny_sweep_config()
+    runs = lr_sweep_runs(cfg, seed=0)
+    assert runs == [("spherical_harmonics", 1e-3, 0), ("spherical_harmonics", 1e-2, 0)]
+    assert [train_lr_sweep_run(cfg, *run, cache_dir=tmp_path) for run in runs] == [False, False]
+    assert train_lr_sweep_run(cfg, *runs[0], cache_dir=tmp_path)  # now read back
+    assembled = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
+    assert not assembled.from_cache and assembled.runs_from_cache == len(runs)
+    in_one_go = run_lr_sweep(cfg, progress=False)
+    same = [c for c in in_one_go.rows.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(in_one_go.rows[same], assembled.rows[same])
+    assert assembled.layers == in_one_go.layers

@@ -3,6 +3,8 @@ rates, stop at target training losses (the first version's rule) and at a fixed 
 rule), and measure class stiffness and stiffness against distance at each stop.
 
 - :func:`run_lr_sweep` — the sweep (cached on disk by :mod:`repro.experiments.cache` when asked);
+- :func:`lr_sweep_runs`, :func:`train_lr_sweep_run` — its runs, and one run trained on its own into the sweep's
+  per-run cache entry (the cluster runner, :mod:`repro.book.cluster`, makes each run a task);
 - :func:`domain_size`, :func:`domain_table` — the stiff-domain size of each row as a distance that grows with the
   domain.
 """
@@ -27,7 +29,7 @@ from repro.experiments.setup import new_model, prepare_split
 from repro.stiffness import bootstrap_class_summary, stiffness_from_gram, unit_gram
 from repro.training import CHECK_RESOLUTION, TrainConfig, train
 
-__all__ = ["LRSweep", "run_lr_sweep", "domain_size", "domain_table"]
+__all__ = ["LRSweep", "run_lr_sweep", "lr_sweep_runs", "train_lr_sweep_run", "domain_size", "domain_table"]
 
 
 @dataclass
@@ -46,7 +48,7 @@ class LRSweep:
     seed: int = 0
     layers: list[str] = field(default_factory=list)
     from_cache: bool = False  # read back from the on-disk cache instead of trained in this call
-    runs_from_cache: int = 0  # runs read back from an earlier, interrupted sweep's per-run cache
+    runs_from_cache: int = 0  # runs read back from the per-run cache (an interrupted sweep, or runs trained alone)
 
     def describe(self) -> str:
         """What the sweep used and how it went (Markdown): data, sizes, learning rates, stopping points, seeds,
@@ -66,7 +68,8 @@ class LRSweep:
             f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s"
             + (" (trained by an earlier chapter or build and read back from the cache)" if self.from_cache else "")
             + (
-                f"; {self.runs_from_cache} of its runs were read back from an interrupted earlier sweep"
+                f"; {self.runs_from_cache} of its runs were read back from the per-run cache (an interrupted earlier "
+                "sweep, or runs trained as tasks of their own)"
                 if self.runs_from_cache
                 else ""
             )
@@ -171,6 +174,55 @@ def run_lr_sweep(
     return sweep
 
 
+def lr_sweep_runs(cfg: LRSweepConfig, seed: int = 0) -> list[tuple[str, float, int]]:
+    """The sweep's runs as ``(dataset, lr, seed)``, in the order :func:`run_lr_sweep` trains them. Each is one
+    entry of the per-run cache, and :func:`train_lr_sweep_run` trains it on its own (the book's cluster runner,
+    :mod:`repro.book.cluster`, makes each run a task so that one sweep spreads over several workers)."""
+    return [(d, lr, s) for d in cfg.datasets for s in range(seed, seed + cfg.n_seeds) for lr in cfg.lrs]
+
+
+def _run_inputs(cfg: LRSweepConfig, ds, seed: int, device: torch.device):
+    """The training set, stiffness set and Euclidean distance bins of the runs with seed ``seed``."""
+    split = prepare_split(ds, cfg.arch, n_train=cfg.n_train, n_stiffness=cfg.n_stiffness, seed=seed, device=device)
+    flat = split.x_stiffness.reshape(split.x_stiffness.shape[0], -1).double()
+    euclid_edges = np.linspace(0.0, float(torch.cdist(flat, flat).max()), cfg.n_bins + 1)
+    return (split.x_train, split.y_train), (split.x_stiffness, split.y_stiffness), euclid_edges
+
+
+def _one_run(cfg, ds, dataset, lr, seed, inputs, device, root, progress, cache_dir):
+    """One run of the sweep: ``(rows, read back from the per-run cache, model)``."""
+    train_set, stiff_set, euclid_edges = inputs
+    model = new_model(cfg.arch, ds, init=cfg.init, seed=seed, device=device)
+    base = {"dataset": dataset, "lr": lr, "seed": seed}
+    run = partial(
+        _train_and_measure, model, train_set, stiff_set, ds.num_classes, cfg, lr, seed, euclid_edges, base, progress
+    )
+    if cache_dir is None:
+        return run(), False, model
+    rows, hit = memoise("lr-sweep-run", (cfg, dataset, lr, seed, str(device), root), run, cache_dir, module=__name__)
+    return rows, hit, model
+
+
+def train_lr_sweep_run(
+    cfg: LRSweepConfig,
+    dataset: str,
+    lr: float,
+    seed: int,
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    cache_dir: str | os.PathLike,
+    progress: bool = False,
+) -> bool:
+    """Train and measure one run of :func:`lr_sweep_runs` into the per-run cache in ``cache_dir``, exactly as
+    :func:`run_lr_sweep` would (same cache entry); True when it was there already."""
+    device = torch.device(device)
+    ds = load_dataset(dataset, data_root)
+    root = str(resolve_data_root(data_root).resolve())
+    inputs = _run_inputs(cfg, ds, seed, device)
+    return _one_run(cfg, ds, dataset, lr, seed, inputs, device, root, progress, cache_dir)[1]
+
+
 def _run_lr_sweep(
     cfg: LRSweepConfig,
     data_root,
@@ -180,7 +232,8 @@ def _run_lr_sweep(
     cache_dir: str | os.PathLike | None = None,
 ) -> LRSweep:
     """The sweep's runs one after another; with ``cache_dir`` each run is memoised on its own, so that a sweep
-    interrupted after some runs (a crash, a lost machine) resumes from the first run it had not finished."""
+    interrupted after some runs (a crash, a lost machine) resumes from the first run it had not finished, and runs
+    trained as tasks of their own (:func:`train_lr_sweep_run`) are read back."""
     t0 = time.perf_counter()
     rows, data, layers = [], {}, []
     root = str(resolve_data_root(data_root).resolve())
@@ -189,36 +242,13 @@ def _run_lr_sweep(
         ds = load_dataset(dataset, data_root)
         data[dataset] = ds.describe()
         for s in range(seed, seed + cfg.n_seeds):
-            split = prepare_split(ds, cfg.arch, n_train=cfg.n_train, n_stiffness=cfg.n_stiffness, seed=s, device=device)
-            x_tr, y_tr, x_st, y_st = split.x_train, split.y_train, split.x_stiffness, split.y_stiffness
-            flat = x_st.reshape(x_st.shape[0], -1).double()
-            euclid_edges = np.linspace(0.0, float(torch.cdist(flat, flat).max()), cfg.n_bins + 1)
+            inputs = _run_inputs(cfg, ds, s, device)
             for lr in cfg.lrs:
-                model = new_model(cfg.arch, ds, init=cfg.init, seed=s, device=device)
-                base = {"dataset": dataset, "lr": lr, "seed": s}
-                run = partial(
-                    _train_and_measure,
-                    model,
-                    (x_tr, y_tr),
-                    (x_st, y_st),
-                    ds.num_classes,
-                    cfg,
-                    lr,
-                    s,
-                    euclid_edges,
-                    base,
-                    progress,
-                )
-                if cache_dir is None:
-                    rows += run()
-                else:
-                    run_rows, hit = memoise(
-                        "lr-sweep-run", (cfg, dataset, lr, s, str(device), root), run, cache_dir, module=__name__
-                    )
-                    rows += run_rows
-                    runs_from_cache += hit
+                run_rows, hit, model = _one_run(cfg, ds, dataset, lr, s, inputs, device, root, progress, cache_dir)
+                rows += run_rows
+                runs_from_cache += hit
                 if not layers:
-                    layers = [*model.representations(x_st[:1]).keys(), EUCLID]
+                    layers = [*model.representations(inputs[1][0][:1]).keys(), EUCLID]
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
     return LRSweep(cfg, frame, data, time.perf_counter() - t0, seed, layers, runs_from_cache=runs_from_cache)
