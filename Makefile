@@ -4,6 +4,8 @@
 #
 # Options: make book PROFILE=paper DEVICE=cuda SEED=1 DATA_ROOT=/data CHAPTERS="fig03"
 #          (CHAPTERS limits execution; the site still needs an executed notebook for every chapter in _toc.yml)
+#          WORKERS=N runs independent chapters on a Dask LocalCluster of N processes; SCHEDULER=tcp://host:8786
+#          on an existing Dask cluster (README, "On a cluster"); either resumes: chapters that finished are kept
 # Other targets: execute (chapters only), site (HTML only, from _build/executed/<profile>/), references
 # (regenerate tests/reference/*.ipynb on purpose), lint, clean (the build), distclean (also the venv).
 
@@ -18,10 +20,13 @@ DEVICE ?= auto
 SEED ?= 0
 CHAPTERS ?=
 DATA_ROOT ?=
+WORKERS ?=
+SCHEDULER ?=
 PYTEST_ARGS ?=
 
 RUN_ARGS = --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --build-dir $(BUILD) \
-	$(if $(DATA_ROOT),--data-root $(DATA_ROOT))
+	$(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(WORKERS),--workers $(WORKERS)) \
+	$(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
 .DEFAULT_GOAL := book
 .PHONY: book execute site test references lint clean distclean venv

@@ -2,7 +2,7 @@
 
     python -m repro.book list
     python -m repro.book run [CHAPTER ...] --profile quick|paper --device auto|cpu|cuda --seed N \\
-        --data-root PATH --build-dir _build
+        --data-root PATH --build-dir _build [--workers N | --scheduler ADDRESS] [--force]   (Dask: repro.book.cluster)
     python -m repro.book site --profile quick --build-dir _build
     python -m repro.book references [CHAPTER ...]
     python -m repro.book times --profile paper          (Markdown table: status, wall time, device, verdict)
@@ -59,6 +59,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     build_dir_option(p_run)
     p_run.add_argument("--log-output", action="store_true", help="stream the notebooks' outputs to the terminal")
+    p_run.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run independent chapters concurrently on a Dask LocalCluster of N worker processes (repro.book.cluster)",
+    )
+    p_run.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on an existing Dask cluster (tcp://host:8786, or a scheduler file); the build folder must be "
+        "on a filesystem every worker shares",
+    )
+    p_run.add_argument(
+        "--force",
+        action="store_true",
+        help="with --workers/--scheduler: also redo chapters that finished earlier with the same settings",
+    )
 
     p_site = sub.add_parser(
         "site", help="build the HTML site from the executed notebooks (no execution)", parents=[toc_after]
@@ -104,16 +123,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 import logging
 
                 logging.basicConfig(level=logging.INFO, format="%(message)s")
-            run(
-                args.chapters,
-                toc=toc,
-                profile=args.profile,
-                device=args.device,
-                seed=args.seed,
-                data_root=args.data_root,
-                build_dir=args.build_dir,
-                log_output=args.log_output,
-            )
+            if args.workers is not None or args.scheduler is not None:
+                from repro.book.cluster import run_on_cluster
+
+                run_on_cluster(
+                    args.chapters,
+                    toc=toc,
+                    profile=args.profile,
+                    device=args.device,
+                    seed=args.seed,
+                    data_root=args.data_root,
+                    build_dir=args.build_dir,
+                    workers=args.workers,
+                    scheduler=args.scheduler,
+                    force=args.force,
+                )
+            else:
+                run(
+                    args.chapters,
+                    toc=toc,
+                    profile=args.profile,
+                    device=args.device,
+                    seed=args.seed,
+                    data_root=args.data_root,
+                    build_dir=args.build_dir,
+                    log_output=args.log_output,
+                )
         elif args.command == "site":
             check_profile(args.profile)
             build_dir = args.build_dir or toc.parent / "_build"

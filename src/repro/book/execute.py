@@ -5,7 +5,8 @@ Layout under the build folder (default ``_build`` beside ``_toc.yml``)::
     executed/<profile>/<chapter>.ipynb         executed notebooks (written only when every cell succeeded)
     executed/<profile>/<chapter>.FAILED.ipynb  the notebook of a failed run, up to the failing cell
     results/<profile>/<chapter>.json           each chapter's results (repro.book.results), plus wall_time_s
-    results/<profile>/_timings.json            wall time and status of every chapter run
+    results/<profile>/_timings.json            wall time and status of every chapter run (updated under
+                                               results/<profile>/.timings.lock: cluster workers share it)
     jupyter/kernels/python3/                   the kernel spec used for execution (this Python)
 
 Kernel: the runner writes a ``python3`` kernel spec whose ``argv`` is *this* interpreter (``sys.executable``)
@@ -91,7 +92,9 @@ def ensure_kernel(build_dir: str | os.PathLike) -> Path:
         "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
         "metadata": {"debugger": False},
     }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
+    tmp = spec_dir / f".kernel.json.{os.getpid()}.tmp"  # atomic: concurrent workers start kernels from it
+    tmp.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, spec_dir / "kernel.json")
     return root
 
 
@@ -224,14 +227,27 @@ def _now_utc() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _update_timings(build_dir: Path, profile: str, chapter: str, entry: dict) -> None:
-    path = timings_path(profile, build_dir / "results")
+@contextlib.contextmanager
+def _timings_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path``'s folder's ``.timings.lock`` (chapters run concurrently on a cluster's
+    workers, :mod:`repro.book.cluster`, update one ``_timings.json``)."""
+    import fcntl
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    timings[chapter] = entry
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with open(path.parent / ".timings.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _update_timings(build_dir: Path, profile: str, chapter: str, entry: dict, *, merge: bool = False) -> None:
+    """Set the chapter's ``_timings.json`` entry to ``entry`` (``merge``: add ``entry``'s keys to the entry there)."""
+    path = timings_path(profile, build_dir / "results")
+    with _timings_lock(path):
+        timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        timings[chapter] = {**timings.get(chapter, {}), **entry} if merge else entry
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
 
 
 def run_chapter(
@@ -344,6 +360,14 @@ def run_chapter(
     return ChapterRun(chapter=chapter, notebook=final, wall_time_s=wall, results=results)
 
 
+def _check_device(device: str) -> str:
+    """:func:`repro.devices.check_device`, its errors as :class:`BookError` (the runner checks before it starts)."""
+    try:
+        return check_device(device)
+    except (ValueError, RuntimeError) as exc:
+        raise BookError(str(exc)) from None
+
+
 def run(
     names: Sequence[str] | None = None,
     *,
@@ -359,10 +383,7 @@ def run(
     """Execute the named chapters (default: all, in ``_toc.yml`` order); stop at the first failure."""
     toc = Path(toc) if toc else find_toc()
     check_profile(profile)
-    try:
-        check_device(device)
-    except (ValueError, RuntimeError) as exc:
-        raise BookError(str(exc)) from None
+    _check_device(device)
     chapters = select_chapters(read_toc(toc), names)
     build_dir = Path(build_dir) if build_dir else toc.parent / "_build"
     runs = []
