@@ -25,9 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from repro.data import load_dataset, stiffness_set, train_subset
-from repro.models import prepare_inputs
 from repro.losses import cross_entropy
-from repro.models import build_model
+from repro.models import build_model, prepare_inputs
 from repro.stiffness import unit_gram
 from repro.training import TrainConfig, train
 
