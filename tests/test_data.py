@@ -20,11 +20,13 @@ from repro.data import (
     DatasetNotFoundError,
     ImageDataset,
     balanced_indices,
+    dataset,
     default_stiffness_size,
     flatten_inputs,
     harmonics,
     hierarchy,
     load_dataset,
+    loaders,
     permuted_labels,
     resolve_data_root,
     stiffness_set,
@@ -178,7 +180,7 @@ def test_torchvision_raw_layout(tmp_path: Path, name: str, folder: str) -> None:
     assert ds.x_train.dtype == torch.float32 and ds.y_train.dtype == torch.int64
     assert ds.input_shape == (1, 28, 28) and (ds.n_train, ds.n_test, ds.num_classes) == (N_TRAIN, N_TEST, 10)
     assert ds.source == f"torchvision raw files in {folder}/raw/ (under the data root)"
-    assert ds.describe().startswith(f"{data._DISPLAY[ds.name]} from torchvision raw files in ")
+    assert ds.describe().startswith(f"{dataset._DISPLAY[ds.name]} from torchvision raw files in ")
     assert str(tmp_path) not in ds.describe()  # pages name the folder relative to the data root
     assert f"{N_TRAIN:,} train / {N_TEST:,} test images, 10 classes, 1×28×28" in ds.describe()
     assert ds.y_train.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
@@ -187,7 +189,7 @@ def test_torchvision_raw_layout(tmp_path: Path, name: str, folder: str) -> None:
     _assert_standardised(ds)
     expected_test = (arrays["t10k-images-idx3-ubyte"] / 255 - pixels.mean()) / pixels.std()
     assert np.allclose(ds.x_test[:, 0].numpy(), expected_test, atol=1e-5)
-    expected_classes = data._CLASSES[ds.name]
+    expected_classes = dataset._CLASSES[ds.name]
     assert ds.classes == expected_classes and ds.coarse_train is None
 
 
@@ -479,7 +481,7 @@ def _real_root(*relative: str) -> Path:
 
 
 def test_real_mnist() -> None:
-    root = _real_root(*(f"MNIST/raw/{f}" for f in data._IDX_FILES))
+    root = _real_root(*(f"MNIST/raw/{f}" for f in loaders._IDX_FILES))
     ds = load_dataset("mnist", root, download=False)
     assert (ds.n_train, ds.n_test, ds.input_shape) == (60000, 10000, (1, 28, 28))
     assert ds.mean[0] == pytest.approx(0.1307, abs=5e-5) and ds.std[0] == pytest.approx(0.3081, abs=5e-5)
@@ -489,7 +491,7 @@ def test_real_mnist() -> None:
 
 
 def test_real_fashion_mnist() -> None:
-    root = _real_root(*(f"FashionMNIST/raw/{f}" for f in data._IDX_FILES))
+    root = _real_root(*(f"FashionMNIST/raw/{f}" for f in loaders._IDX_FILES))
     ds = load_dataset("fashion-mnist", root, download=False)
     assert (ds.n_train, ds.n_test) == (60000, 10000)
     assert ds.mean[0] == pytest.approx(0.2860, abs=5e-5) and ds.std[0] == pytest.approx(0.3530, abs=5e-5)
@@ -505,7 +507,7 @@ def test_real_cifar10_subset() -> None:
     assert (ds.n_train, ds.n_test, ds.input_shape) == (3660, 860, (3, 32, 32))
     assert ds.mean == pytest.approx((0.4919, 0.4815, 0.4450), abs=5e-5)
     assert ds.std == pytest.approx((0.2474, 0.2444, 0.2624), abs=5e-5)
-    assert torch.bincount(ds.y_train).tolist() == [366] * 10 and ds.classes == data._CLASSES["cifar10"]
+    assert torch.bincount(ds.y_train).tolist() == [366] * 10 and ds.classes == dataset._CLASSES["cifar10"]
     assert hierarchy(ds) == ((0, 0, 1, 1, 1, 1, 1, 1, 0, 0), ("vehicles", "animals"))
     x, y, _ = stiffness_set(ds)
     assert x.shape == (150, 3, 32, 32) and torch.bincount(y).tolist() == [15] * 10

@@ -8,8 +8,10 @@ One layer per line, read top to bottom; every import runs down this list, never 
 - :mod:`repro.training` — Adam training with evaluation schedules and target-loss stops; :mod:`repro.training_many`
   trains several networks of one architecture as one stacked model (:mod:`repro.stacked`), each equal to ``train``;
 - :mod:`repro.devices` — the ``device`` parameter (``auto``, ``cpu``, ``cuda``), validated and described;
-- :mod:`repro.gram` — exact Gram matrices of per-example loss gradients (rules = the math, capture = hooks, engine);
-- :mod:`repro.stiffness` — the statistics of the paper's Section 2 (sign/cosine stiffness, class matrices, distance);
+- :mod:`repro.gram` — exact Gram matrices of per-example loss gradients (rules = the math, capture = hooks, engine =
+  planning + accumulation);
+- :mod:`repro.stiffness` — the statistics of the paper's Section 2 (sign/cosine stiffness, class matrices, bootstrap,
+  hierarchy, distance), one module each;
 - :mod:`repro.experiments` — one module per experiment (the set-up, class stiffness, hierarchy, distance, the
   learning-rate sweep, harmonics, initialisation, numerics) and their configs;
 - :mod:`repro.claims` — the paper's claims as checks, and the verdict rule;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from repro.data import _CLASSES, ImageDataset, canonical_name
+from repro.data.dataset import _CLASSES, ImageDataset, canonical_name
 
 __all__ = ["HIERARCHIES", "hierarchy"]
 

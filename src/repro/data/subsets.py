@@ -3,13 +3,10 @@ is measured, permuted labels (Figure 4), and the flattening the fully-connected 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import torch
 
-if TYPE_CHECKING:
-    from repro.data import ImageDataset
+from repro.data.dataset import ImageDataset
 
 __all__ = [
     "balanced_indices",
