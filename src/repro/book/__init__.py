@@ -12,7 +12,8 @@ The runner (``python -m repro.book``, :mod:`~repro.book.cli`): :mod:`~repro.book
 ``_toc.yml``), :mod:`~repro.book.execute` (papermill in a kernel of this Python), :mod:`~repro.book.site` (Jupyter
 Book 1, offline; also the Sphinx extension ``repro.book`` that ``_config.yml`` loads),
 :mod:`~repro.book.references` (the notebooks nbval re-runs), :mod:`~repro.book.cluster` (the chapters and the sweep's
-runs as Dask tasks, ``run --workers N`` / ``--scheduler``; Dask is the ``cluster`` extra, imported only there).
+runs as Dask tasks, ``run --workers N`` / ``--scheduler``; Dask is the ``cluster`` extra, imported only there; a
+package: ``plan``, ``resume``, ``tasks``, ``client``, ``run``).
 """
 
 from repro.book.cli import main

@@ -1,0 +1,62 @@
+"""The book on a Dask cluster: ``python -m repro.book run --workers N`` or ``--scheduler ADDRESS``.
+
+The chapters are independent but for two kinds of dependency, both read from the data rather than listed by hand:
+
+- a chapter whose profile config is the *same object* as an earlier chapter's (in ``_toc.yml`` order) reads the
+  experiment that chapter computed from the cache (``fig10`` and ``critical-length`` share ``fig08``'s
+  learning-rate sweep), so it waits for that chapter;
+- the summary chapter (:data:`SUMMARY_CHAPTER`, ``claims``) reads every results file, so it waits for all others.
+
+A learning-rate sweep (:class:`repro.experiments.configs.LRSweepConfig`) is split further: each of its runs
+(:func:`repro.experiments.lr_sweep.lr_sweep_runs`) is a task of its own that trains into the sweep's per-run cache entry
+(:func:`repro.experiments.lr_sweep.train_lr_sweep_run`), and the first chapter of the sweep waits for them and reads
+them back. One sweep thus spreads over the workers, and its cache entries are the unit of resumption.
+
+Every chapter runs on a worker through :func:`repro.book.execute.run_chapter`, exactly as in a serial run: the same
+notebook, results file, failure report (chapter, cell, source line) and ``.FAILED.ipynb``. The chapter contract
+(:func:`repro.book.chapter.open_chapter`) finds the same things there as in a serial run: ``run_chapter`` writes the
+kernel spec (the worker's Python) under ``<build>/jupyter`` and gives the kernel ``REPRO_RESULTS_DIR`` and
+``REPRO_TOC``, so results files and the shared cache land in the build folder the client named. Its ``_timings.json``
+entry also records the worker and a digest of what the chapter's output depends on (:func:`chapter_digest`: its
+source, profile, seed, device, data root and the package's source). A later cluster run skips a chapter whose entry
+says *ok* for the same digest and whose notebook and results file exist (``force=True`` redoes it), and redoes every
+chapter that depends on one it redoes.
+
+Failures are contained: a failing chapter is reported while the others go on; the chapters that depend on it are
+skipped. The scheduler is told not to retry a task whose worker died (``distributed.scheduler.allowed-failures``
+= 0 on the ``LocalCluster``; start an external scheduler with ``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=0``
+for the same): a worker that dies mid-chapter (killed, out of memory) makes that chapter *failed* with Dask's
+``KilledWorker`` as the reason; its partial notebook becomes ``<chapter>.FAILED.ipynb`` and anything it had written
+(results file, notebook) is removed. A chapter that was only waiting on the dead worker, not yet started, is
+submitted again. The chapter's kernel does not outlive its worker: ipykernel polls its parent process
+(``JPY_PARENT_PID``, set by jupyter_client) and exits within a second of the parent's death.
+
+Workers: one task at a time each (one thread), and ``OMP_NUM_THREADS`` = ``MKL_NUM_THREADS`` = cores / N through
+the worker's environment, which the chapter's kernel inherits (torch reads it at import); with ``device`` other
+than ``cpu`` and several GPUs visible, worker *i* sees GPU *i* mod #GPUs alone (``CUDA_VISIBLE_DEVICES``).
+
+The package, one job a module: :mod:`~repro.book.cluster.plan` (the dependency graph and the sweep-run
+tasks), :mod:`~repro.book.cluster.resume` (digests, and what counts as finished),
+:mod:`~repro.book.cluster.tasks` (what runs on a worker), :mod:`~repro.book.cluster.client` (starting or
+connecting to a cluster, the workers' environments, the shared-folder check) and :mod:`~repro.book.cluster.run`
+(:func:`run_on_cluster`: submitting, progress lines, dead workers).
+"""
+
+from __future__ import annotations
+
+from repro.book.cluster.plan import SUMMARY_CHAPTER, Plan, SweepRun, chapter_config, plan_run
+from repro.book.cluster.resume import chapter_digest, package_digest
+from repro.book.cluster.run import run_on_cluster
+from repro.book.cluster.tasks import PROGRESS_TOPIC
+
+__all__ = [
+    "SUMMARY_CHAPTER",
+    "PROGRESS_TOPIC",
+    "SweepRun",
+    "Plan",
+    "chapter_config",
+    "chapter_digest",
+    "package_digest",
+    "plan_run",
+    "run_on_cluster",
+]

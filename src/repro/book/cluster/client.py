@@ -1,0 +1,145 @@
+"""The Dask client of a cluster run (:mod:`repro.book.cluster`): a ``LocalCluster`` whose workers divide the
+cores and GPUs, or an existing cluster, and the check that its workers share the build folder and package."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from repro.book.cluster.resume import package_digest
+from repro.book.cluster.tasks import _allowed_failures, _probe
+from repro.book.toc import BookError, Chapter
+
+
+def _visible_gpus() -> list[str]:
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [g for g in visible.split(",") if g.strip()]
+    with contextlib.suppress(Exception):
+        import torch
+
+        return [str(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
+def _worker_environments(n: int, device: str) -> list[dict[str, str]]:
+    """Each worker's environment: cores / n threads for OpenMP/MKL/OpenBLAS, and one GPU each when several are
+    visible and the device may be CUDA."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = str(max(1, cores // n))
+    base = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+    gpus = _visible_gpus() if device != "cpu" else []
+    if len(gpus) < 2:
+        return [dict(base) for _ in range(n)]
+    return [{**base, "CUDA_VISIBLE_DEVICES": gpus[i % len(gpus)]} for i in range(n)]
+
+
+def _local_cluster(n: int, device: str):
+    """A ``LocalCluster`` of ``n`` worker processes (one thread each) with :func:`_worker_environments`."""
+    import logging
+
+    from distributed import LocalCluster
+
+    environments = _worker_environments(n, device)
+
+    class _Cluster(LocalCluster):
+        def new_worker_spec(self):  # like dask-cuda: each new worker gets its own environment
+            spec = super().new_worker_spec()
+            for name, worker in spec.items():
+                options = dict(worker["options"])
+                options["env"] = environments[int(name) % n]
+                spec[name] = {**worker, "options": options}
+            return spec
+
+    cluster = _Cluster(
+        n_workers=0,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port (the HTTP server also runs without bokeh)
+        silence_logs=logging.ERROR,
+    )
+    cluster.scale(n)
+    return cluster
+
+
+@contextlib.contextmanager
+def _client(workers: int | None, scheduler, device: str, log: Callable[[str], None]):
+    import dask
+    from distributed import Client
+    from distributed.deploy import Cluster
+
+    dashboard = importlib.util.find_spec("bokeh") is not None
+    settings = {
+        "distributed.scheduler.allowed-failures": 0,  # a chapter whose worker dies fails; it is not re-run
+        "distributed.scheduler.worker-saturation": 1.0,  # one queued task per worker thread, not 1.1
+    }
+    with dask.config.set(settings), contextlib.ExitStack() as stack:
+        if scheduler is None:
+            cluster = stack.enter_context(_local_cluster(workers, device))
+            client = stack.enter_context(Client(cluster))
+            client.wait_for_workers(workers, timeout=120)
+            where = f"a LocalCluster of {workers} worker process(es)"
+        elif isinstance(scheduler, Cluster):  # e.g. a dask_jobqueue.SLURMCluster made by the caller
+            client = stack.enter_context(Client(scheduler))
+            where = f"{type(scheduler).__name__} at {scheduler.scheduler_address}"
+        elif os.path.isfile(str(scheduler)):
+            client = stack.enter_context(Client(scheduler_file=str(scheduler), timeout="30s"))
+            where = f"the scheduler of {scheduler}"
+        else:
+            try:
+                client = stack.enter_context(Client(str(scheduler), timeout="30s"))
+            except OSError as exc:
+                raise BookError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+            where = f"the scheduler at {scheduler}"
+        if workers is not None and scheduler is not None:
+            client.wait_for_workers(workers, timeout=300)
+        if scheduler is not None:
+            with contextlib.suppress(Exception):
+                retries = client.run_on_scheduler(_allowed_failures)
+                if retries:
+                    log(
+                        f"cluster: this scheduler runs a task again when its worker dies (allowed-failures = "
+                        f"{retries}); start it with DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=0 to have such a "
+                        "chapter reported as failed instead"
+                    )
+        info = client.scheduler_info()
+        log(f"cluster: {where}, {len(info['workers'])} worker(s) ({client.scheduler.address})")
+        if dashboard and info.get("services", {}).get("dashboard") is not None and client.dashboard_link:
+            log(f"cluster: Dask dashboard at {client.dashboard_link}")
+        yield client
+
+
+def _check_shared(client, build_dir: Path, chapters: Sequence[Chapter]) -> None:
+    """Every worker must see the build folder (and the chapter sources) at the same paths, and run this package."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(16)
+    probe = build_dir / f".cluster-probe-{token[:8]}"
+    probe.write_text(token, encoding="utf-8")
+    try:
+        answers = client.run(_probe, [str(probe), *(str(c.source) for c in chapters)], token)
+    except Exception as exc:
+        raise BookError(f"the workers cannot run repro.book.cluster (is this package installed there?): {exc}") from exc
+    finally:
+        probe.unlink(missing_ok=True)
+    if not answers:
+        raise BookError("the Dask cluster has no workers")
+    problems = [f"  {addr} (host {a['host']}): {a['problem']}" for addr, a in answers.items() if a["problem"]]
+    if problems:
+        raise BookError(
+            f"the build folder {build_dir} (and the chapters) must be on a filesystem every worker shares, at the "
+            "same path; these workers cannot see it:\n" + "\n".join(problems)
+        )
+    mine = package_digest()
+    other = [f"  {addr} (host {a['host']})" for addr, a in answers.items() if a["package"] != mine]
+    if other:
+        raise BookError("these workers run another version of the repro package than this one:\n" + "\n".join(other))
+    pythons = {a["python"] for a in answers.values()}
+    if len(pythons) > 1:
+        raise BookError(
+            f"the workers run different Python interpreters ({', '.join(sorted(pythons))}), but they share one "
+            f"kernel spec under {build_dir / 'jupyter'}; run every worker from the same environment path"
+        )

@@ -1,0 +1,122 @@
+"""The plan of a cluster run (:mod:`repro.book.cluster`): which chapters run, which wait for which (a shared
+profile config, the summary chapter), and the learning-rate sweeps split into one task per run."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from repro.book.cluster.resume import _finished, chapter_digest
+from repro.book.toc import Chapter
+
+SUMMARY_CHAPTER = "claims"  # reads every other chapter's results file, so it runs after all of them
+
+
+def chapter_config(name: str, profile: str) -> object | None:
+    """The chapter's profile config (:func:`repro.book.profiles.get_config`), or None for a chapter without one."""
+    from repro.book.profiles import get_config
+
+    try:
+        return get_config(name, profile)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    """One run of a learning-rate sweep, trained as a task of its own before ``chapter`` (the sweep's first
+    chapter in this run) reads the sweep back."""
+
+    chapter: str
+    config: object  # LRSweepConfig
+    dataset: str
+    lr: float
+    seed: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.chapter} sweep: {self.dataset} lr={self.lr:g} seed={self.seed}"
+
+
+@dataclass
+class Plan:
+    """What a cluster run does: ``run`` (chapters to execute, ``_toc.yml`` order), ``finished`` (chapters that
+    finished earlier with the same digest and are kept), ``needs[c]`` (chapters of ``run`` that ``c`` waits for)
+    and ``sweep_runs[c]`` (the sweep runs ``c`` waits for)."""
+
+    run: list[Chapter]
+    finished: list[Chapter] = field(default_factory=list)
+    needs: dict[str, list[str]] = field(default_factory=dict)
+    sweep_runs: dict[str, list[SweepRun]] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+
+
+def plan_run(
+    chapters: Sequence[Chapter],
+    *,
+    all_chapters: Sequence[Chapter] | None = None,
+    profile: str = "quick",
+    seed: int = 0,
+    device: str = "auto",
+    data_root: str | os.PathLike | None = None,
+    build_dir: str | os.PathLike | None = None,
+    force: bool = True,
+    config_of: Callable[[str, str], object | None] = chapter_config,
+) -> Plan:
+    """Dependencies, sweep runs and resumption for ``chapters`` (a selection of ``all_chapters``, the table of
+    contents, whose order decides which chapter of a shared config comes first).
+
+    Without ``force`` (and with ``build_dir``), a chapter that finished earlier with the same digest is kept unless
+    a chapter it depends on is redone.
+    """
+    from repro.experiments.configs import LRSweepConfig
+    from repro.experiments.lr_sweep import lr_sweep_runs
+
+    order = {c.name: i for i, c in enumerate(all_chapters or chapters)}
+    chapters = sorted(chapters, key=lambda c: order[c.name])
+    names = [c.name for c in chapters]
+    configs = {c.name: config_of(c.name, profile) for c in chapters}
+
+    def shares(a: str, b: str) -> bool:  # the same config object, not merely an equal one
+        return configs[a] is not None and configs[a] is configs[b]
+
+    depends = {}  # on chapters of the selection, whether they run or are kept
+    for i, name in enumerate(names):
+        if name == SUMMARY_CHAPTER:
+            depends[name] = [n for n in names if n != name]
+        else:
+            depends[name] = [earlier for earlier in names[:i] if shares(earlier, name)][:1]
+
+    digests = {
+        c.name: chapter_digest(c, profile=profile, seed=seed, device=device, data_root=data_root) for c in chapters
+    }
+    timings = {}
+    if build_dir is not None and not force:
+        from repro.book.results import timings_path
+
+        path = timings_path(profile, Path(build_dir) / "results")
+        timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    redo: set[str] = set()
+    for c in chapters:  # table-of-contents order: a chapter's dependencies come before it
+        kept = timings and _finished(c, Path(build_dir), profile, digests[c.name], timings)
+        if not kept or redo & set(depends[c.name]):
+            redo.add(c.name)
+
+    plan = Plan(
+        run=[c for c in chapters if c.name in redo],
+        finished=[c for c in chapters if c.name not in redo],
+        digests=digests,
+    )
+    running = [c.name for c in plan.run]
+    for i, name in enumerate(running):
+        needs = [d for d in depends[name] if d in redo]
+        first = next((earlier for earlier in running[:i] if shares(earlier, name)), None)
+        if first is None and isinstance(configs[name], LRSweepConfig):  # it trains the sweep: one task per run
+            plan.sweep_runs[name] = [SweepRun(name, configs[name], *run) for run in lr_sweep_runs(configs[name], seed)]
+        elif first is not None:  # it reads back what ``first`` computes in this run
+            needs = list(dict.fromkeys([*needs, first]))
+        plan.needs[name] = needs
+    return plan

@@ -1,0 +1,124 @@
+"""What runs on a worker of a cluster run (:mod:`repro.book.cluster`): a chapter, a run of a sweep, the
+shared-folder probe; and the scheduler's retry setting."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+
+from repro.book import execute
+from repro.book.cluster.plan import SweepRun
+from repro.book.cluster.resume import package_digest
+from repro.book.toc import BookError, Chapter
+
+PROGRESS_TOPIC = "repro-book-progress"  # Dask event topic of the tasks' "started" messages
+
+
+def _worker_address() -> str:
+    with contextlib.suppress(ImportError, ValueError):
+        from distributed import get_worker
+
+        return get_worker().address
+    return "local"
+
+
+def _announce(key: str) -> None:
+    """Tell the client that the task ``key`` starts now, on this worker."""
+    with contextlib.suppress(ImportError, ValueError):
+        from distributed import get_worker
+
+        worker = get_worker()
+        worker.log_event(PROGRESS_TOPIC, {"key": key, "worker": worker.address})
+
+
+def _amend_timings(build_dir: Path, profile: str, chapter: str, extra: dict) -> None:
+    """Merge ``extra`` into the chapter's ``_timings.json`` entry (creating it if there is none)."""
+    execute._update_timings(build_dir, profile, chapter, extra, merge=True)
+
+
+def _sweep_run_task(key: str, run: SweepRun, device: str, data_root: str | None, cache_dir: str) -> dict:
+    from repro.devices import resolve_device
+    from repro.experiments.lr_sweep import train_lr_sweep_run
+
+    _announce(key)
+    start = time.perf_counter()
+    outcome = {"kind": "sweep-run", "key": key, "worker": _worker_address()}
+    try:
+        hit = train_lr_sweep_run(
+            run.config,
+            run.dataset,
+            run.lr,
+            run.seed,
+            data_root=data_root,
+            device=resolve_device(device),
+            cache_dir=cache_dir,
+        )
+    except Exception as exc:  # the chapter trains this run again in its own cell and reports where it fails
+        return {**outcome, "status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+    return {**outcome, "status": "ok", "cached": hit, "wall_time_s": time.perf_counter() - start}
+
+
+def _chapter_task(key: str, chapter: Chapter, settings: dict, *needs: dict) -> dict:
+    """Run one chapter with :func:`repro.book.execute.run_chapter` unless a chapter it depends on did not finish."""
+    outcome = {"kind": "chapter", "key": key, "chapter": chapter.name, "worker": _worker_address()}
+    blocked = [need["chapter"] for need in needs if need["kind"] == "chapter" and need["status"] != "ok"]
+    if blocked:
+        return {**outcome, "status": "skipped", "reason": f"{', '.join(blocked)} did not finish"}
+    _announce(key)
+    build_dir = Path(settings["build_dir"])
+    start = time.perf_counter()
+    try:
+        done = execute.run_chapter(
+            chapter,
+            profile=settings["profile"],
+            device=settings["device"],
+            seed=settings["seed"],
+            data_root=settings["data_root"],
+            build_dir=build_dir,
+            toc=settings["toc"],
+        )
+    except BookError as exc:  # ChapterFailed, or a chapter without a parameters cell
+        with contextlib.suppress(OSError, ValueError):
+            _amend_timings(build_dir, settings["profile"], chapter.name, {"worker": outcome["worker"]})
+        return {
+            **outcome,
+            "status": "failed",
+            "reason": str(exc),
+            "cell_index": getattr(exc, "cell_index", None),
+            "wall_time_s": time.perf_counter() - start,
+        }
+    _amend_timings(
+        build_dir,
+        settings["profile"],
+        chapter.name,
+        {"worker": outcome["worker"], "digest": settings["digest"], "results": done.results is not None},
+    )
+    return {
+        **outcome,
+        "status": "ok",
+        "wall_time_s": done.wall_time_s,
+        "notebook": str(done.notebook),
+        "results": None if done.results is None else str(done.results),
+    }
+
+
+def _allowed_failures(dask_scheduler=None) -> int:
+    return dask_scheduler.allowed_failures
+
+
+def _probe(paths: list[str], token: str) -> dict:
+    """On a worker: can it read the probe file and the chapter sources, and which package and Python it runs."""
+    import socket
+
+    problem = None
+    try:
+        if Path(paths[0]).read_text(encoding="utf-8") != token:
+            problem = f"{paths[0]} has other content there"
+        for path in paths[1:]:
+            if not Path(path).is_file():
+                problem = f"{path} does not exist there"
+    except OSError as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    return {"host": socket.gethostname(), "problem": problem, "package": package_digest(), "python": sys.executable}
