@@ -6,6 +6,7 @@
 #          (CHAPTERS limits execution; the site still needs an executed notebook for every chapter in _toc.yml)
 #          WORKERS=N runs independent chapters on a Dask LocalCluster of N processes; SCHEDULER=tcp://host:8786
 #          on an existing Dask cluster (README, "On a cluster"); either resumes: chapters that finished are kept
+#          THREADS=T CPU threads per chapter (default 1), serial or on a cluster: the same T, the same results
 # Other targets: execute (chapters only), site (HTML only, from _build/executed/<profile>/), references
 # (regenerate tests/reference/*.ipynb on purpose), lint, clean (the build), distclean (also the venv).
 
@@ -20,11 +21,12 @@ DEVICE ?= auto
 SEED ?= 0
 CHAPTERS ?=
 DATA_ROOT ?=
+THREADS ?= 1
 WORKERS ?=
 SCHEDULER ?=
 PYTEST_ARGS ?=
 
-RUN_ARGS = --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --build-dir $(BUILD) \
+RUN_ARGS = --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --threads $(THREADS) --build-dir $(BUILD) \
 	$(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(WORKERS),--workers $(WORKERS)) \
 	$(if $(SCHEDULER),--scheduler $(SCHEDULER))
 

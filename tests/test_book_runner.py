@@ -128,6 +128,20 @@ def test_unknown_device_is_an_error(toy_book, tmp_path):
         book.run(["tiny"], toc=toy_book, device="tpu", build_dir=tmp_path / "_build")
 
 
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True])
+def test_threads_must_be_a_positive_whole_number(toy_book, tmp_path, threads):
+    with pytest.raises(BookError, match="threads must be a positive whole number"):
+        book.run(["tiny"], toc=toy_book, device="cpu", build_dir=tmp_path / "_build", threads=threads)
+    assert not (tmp_path / "_build").exists()
+
+
+def test_the_kernel_runs_on_the_threads_asked_for(toy_book, tmp_path):
+    book.run(["tiny"], toc=toy_book, device="cpu", build_dir=tmp_path / "_build", threads=2, log=lambda _m: None)
+    result = json.loads((tmp_path / "_build" / "results" / "quick" / "tiny.json").read_text())
+    timings = json.loads((tmp_path / "_build" / "results" / "quick" / "_timings.json").read_text())
+    assert result["threads"] == 2 and timings["tiny"]["threads"] == 2
+
+
 def test_chapter_listed_but_not_written_is_an_error(toy_book, tmp_path):
     with pytest.raises(BookError, match=r"absent: .*absent\.py does not exist"):
         book.run(None, toc=toy_book, build_dir=tmp_path / "_build")  # all chapters: checked before any runs
@@ -193,7 +207,7 @@ def test_successful_run_writes_notebook_results_and_timings(toy_book, tmp_path):
 
     result = json.loads((build / "results" / "quick" / "tiny.json").read_text())
     assert result["chapter"] == "tiny" and result["profile"] == "quick" and result["seed"] == 3
-    assert result["device"] == "cpu"
+    assert result["device"] == "cpu" and result["threads"] == 1  # the runner's default, whatever the cores
     assert set(result["versions"]) >= {"python", "torch", "numpy", "repro"}
     assert set(result["git"]) == {"commit", "dirty"}
     assert result["timestamp_utc"].endswith("+00:00")
@@ -202,7 +216,7 @@ def test_successful_run_writes_notebook_results_and_timings(toy_book, tmp_path):
     assert result["wall_time_s"] == pytest.approx(done.wall_time_s, abs=1e-3) and result["wall_time_s"] > 0
 
     timings = json.loads((build / "results" / "quick" / "_timings.json").read_text())
-    assert timings["tiny"]["status"] == "ok" and timings["tiny"]["seed"] == 3
+    assert timings["tiny"]["status"] == "ok" and timings["tiny"]["seed"] == 3 and timings["tiny"]["threads"] == 1
     assert [r["chapter"] for r in load_results("quick", build / "results")] == ["tiny"]
     assert (build / "jupyter" / "kernels" / "python3" / "kernel.json").is_file()
 

@@ -166,15 +166,15 @@ def test_plan_of_the_books_own_chapters():
     assert list(plan.sweep_runs) == ["fig10"] and plan.needs == {"fig10": [], "critical-length": ["fig10"]}
 
 
-def test_worker_environments_divide_the_cores(monkeypatch):
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+def test_worker_environments_give_the_serial_thread_count_and_divide_the_gpus(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
-    envs = cluster.client._worker_environments(4, "auto")
+    envs = cluster.client._worker_environments(4, "auto", 2)
     assert [e["OMP_NUM_THREADS"] for e in envs] == ["2"] * 4 and envs[0]["MKL_NUM_THREADS"] == "2"
+    assert envs[0]["OPENBLAS_NUM_THREADS"] == "2"
     assert [e["CUDA_VISIBLE_DEVICES"] for e in envs] == ["3", "5", "3", "5"]
-    assert all("CUDA_VISIBLE_DEVICES" not in e for e in cluster.client._worker_environments(2, "cpu"))
+    assert all("CUDA_VISIBLE_DEVICES" not in e for e in cluster.client._worker_environments(2, "cpu", 1))
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # one GPU: every worker sees it, as the serial run would
-    assert all("CUDA_VISIBLE_DEVICES" not in e for e in cluster.client._worker_environments(2, "auto"))
+    assert all("CUDA_VISIBLE_DEVICES" not in e for e in cluster.client._worker_environments(2, "auto", 1))
 
 
 def test_a_build_folder_the_workers_cannot_see_is_a_clear_error(tmp_path):

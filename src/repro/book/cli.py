@@ -2,7 +2,8 @@
 
     python -m repro.book list
     python -m repro.book run [CHAPTER ...] --profile quick|paper --device auto|cpu|cuda --seed N \\
-        --data-root PATH --build-dir _build [--workers N | --scheduler ADDRESS] [--force]   (Dask: repro.book.cluster)
+        --data-root PATH --build-dir _build --threads 1 [--workers N | --scheduler ADDRESS] [--force]
+        (--workers/--scheduler: Dask, repro.book.cluster)
     python -m repro.book site --profile quick --build-dir _build
     python -m repro.book references [CHAPTER ...]
     python -m repro.book times --profile paper          (Markdown table: status, wall time, device, verdict)
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from repro.book.execute import executed_dir, run
+from repro.book.execute import DEFAULT_THREADS, executed_dir, run
 from repro.book.profiles import PROFILES
 from repro.book.references import make_references
 from repro.book.results import markdown_table, timings_table
@@ -59,6 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     build_dir_option(p_run)
     p_run.add_argument("--log-output", action="store_true", help="stream the notebooks' outputs to the terminal")
+    p_run.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        metavar="T",
+        help=f"CPU threads of each chapter, serial or on a cluster (default {DEFAULT_THREADS}); PyTorch's CPU "
+        "results depend on it, so runs with the same T give identical results files",
+    )
     p_run.add_argument(
         "--workers",
         type=int,
@@ -137,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     workers=args.workers,
                     scheduler=args.scheduler,
                     force=args.force,
+                    threads=args.threads,
                 )
             else:
                 run(
@@ -148,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     data_root=args.data_root,
                     build_dir=args.build_dir,
                     log_output=args.log_output,
+                    threads=args.threads,
                 )
         elif args.command == "site":
             check_profile(args.profile)

@@ -14,6 +14,12 @@ under ``<build>/jupyter`` and puts that folder first on ``JUPYTER_PATH`` while i
 run in the same environment as the runner whatever kernels the user has installed. The kernel also gets
 ``REPRO_RESULTS_DIR=<build>/results`` and ``REPRO_TOC``, and finds this copy of ``repro`` first on
 ``PYTHONPATH``.
+
+Threads: the kernel runs on ``threads`` CPU threads (``OMP_NUM_THREADS`` = ``MKL_NUM_THREADS`` =
+``OPENBLAS_NUM_THREADS``; default :data:`DEFAULT_THREADS`), whether the chapter runs alone or on a cluster worker.
+PyTorch's CPU kernels split their sums by thread, so the float results of training depend on the thread count
+(measured: FC and CNN weights after 100 Adam steps differ in their bits between 1 and 2 threads); a fixed count is
+what makes a serial and a cluster run give identical results files.
 """
 
 from __future__ import annotations
@@ -32,9 +38,21 @@ from repro.book.results import RESULTS_ENV, record_wall_time, results_path, timi
 from repro.book.toc import TOC_ENV, BookError, Chapter, check_profile, find_toc, read_toc, select_chapters
 from repro.devices import check_device
 
-__all__ = ["KERNEL_NAME", "ChapterFailed", "ChapterRun", "executed_dir", "ensure_kernel", "run_chapter", "run"]
+__all__ = [
+    "DEFAULT_THREADS",
+    "KERNEL_NAME",
+    "ChapterFailed",
+    "ChapterRun",
+    "executed_dir",
+    "ensure_kernel",
+    "check_threads",
+    "run_chapter",
+    "run",
+]
 
 KERNEL_NAME = "python3"
+DEFAULT_THREADS = 1  # CPU threads of a chapter's kernel, serial or on a cluster (module docstring)
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 class ChapterFailed(BookError):
@@ -122,14 +140,22 @@ def _prepend_path(var: str, entry: Path) -> str:
     return f"{entry}{os.pathsep}{current}" if current else str(entry)
 
 
-def _kernel_environment(build_dir: Path, toc: Path) -> contextlib.AbstractContextManager[None]:
+def check_threads(threads: int) -> int:
+    """``threads`` if it is a positive whole number, else :class:`BookError`."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise BookError(f"threads must be a positive whole number of CPU threads, got {threads!r}")
+    return threads
+
+
+def _kernel_environment(build_dir: Path, toc: Path, threads: int) -> contextlib.AbstractContextManager[None]:
     """JUPYTER_PATH → our kernel spec; REPRO_RESULTS_DIR → <build>/results; REPRO_TOC → the table of contents;
-    this ``repro`` first on PYTHONPATH."""
+    this ``repro`` first on PYTHONPATH; ``threads`` CPU threads for OpenMP, MKL and OpenBLAS."""
     jupyter_root = ensure_kernel(build_dir)
     updates = {
         "JUPYTER_PATH": _prepend_path("JUPYTER_PATH", jupyter_root),
         RESULTS_ENV: str((build_dir / "results").resolve()),
         TOC_ENV: str(toc.resolve()),
+        **{var: str(threads) for var in THREAD_VARIABLES},
     }
     package_parent = Path(__file__).resolve().parents[2]  # src/repro/book/execute.py → src
     if package_parent.name not in ("site-packages", "dist-packages"):
@@ -260,8 +286,10 @@ def run_chapter(
     build_dir: str | os.PathLike = "_build",
     log_output: bool = False,
     toc: str | os.PathLike | None = None,
+    threads: int = DEFAULT_THREADS,
 ) -> ChapterRun:
-    """Execute one chapter with papermill into ``<build>/executed/<profile>/<chapter>.ipynb``.
+    """Execute one chapter with papermill into ``<build>/executed/<profile>/<chapter>.ipynb``, its kernel on
+    ``threads`` CPU threads.
 
     The notebook is written to a hidden partial file and renamed into place only when every cell succeeded. On
     an error the partial notebook becomes ``<chapter>.FAILED.ipynb`` and :class:`ChapterFailed` names the
@@ -273,6 +301,7 @@ def run_chapter(
     from papermill.exceptions import PapermillExecutionError
 
     check_profile(profile)
+    check_threads(threads)
     build_dir = Path(build_dir)
     out_dir = executed_dir(build_dir, profile)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -293,7 +322,7 @@ def run_chapter(
     }
     start = time.perf_counter()
     error: BaseException | None = None
-    with _kernel_environment(build_dir, Path(toc) if toc else find_toc()):
+    with _kernel_environment(build_dir, Path(toc) if toc else find_toc(), threads):
         try:
             papermill.execute_notebook(
                 nb,
@@ -311,6 +340,7 @@ def run_chapter(
         "wall_time_s": round(wall, 3),
         "device_requested": device,
         "seed": int(seed),
+        "threads": threads,
         "finished_utc": _now_utc(),
     }
 
@@ -379,17 +409,20 @@ def run(
     build_dir: str | os.PathLike | None = None,
     log_output: bool = False,
     log: Callable[[str], None] = print,
+    threads: int = DEFAULT_THREADS,
 ) -> list[ChapterRun]:
-    """Execute the named chapters (default: all, in ``_toc.yml`` order); stop at the first failure."""
+    """Execute the named chapters (default: all, in ``_toc.yml`` order), each kernel on ``threads`` CPU threads;
+    stop at the first failure."""
     toc = Path(toc) if toc else find_toc()
     check_profile(profile)
+    check_threads(threads)
     _check_device(device)
     chapters = select_chapters(read_toc(toc), names)
     build_dir = Path(build_dir) if build_dir else toc.parent / "_build"
     runs = []
     total = time.perf_counter()
     for i, chapter in enumerate(chapters, 1):
-        log(f"[{i}/{len(chapters)}] {chapter.name}: profile={profile} device={device} seed={seed} …")
+        log(f"[{i}/{len(chapters)}] {chapter.name}: profile={profile} device={device} seed={seed} threads={threads} …")
         done = run_chapter(
             chapter,
             profile=profile,
@@ -399,6 +432,7 @@ def run(
             build_dir=build_dir,
             log_output=log_output,
             toc=toc,
+            threads=threads,
         )
         log(f"[{i}/{len(chapters)}] {chapter.name}: {done.wall_time_s:.1f} s → {done.notebook}")
         runs.append(done)

@@ -8,7 +8,7 @@ runner adds each chapter's execution time with :func:`record_wall_time`.
 
 A results file holds::
 
-    {"schema": 2, "chapter": "fig03", "profile": "quick", "seed": 0, "device": "cpu",
+    {"schema": 2, "chapter": "fig03", "profile": "quick", "seed": 0, "device": "cpu", "threads": 1,
      "versions": {"python": ..., "torch": ..., "numpy": ..., "repro": ...},
      "git": {"commit": "<sha>" | null, "dirty": true | false | null},
      "timestamp_utc": "2025-01-01T12:00:00+00:00",
@@ -238,6 +238,7 @@ def save_results(
         "profile": profile,
         "seed": int(seed),
         "device": device,
+        "threads": torch.get_num_threads(),  # torch's CPU threads: float results on the CPU depend on them
         "versions": _versions(),
         "git": _git_info(),
         "timestamp_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -2,9 +2,10 @@
 the critical-length chapter); the book chooses the folder (:func:`repro.book.results.cache_dir`).
 
 An entry is a pickle in ``<cache_dir>/<name>-<key>.pkl``. Its key hashes what the caller says the result depends
-on (settings, seed, device, data root) together with the torch version and the source of the ``repro`` modules
-that compute it: the caller's module and every ``repro`` module it imports, directly or through others. An edit to
-any of those, or an upgrade of torch, makes the entry stale instead of silently reused; an edit to a module the
+on (settings, seed, device, data root) together with the torch version, torch's CPU thread count (float results on
+the CPU depend on it) and the source of the ``repro`` modules that compute it: the caller's module and every
+``repro`` module it imports, directly or through others. An edit to any of those, an upgrade of torch or another
+thread count makes the entry stale instead of silently reused; an edit to a module the
 computation never imports (the figures, tables and runner of :mod:`repro.book`, the verdicts of :mod:`repro.claims`)
 keeps it, so a fix in how a sweep is drawn does not cost the hours of training behind it.
 Entries are written atomically (temporary file + :func:`os.replace`): a run killed mid-write leaves no entry.
@@ -92,8 +93,10 @@ def source_digest(module: str) -> str:
 
 
 def cache_key(depends_on: object, module: str) -> str:
-    """A 16-hex-digit key for ``repr(depends_on)``, the source of ``module`` and its imports, and torch's version."""
-    text = f"{depends_on!r}|{module}={source_digest(module)}|torch={torch.__version__}"
+    """A 16-hex-digit key for ``repr(depends_on)``, the source of ``module`` and its imports, torch's version and
+    its CPU thread count (float results on the CPU depend on it)."""
+    threads = torch.get_num_threads()
+    text = f"{depends_on!r}|{module}={source_digest(module)}|torch={torch.__version__}|threads={threads}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

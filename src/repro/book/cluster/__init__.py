@@ -31,9 +31,11 @@ for the same): a worker that dies mid-chapter (killed, out of memory) makes that
 submitted again. The chapter's kernel does not outlive its worker: ipykernel polls its parent process
 (``JPY_PARENT_PID``, set by jupyter_client) and exits within a second of the parent's death.
 
-Workers: one task at a time each (one thread), and ``OMP_NUM_THREADS`` = ``MKL_NUM_THREADS`` = cores / N through
-the worker's environment, which the chapter's kernel inherits (torch reads it at import); with ``device`` other
-than ``cpu`` and several GPUs visible, worker *i* sees GPU *i* mod #GPUs alone (``CUDA_VISIBLE_DEVICES``).
+Workers: one task at a time each. Every chapter's kernel and every sweep run uses ``threads`` CPU threads
+(default 1), exactly as in a serial run: PyTorch's CPU results depend on the thread count, so this, not cores / N,
+is what makes the results files of the two runs identical. A ``LocalCluster`` of N workers × ``threads`` threads
+beyond the cores here is reported (oversubscription). With ``device`` other than ``cpu`` and several GPUs visible,
+worker *i* sees GPU *i* mod #GPUs alone (``CUDA_VISIBLE_DEVICES``).
 
 The package, one job a module: :mod:`~repro.book.cluster.plan` (the dependency graph and the sweep-run
 tasks), :mod:`~repro.book.cluster.resume` (digests, and what counts as finished),

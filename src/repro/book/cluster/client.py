@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from repro.book import execute
 from repro.book.cluster.resume import package_digest
 from repro.book.cluster.tasks import _allowed_failures, _probe
 from repro.book.toc import BookError, Chapter
@@ -26,25 +27,27 @@ def _visible_gpus() -> list[str]:
     return []
 
 
-def _worker_environments(n: int, device: str) -> list[dict[str, str]]:
-    """Each worker's environment: cores / n threads for OpenMP/MKL/OpenBLAS, and one GPU each when several are
-    visible and the device may be CUDA."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    threads = str(max(1, cores // n))
-    base = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _worker_environments(n: int, device: str, threads: int) -> list[dict[str, str]]:
+    """Each worker's environment: ``threads`` CPU threads for OpenMP/MKL/OpenBLAS (what a serial run gives each
+    chapter, so that results are the same), and one GPU each when several are visible and the device may be CUDA."""
+    base = {var: str(threads) for var in execute.THREAD_VARIABLES}
     gpus = _visible_gpus() if device != "cpu" else []
     if len(gpus) < 2:
         return [dict(base) for _ in range(n)]
     return [{**base, "CUDA_VISIBLE_DEVICES": gpus[i % len(gpus)]} for i in range(n)]
 
 
-def _local_cluster(n: int, device: str):
-    """A ``LocalCluster`` of ``n`` worker processes (one thread each) with :func:`_worker_environments`."""
+def _local_cluster(n: int, device: str, threads: int):
+    """A ``LocalCluster`` of ``n`` worker processes (one task at a time each) with :func:`_worker_environments`."""
     import logging
 
     from distributed import LocalCluster
 
-    environments = _worker_environments(n, device)
+    environments = _worker_environments(n, device, threads)
 
     class _Cluster(LocalCluster):
         def new_worker_spec(self):  # like dask-cuda: each new worker gets its own environment
@@ -67,7 +70,7 @@ def _local_cluster(n: int, device: str):
 
 
 @contextlib.contextmanager
-def _client(workers: int | None, scheduler, device: str, log: Callable[[str], None]):
+def _client(workers: int | None, scheduler, device: str, threads: int, log: Callable[[str], None]):
     import dask
     from distributed import Client
     from distributed.deploy import Cluster
@@ -79,7 +82,12 @@ def _client(workers: int | None, scheduler, device: str, log: Callable[[str], No
     }
     with dask.config.set(settings), contextlib.ExitStack() as stack:
         if scheduler is None:
-            cluster = stack.enter_context(_local_cluster(workers, device))
+            if workers * threads > _cores():
+                log(
+                    f"cluster: {workers} worker(s) × {threads} thread(s) is more than the {_cores()} core(s) here; "
+                    "oversubscribed cores can make chapters many times slower (fewer --workers or --threads)"
+                )
+            cluster = stack.enter_context(_local_cluster(workers, device, threads))
             client = stack.enter_context(Client(cluster))
             client.wait_for_workers(workers, timeout=120)
             where = f"a LocalCluster of {workers} worker process(es)"

@@ -65,6 +65,7 @@ def plan_run(
     build_dir: str | os.PathLike | None = None,
     force: bool = True,
     config_of: Callable[[str, str], object | None] = chapter_config,
+    threads: int = 1,
 ) -> Plan:
     """Dependencies, sweep runs and resumption for ``chapters`` (a selection of ``all_chapters``, the table of
     contents, whose order decides which chapter of a shared config comes first).
@@ -91,7 +92,8 @@ def plan_run(
             depends[name] = [earlier for earlier in names[:i] if shares(earlier, name)][:1]
 
     digests = {
-        c.name: chapter_digest(c, profile=profile, seed=seed, device=device, data_root=data_root) for c in chapters
+        c.name: chapter_digest(c, profile=profile, seed=seed, device=device, data_root=data_root, threads=threads)
+        for c in chapters
     }
     timings = {}
     if build_dir is not None and not force:

@@ -29,16 +29,23 @@ def _data_root_parameter(data_root: str | os.PathLike | None) -> str | None:
 
 
 def chapter_digest(
-    chapter: Chapter, *, profile: str, seed: int, device: str, data_root: str | os.PathLike | None
+    chapter: Chapter,
+    *,
+    profile: str,
+    seed: int,
+    device: str,
+    data_root: str | os.PathLike | None,
+    threads: int = execute.DEFAULT_THREADS,
 ) -> str:
     """What a chapter's notebook and results depend on: its source, profile, seed, device, the data root it
-    resolves to and the package's source (:func:`package_digest`); 16 hex digits."""
+    resolves to, the kernel's CPU threads and the package's source (:func:`package_digest`); 16 hex digits."""
     from repro.data import resolve_data_root
 
     settings = {
         "profile": profile,
         "seed": int(seed),
         "device": device,
+        "threads": int(threads),
         "data_root": str(resolve_data_root(_data_root_parameter(data_root)).resolve()),
         "package": package_digest(),
     }

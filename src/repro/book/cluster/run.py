@@ -52,9 +52,12 @@ def run_on_cluster(
     force: bool = False,
     log: Callable[[str], None] = print,
     config_of: Callable[[str, str], object | None] = chapter_config,
+    threads: int = execute.DEFAULT_THREADS,
 ) -> list[ChapterRun]:
     """Execute the named chapters (default: all) on a Dask cluster: a ``LocalCluster`` of ``workers`` processes,
     or the existing cluster at ``scheduler`` (an address, a scheduler file, or a ``distributed`` Cluster object).
+    Every chapter's kernel and every sweep run uses ``threads`` CPU threads, as in a serial run, so that the
+    results are the same.
 
     Chapters that finished earlier with the same digest are kept unless ``force``. Raises :class:`BookError`
     listing the chapters that failed or were skipped, after every other chapter has finished.
@@ -69,6 +72,7 @@ def run_on_cluster(
     toc = Path(toc) if toc else find_toc()
     toc = toc.resolve()
     check_profile(profile)
+    execute.check_threads(threads)
     execute._check_device(device)
     all_chapters = read_toc(toc)
     chapters = select_chapters(all_chapters, names)
@@ -84,6 +88,7 @@ def run_on_cluster(
         build_dir=build_dir,
         force=force,
         config_of=config_of,
+        threads=threads,
     )
     for chapter in plan.finished:
         log(f"[{chapter.name}] finished earlier with the same source and settings: kept (--force redoes it)")
@@ -100,7 +105,7 @@ def run_on_cluster(
     nodes: dict[str, tuple[Callable, tuple, list[str], int]] = {}
     for name in (c.name for c in plan.run):
         for run in plan.sweep_runs.get(name, []):
-            nodes[f"run:{run.label}"] = (_sweep_run_task, (run, device, parameter_root, cache_dir), [], 2)
+            nodes[f"run:{run.label}"] = (_sweep_run_task, (run, device, parameter_root, cache_dir, threads), [], 2)
     dependents = {n for c in plan.run for n in plan.needs[c.name]}
     for chapter in plan.run:
         settings = {
@@ -110,6 +115,7 @@ def run_on_cluster(
             "data_root": parameter_root,
             "build_dir": str(build_dir),
             "toc": str(toc),
+            "threads": threads,
             "digest": plan.digests[chapter.name],
         }
         needs = [f"run:{r.label}" for r in plan.sweep_runs.get(chapter.name, [])]
@@ -118,7 +124,7 @@ def run_on_cluster(
         nodes[f"chapter:{chapter.name}"] = (_chapter_task, (chapter, settings), needs, priority)
     order = list(nodes)  # a node's dependencies come before it
 
-    with _client(workers, scheduler, device, log) as client:
+    with _client(workers, scheduler, device, threads, log) as client:
         if scheduler is not None:
             _check_shared(client, build_dir, plan.run)
         started: dict[str, tuple[str, float]] = {}  # key → (worker, monotonic start)

@@ -38,13 +38,18 @@ def _amend_timings(build_dir: Path, profile: str, chapter: str, extra: dict) -> 
     execute._update_timings(build_dir, profile, chapter, extra, merge=True)
 
 
-def _sweep_run_task(key: str, run: SweepRun, device: str, data_root: str | None, cache_dir: str) -> dict:
+def _sweep_run_task(
+    key: str, run: SweepRun, device: str, data_root: str | None, cache_dir: str, threads: int
+) -> dict:
+    import torch
+
     from repro.devices import resolve_device
     from repro.experiments.lr_sweep import train_lr_sweep_run
 
     _announce(key)
     start = time.perf_counter()
     outcome = {"kind": "sweep-run", "key": key, "worker": _worker_address()}
+    torch.set_num_threads(threads)  # as in the chapter's kernel: the same float results, the same cache entry
     try:
         hit = train_lr_sweep_run(
             run.config,
@@ -78,6 +83,7 @@ def _chapter_task(key: str, chapter: Chapter, settings: dict, *needs: dict) -> d
             data_root=settings["data_root"],
             build_dir=build_dir,
             toc=settings["toc"],
+            threads=settings["threads"],
         )
     except BookError as exc:  # ChapterFailed, or a chapter without a parameters cell
         with contextlib.suppress(OSError, ValueError):
