@@ -166,6 +166,24 @@ def test_plan_of_the_books_own_chapters():
     assert list(plan.sweep_runs) == ["fig10"] and plan.needs == {"fig10": [], "critical-length": ["fig10"]}
 
 
+def test_chapters_start_longest_first_once_their_times_are_known(tmp_path):
+    """Without earlier wall times the chapters start in table-of-contents order; with them, the longest first
+    (a chapter new since then before all of them), so that the last chapter to start is a short one."""
+    names = ["intro", "setup", "fig02", "fig06", "new"]
+    assert cluster.plan.start_order(names, {}) == names
+    seconds = {"intro": 10.1, "setup": 109.8, "fig02": 60.9, "fig06": 73.8}
+    assert cluster.plan.start_order(names, seconds) == ["new", "setup", "fig06", "fig02", "intro"]
+
+    chapters = book.read_toc(Path(__file__).resolve().parents[1] / "_toc.yml")
+    fresh = cluster.plan_run(chapters, all_chapters=chapters, profile="quick", build_dir=tmp_path)
+    assert fresh.start_order == [c.name for c in chapters]
+    timings = tmp_path / "results" / "quick" / "_timings.json"
+    timings.parent.mkdir(parents=True)
+    timings.write_text(json.dumps({"fig07": {"wall_time_s": 500.0, "status": "failed"}, "fig03": {"wall_time_s": 1}}))
+    again = cluster.plan_run(chapters, all_chapters=chapters, profile="quick", build_dir=tmp_path, force=True)
+    assert again.start_order[-2:] == ["fig07", "fig03"] and len(again.start_order) == len(chapters)
+
+
 def test_worker_environments_give_the_serial_thread_count_and_divide_the_gpus(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
     envs = cluster.client._worker_environments(4, "auto", 2)

@@ -31,6 +31,10 @@ for the same): a worker that dies mid-chapter (killed, out of memory) makes that
 submitted again. The chapter's kernel does not outlive its worker: ipykernel polls its parent process
 (``JPY_PARENT_PID``, set by jupyter_client) and exits within a second of the parent's death.
 
+Order: when several tasks are ready, sweep runs start first, then chapters that others wait for, then the rest,
+each group in :func:`~repro.book.cluster.plan.start_order` (``_toc.yml`` order, or longest first by the wall
+times of an earlier run in the same build folder).
+
 Workers: one task at a time each. Every chapter's kernel and every sweep run uses ``threads`` CPU threads
 (default 1), exactly as in a serial run: PyTorch's CPU results depend on the thread count, so this, not cores / N,
 is what makes the results files of the two runs identical. A ``LocalCluster`` of N workers × ``threads`` threads

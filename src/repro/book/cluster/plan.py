@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,14 +44,25 @@ class SweepRun:
 @dataclass
 class Plan:
     """What a cluster run does: ``run`` (chapters to execute, ``_toc.yml`` order), ``finished`` (chapters that
-    finished earlier with the same digest and are kept), ``needs[c]`` (chapters of ``run`` that ``c`` waits for)
-    and ``sweep_runs[c]`` (the sweep runs ``c`` waits for)."""
+    finished earlier with the same digest and are kept), ``needs[c]`` (chapters of ``run`` that ``c`` waits for),
+    ``sweep_runs[c]`` (the sweep runs ``c`` waits for) and ``start_order`` (the order in which the chapters of
+    ``run`` should start when several are ready, :func:`start_order`)."""
 
     run: list[Chapter]
     finished: list[Chapter] = field(default_factory=list)
     needs: dict[str, list[str]] = field(default_factory=dict)
     sweep_runs: dict[str, list[SweepRun]] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
+    start_order: list[str] = field(default_factory=list)
+
+
+def start_order(names: Sequence[str], seconds: Mapping[str, float]) -> list[str]:
+    """``names`` (``_toc.yml`` order) in the order a free worker should start them: chapters without an earlier
+    wall time first, in ``_toc.yml`` order, then the others longest first (``seconds``: each chapter's wall time in
+    an earlier run), so that a long chapter does not start last while the other workers idle."""
+    unknown = [n for n in names if n not in seconds]
+    known = sorted((n for n in names if n in seconds), key=lambda n: -seconds[n])
+    return unknown + known
 
 
 def plan_run(
@@ -95,12 +106,13 @@ def plan_run(
         c.name: chapter_digest(c, profile=profile, seed=seed, device=device, data_root=data_root, threads=threads)
         for c in chapters
     }
-    timings = {}
-    if build_dir is not None and not force:
+    earlier = {}  # the build folder's _timings.json: what finished, and how long each chapter took
+    if build_dir is not None:
         from repro.book.results import timings_path
 
         path = timings_path(profile, Path(build_dir) / "results")
-        timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        earlier = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    timings = {} if force else earlier
     redo: set[str] = set()
     for c in chapters:  # table-of-contents order: a chapter's dependencies come before it
         kept = timings and _finished(c, Path(build_dir), profile, digests[c.name], timings)
@@ -113,6 +125,8 @@ def plan_run(
         digests=digests,
     )
     running = [c.name for c in plan.run]
+    seconds = {n: float(earlier[n]["wall_time_s"]) for n in running if "wall_time_s" in earlier.get(n, {})}
+    plan.start_order = start_order(running, seconds)
     for i, name in enumerate(running):
         needs = [d for d in depends[name] if d in redo]
         first = next((earlier for earlier in running[:i] if shares(earlier, name)), None)

@@ -102,10 +102,15 @@ def run_on_cluster(
     cache_dir = str(results_cache_dir(build_dir / "results"))  # what cache_dir() gives the chapters' kernels
 
     # nodes of the graph: sweep runs, then chapters, each with the nodes it waits for
+    # priorities (higher starts first): sweep runs, then chapters others wait for, then the rest, each group in
+    # the plan's start order
     nodes: dict[str, tuple[Callable, tuple, list[str], int]] = {}
+    rank = {name: len(plan.start_order) - i for i, name in enumerate(plan.start_order)}
+    sweep_priority = 2 * (len(rank) + 1)
     for name in (c.name for c in plan.run):
         for run in plan.sweep_runs.get(name, []):
-            nodes[f"run:{run.label}"] = (_sweep_run_task, (run, device, parameter_root, cache_dir, threads), [], 2)
+            task = (_sweep_run_task, (run, device, parameter_root, cache_dir, threads), [], sweep_priority)
+            nodes[f"run:{run.label}"] = task
     dependents = {n for c in plan.run for n in plan.needs[c.name]}
     for chapter in plan.run:
         settings = {
@@ -120,7 +125,8 @@ def run_on_cluster(
         }
         needs = [f"run:{r.label}" for r in plan.sweep_runs.get(chapter.name, [])]
         needs += [f"chapter:{n}" for n in plan.needs[chapter.name]]
-        priority = 1 if chapter.name in dependents or chapter.name in plan.sweep_runs else 0
+        waited_for = chapter.name in dependents or chapter.name in plan.sweep_runs
+        priority = (len(rank) + 1 if waited_for else 0) + rank[chapter.name]
         nodes[f"chapter:{chapter.name}"] = (_chapter_task, (chapter, settings), needs, priority)
     order = list(nodes)  # a node's dependencies come before it
 
