@@ -13,11 +13,11 @@
 # %% [markdown]
 # # Summary: the paper's claims, checked
 #
-# Every chapter ends with a "Paper vs this reproduction" section: the paper's claim in our words, a rule stated
-# before the numbers, checks computed from the measurements, and a verdict by one rule for the whole book — all
-# checks of the claim hold: *reproduced*; some: *partly reproduced*; none, or a failed precondition (such as "the
-# network overfits", without which the claim cannot be observed): *not reproduced*. Each chapter writes what it
-# found to a results file; this page reads them all back. Nothing on it is typed by hand.
+# Every chapter ends with a "Paper vs this reproduction" section: the paper's claim in our words, split into the
+# parts it asserts, a rule stated before the numbers for deciding each part, checks computed from the measurements,
+# and a verdict by one rule for the whole book, stated below. Each chapter writes what it found to a results file;
+# this page reads them all back. Nothing on it is typed by hand. The paper's claims and the questions this book
+# adds of its own are kept apart: only the paper's claims are tallied.
 
 # %% tags=["parameters", "remove-cell"]
 profile = "quick"  # the profile whose results files to read
@@ -38,12 +38,17 @@ ch = open_chapter("claims", profile=profile, device=device, seed=seed, data_root
 chapters = [c.name for c in read_toc(find_toc()) if c.name not in ("intro", "setup", "claims")]
 found = load_records(profile)
 
+# %%
+display(Markdown(claims.VERDICT_RULE))
+
 # %% [markdown]
-# ## The table
+# ## The paper's claims
 #
-# One row per chapter, in the book's order: where the claim is in the paper, what it says, how many of the
-# chapter's checks of the claim held (preconditions, such as "the network overfits", are not counted: a failed one
-# makes the verdict *not reproduced*), the verdict, and the profile, device and time of the run that produced it.
+# One row per claim of the paper, in the book's order: where the claim is in the paper, what it says, the versions
+# of the paper that state it (with each version's own verdict where the chapter judged them apart), how many of the
+# claim's parts hold, are contradicted and are undecided (preconditions, such as "the network overfits", are not
+# counted: one that does not hold makes the verdict *inconclusive*), the verdict, and the profile, device and time
+# of the run that produced it.
 
 # %%
 table = claims.claims_table(found, chapters)
@@ -51,25 +56,37 @@ display(Markdown(f"Results read from `{display_path(results_dir() / profile)}`: 
 table.style.hide(axis="index")
 
 # %% [markdown]
+# **Tally**, per version of the paper (the first version, v1, and the later one, v3; a claim stated in both
+# counts in both):
+
+# %%
+tally = claims.tally(found, chapters)
+tally.style.hide(axis="index")
+
+# %% [markdown]
+# ## Questions this book adds
+#
+# Hypotheses of our own, prompted by the paper but not stated in it. They are judged by the same rule and are not
+# counted in the tally above.
+
+# %%
+questions = claims.questions_table(found, chapters)
+questions.style.hide(axis="index")
+
+# %% [markdown]
 # ## The numbers behind each verdict
 #
-# Every check of every chapter, with the measurements it compared (bootstrap intervals over validation images
-# unless the check says otherwise):
+# Every check of every chapter, with its outcome and the measurements it compared (bootstrap intervals over
+# validation images unless the check says otherwise):
 
 # %%
 claims.checks_long_table(found, chapters).style.hide(axis="index")
 
-# %%
-counts = table["verdict"].value_counts()
-display(Markdown(
-    "**Tally.** " + ", ".join(f"{counts.get(v, 0)} {v}" for v in
-                              (*claims.VERDICTS, "no results file"))
-    + f" — of {len(chapters)} chapters, profile *{profile}*."
-))
-
 # %% tags=["nbval-check-output"]
+missing = int((table["verdict"] == "no results file").sum() + (questions["verdict"] == "no results file").sum())
 ch.close(
-    {v: int(counts.get(v, 0)) for v in claims.VERDICTS}, details={"chapters": chapters}, device="none",
-    summary=[f"chapters in the table: {len(table)}",
-             f"chapters without a results file: {int(counts.get('no results file', 0))}"],
+    {f"{r['version']} {v}": int(r[v]) for r in tally.to_dict(orient="records") for v in claims.VERDICTS},
+    details={"chapters": chapters}, device="none",
+    summary=[f"paper claims in the table: {len(table)}", f"questions this book adds: {len(questions)}",
+             f"chapters without a results file: {missing}"],
 )

@@ -101,10 +101,12 @@ table.style.format({"stop": "{:g}", "spearman": "{:+.2f}"}, na_rep="—").hide(a
 # rate. v3: the input-space critical length ξ shrinks with the learning rate (our reading: Euclidean distance,
 # equal images seen).
 #
-# **Rule.** v1's checks: for each dataset and target loss, the dot-product domain size goes "up". v3's checks: for
-# each dataset, the Euclidean domain size after equal images goes "down". The chapter's verdict applies the book's
-# rule to both sets together (*reproduced* means each version's claim holds under its own definition); each
-# version's own verdict is given too.
+# **Rule.** v1's parts: for each dataset and target loss, the dot-product domain size goes "up". v3's parts: for
+# each dataset, the Euclidean domain size after equal images goes "down". A part *holds* when the direction is the
+# claimed one (separated intervals at the lowest and highest learning rate), is *contradicted* when it is the
+# opposite one, and is *undecided* when the intervals overlap. The chapter's verdict applies the book's rule, shown
+# below, to both sets together (*reproduced* means each version's claim holds under its own definition); each
+# version's own verdict is given too, and the claims page tallies each version by its own.
 
 # %%
 v1_checks = claims.trend_checks(trends[("dot-product", "equal loss")], "dot-product domain size (v1)", "up")

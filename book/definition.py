@@ -156,11 +156,12 @@ display(Markdown(
 # **The paper's claim (Eqs. 2–5).** A small gradient step on example 1 changes the loss on example 2 by
 # $-\varepsilon\, \vec g_1 \cdot \vec g_2$, so stiffness is a property of gradient alignment.
 #
-# **Rule.** *Reproduced* when, for every pair, (i) the relative error of the finite difference at the smallest
-# step is below $10^{-3}$, (ii) the error falls at least 100-fold from the largest step to the smallest error
-# reached over the steps (first order; at the very smallest steps float64 rounding, not the Taylor remainder, sets
-# the error, so the curve flattens there), and (iii) the Gram matrix agrees with the per-pair autograd dot
-# products to $10^{-5}$ relative; *partly* when some of these hold; *not reproduced* when none do.
+# **Rule.** Three parts, over every pair: (i) the relative error of the finite difference at the smallest step is
+# below $10^{-3}$, (ii) the error falls at least 100-fold from the largest step to the smallest error reached over
+# the steps (first order; at the very smallest steps float64 rounding, not the Taylor remainder, sets the error, so
+# the curve flattens there), and (iii) the Gram matrix agrees with the per-pair autograd dot products to
+# $10^{-5}$ relative. Each is one number against its bound, so it holds or is contradicted; the verdict follows
+# the book's rule, shown below.
 #
 # The losses here are computed as $\log\bigl(1 + \sum_{k \ne y} e^{z_k - z_y}\bigr)$ (`repro.losses`), which
 # keeps full precision for images the network classifies with near certainty; the textbook form

@@ -117,10 +117,11 @@ fig = figures.plot_random_label_runs(
 # between classes: between-class stiffness of validation pairs converges to negative values.
 #
 # **Rule** (sign stiffness, 95% bootstrap intervals, on the run in the paper's regime — the full training split).
-# Two checks: (1) between-class stiffness at the last stage is negative (its interval lies below 0); (2) no
-# positive between-class structure remains: at the last stage no off-diagonal cell of the class stiffness matrix
-# exceeds +0.1. Both → *reproduced*, one → *partly reproduced*, none → *not reproduced*. The same checks on the
-# memorising contrast are shown below it and do not enter the verdict.
+# Two parts: (1) between-class stiffness at the last stage is negative — *holds* when its interval lies below 0,
+# *contradicted* when it lies above, *undecided* when it contains 0; (2) no positive between-class structure
+# remains: at the last stage no off-diagonal cell of the class stiffness matrix exceeds +0.1 — one number, the
+# largest cell, so it holds or is contradicted. The verdict follows the book's rule, shown below. The same checks
+# on the memorising contrast are shown below it and do not enter the verdict.
 
 # %%
 verdict = ch.judge(claims.random_label_checks(run.snapshots))

@@ -94,8 +94,10 @@ for h in hruns:
 #
 # **Rule** (sign stiffness, the early stage, every hierarchy this profile runs). (1) The contrast "same group −
 # different groups" has a 95% bootstrap interval above 0; (2) a one-sided permutation test over random groupings
-# of the same sizes gives p < 0.05. All checks → *reproduced*, some → *partly reproduced*, none → *not
-# reproduced*. The verdict is about the hierarchies this run used; the quick profile's two hierarchies stand in
+# of the same sizes gives p < 0.05. Each part *holds* as stated; it is *contradicted* when the data show the
+# opposite — the contrast's interval lies below 0, or p > 0.95 (the contrast lies among the lowest 5% of random
+# groupings: fine classes of a group are *less* stiff with each other) — and *undecided* otherwise. The verdict
+# follows the book's rule, shown below. The verdict is about the hierarchies this run used; the quick profile's two hierarchies stand in
 # for CIFAR-100's super-classes and are far coarser (2–3 groups instead of 20).
 
 # %%

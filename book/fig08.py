@@ -74,9 +74,9 @@ trend.style.format(
 # **The paper's claim.** At equal training loss, a higher learning rate gives higher between-class stiffness, on
 # both datasets and at every target loss.
 #
-# **Rule.** For each dataset and target loss: the 95% interval of between-class stiffness at the highest learning
-# rate lies above the interval at the lowest (direction "up"). All → *reproduced*, some → *partly reproduced*,
-# none → *not reproduced*.
+# **Rule.** One part for each dataset and target loss: the 95% interval of between-class stiffness at the highest
+# learning rate lies above the interval at the lowest (direction "up": *holds*); below it ("down": *contradicted*);
+# the two overlap ("unclear": *undecided*). The verdict follows the book's rule, shown below.
 
 # %%
 verdict = ch.judge(claims.trend_checks(trend, "between-class stiffness", expected="up"))

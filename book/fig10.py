@@ -78,9 +78,10 @@ summary.style.format({"stop": "{:g}"}).hide(axis="index")
 # **The paper's claim.** At equal training loss, stiff domains are larger for higher learning rates, in the input
 # space and in the network's representations, on both datasets.
 #
-# **Rule.** For each dataset and target loss, two checks: (1) in the input space the domain size goes "up" with
-# the learning rate; (2) it goes "up" in at least half of the representations. All → *reproduced*, some →
-# *partly reproduced*, none → *not reproduced*.
+# **Rule.** For each dataset and target loss, two parts: (1) in the input space the domain size goes "up" with
+# the learning rate (*holds*; "down": *contradicted*; "unclear", overlapping intervals: *undecided*); (2) it goes
+# "up" in at least half of the representations (*holds*; otherwise "down" in at least half: *contradicted*; else
+# *undecided*). The verdict follows the book's rule, shown below.
 
 # %%
 verdict = ch.judge(

@@ -159,7 +159,7 @@ rules = {"fig03": claims.class_membership_checks, "fig04": claims.random_label_c
 checks = {name: {init: rules[name](run.snapshots) for init, run in by_init.items()} for name, by_init in runs.items()}
 verdict_by = {name: {init: claims.verdict(c) for init, c in by_init.items()} for name, by_init in checks.items()}
 labels = {
-    name: {init: f"{verdict_by[name][init]} ({sum(c.passed for c in cs)} of {len(cs)} checks)"
+    name: {init: f"{verdict_by[name][init]} ({claims.describe_parts(cs)})"
            for init, cs in by_init.items()}
     for name, by_init in checks.items()
 }

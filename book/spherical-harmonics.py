@@ -69,10 +69,13 @@ hrun.rows.assign(domain_size=1 - hrun.rows["xi"]).round(3).style.hide(axis="inde
 # ## The hypothesis vs this measurement
 #
 # **Rule.** (1) Spearman's rank correlation between degree and domain size $1 - \xi$ is ≤ −0.5 (domains shrink
-# with frequency); (2) the interval of the domain size at the highest degree lies below the interval at the lowest
-# degree. Precondition (3): the networks learned the tasks, held-out accuracy above 0.6 for every degree
-# (otherwise stiffness describes a network that did not fit its target; a failure → *not reproduced*). Of (1)–(2):
-# both → *reproduced*, one → *partly*, none → *not reproduced*.
+# with frequency: *holds*); ≥ +0.5 is *contradicted*; in between, or fewer than three degrees with a crossing,
+# *undecided*. (2) The interval of the domain size at the highest degree lies below the interval at the lowest
+# degree (*holds*), above it (*contradicted*), or they overlap or one is missing (*undecided*). Precondition (3): the
+# networks learned the tasks, held-out accuracy above 0.6 for every degree (otherwise stiffness describes a network
+# that did not fit its target; a failure → *inconclusive*). The verdict follows the book's rule, shown below. This
+# is the book's own hypothesis, not a claim of the paper: the claims page lists it apart, among the questions this
+# book adds, and does not count it in the tally of the paper's claims.
 
 # %%
 verdict = ch.judge(claims.harmonics_checks(hrun.rows))

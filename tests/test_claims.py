@@ -29,8 +29,19 @@ def test_class_membership_paper_pattern_is_reproduced():
 def test_class_membership_negative_start_is_only_partly_reproduced():
     snaps = [snapshot(0, 1.0, -1.0), snapshot(10, 1.0, 0.1), snapshot(100, 1.0, 0.2), snapshot(1000, 1.0, 0.1)]
     checks = claims.class_membership_checks(snaps)
-    assert [c.passed for c in checks] == [True, False, True, True]
+    assert [c.outcome for c in checks] == ["holds", "contradicted", "holds", "holds"]
     assert verdict(checks) == "partly reproduced"
+
+
+def test_class_membership_rise_is_contradicted_only_when_every_later_stage_is_below():
+    falls = [snapshot(0, 0.6, 0.3), snapshot(10, 0.6, 0.1), snapshot(100, 0.6, 0.0)]
+    overlaps = [snapshot(0, 0.6, 0.3), snapshot(10, 0.6, 0.1), snapshot(100, 0.6, 0.29)]
+    assert claims.class_membership_checks(falls)[2].outcome == "contradicted"
+    assert claims.class_membership_checks(overlaps)[2].outcome == "undecided"
+    negative_within = [snapshot(0, -0.5, 0.0), snapshot(10, -0.4, 0.3)]
+    assert [c.outcome for c in claims.class_membership_checks(negative_within)] == [
+        "contradicted", "holds", "holds", "contradicted"
+    ]
 
 
 def test_random_labels():
@@ -63,22 +74,39 @@ def test_overfitting_alone_is_not_partly_reproduced():
     h = history([2.0, 1.0, 0.5, 0.6, 0.9], [1.0] * 5, [0.3] * 5)
     checks = claims.overfitting_checks(h)
     assert checks[0].precondition and checks[0].passed
-    assert not any(c.passed for c in checks[1:])
+    assert [c.outcome for c in checks[1:]] == ["undecided", "contradicted", "undecided", "contradicted"]
     assert verdict(checks) == "not reproduced"
 
 
-def test_no_overfitting_means_not_reproduced():
+def test_stiffness_that_rises_after_the_onset_contradicts_the_fall():
+    h = history([2.0, 1.0, 0.5, 0.6, 0.9], [0.9, 0.9, 0.5, 0.7, 0.95], [0.0, 0.3, 0.05, 0.2, 0.3])
+    within_falls, within_zero, between_falls, between_zero = claims.overfitting_checks(h)[1:]
+    assert within_falls.outcome == between_falls.outcome == "contradicted"
+    assert "vs at the onset [+0.470, +0.530]" in within_falls.evidence
+    assert within_zero.outcome == between_zero.outcome == "contradicted"
+
+
+def test_no_overfitting_means_inconclusive():
     h = history([2.0, 1.0, 0.5, 0.45, 0.44], [0.9] * 5, [0.3] * 5)
     assert claims.overfitting_onset(h) is None
     checks = claims.overfitting_checks(h)
-    assert len(checks) == 1 and verdict(checks) == "not reproduced"
+    assert len(checks) == 1 and verdict(checks) == "inconclusive"
 
 
-@pytest.mark.parametrize(("ci", "p", "expected"), [((0.1, 0.3), 0.001, "reproduced"),
-                                                    ((-0.1, 0.3), 0.2, "not reproduced")])
-def test_hierarchy_checks(ci, p, expected):
+@pytest.mark.parametrize(
+    ("ci", "p", "outcomes", "expected"),
+    [
+        ((0.1, 0.3), 0.001, ["holds", "holds"], "reproduced"),
+        ((-0.1, 0.3), 0.2, ["undecided", "undecided"], "inconclusive"),
+        ((-0.3, -0.1), 0.999, ["contradicted", "contradicted"], "not reproduced"),  # anti-block structure
+        ((0.1, 0.3), 0.08, ["holds", "undecided"], "inconclusive"),
+    ],
+)
+def test_hierarchy_checks(ci, p, outcomes, expected):
     contrast = HierarchyContrast(0.5, 0.3, 0.2, ci, p, 100, 1000, 0.95)
-    assert verdict(claims.hierarchy_checks(contrast, "toy")) == expected
+    checks = claims.hierarchy_checks(contrast, "toy")
+    assert [c.outcome for c in checks] == outcomes
+    assert verdict(checks) == expected
 
 
 def test_class_membership_rule_quotes_the_threshold_the_checks_use(monkeypatch):
@@ -105,12 +133,13 @@ def test_claims_table_counts_checks_of_the_claim_and_lists_missing_chapters():
     old = {k: v for k, v in payload.items() if k != "checks"} | {"details": {"checks": payload["checks"]}}
     assert claims.ChapterRecord.from_results(old).checks == tuple(checks)
     table = claims.claims_table(found, ["fig02", "fig03"]).set_index("chapter")
-    assert table.loc["fig02", "checks held"] == "1 of 2"
+    assert table.loc["fig02", "parts"] == "1 hold, 1 contradicted, 0 undecided"
+    assert table.loc["fig02", "versions"] == "v1, v3"
     assert table.loc["fig02", "wall time (s)"] == 12
     assert table.loc["fig03", "verdict"] == "no results file"
     long = claims.checks_long_table(found, ["fig02", "fig03"])
     assert long["check"].tolist() == ["precondition: the network overfits", "within falls", "between falls"]
-    assert long["holds"].tolist() == ["yes", "yes", "no"]
+    assert long["outcome"].tolist() == ["holds", "holds", "contradicted"]
 
 
 def test_trend_checks_say_when_spearman_is_undefined():
@@ -121,8 +150,9 @@ def test_trend_checks_say_when_spearman_is_undefined():
         ]
     )
     undefined, defined = claims.trend_checks(trend, "between-class stiffness", expected="up")
-    assert "ρ undefined" in undefined.evidence and "nan" not in undefined.evidence and not undefined.passed
-    assert "ρ = +0.50" in defined.evidence and defined.passed
+    assert "ρ undefined" in undefined.evidence and "nan" not in undefined.evidence
+    assert undefined.outcome == "undecided"
+    assert "ρ = +0.50" in defined.evidence and defined.outcome == "holds"
 
 
 @pytest.mark.parametrize(
@@ -178,3 +208,158 @@ def test_fig04_main_run_is_the_paper_regime_on_the_full_split():
         main, contrast = get_config("fig04", profile)
         assert main.n_train is None and main.random_labels  # the paper's set-up: every training image
         assert contrast.n_train is not None and contrast.random_labels
+
+
+def _sweep_rows(values_by_lr: dict[float, list[float]], half_width: float = 0.05, dataset="mnist") -> pd.DataFrame:
+    """Sweep rows of one (dataset, loss rule, stop): one row per learning rate and seed, interval ±half_width."""
+    rows = [
+        {"dataset": dataset, "rule": "loss", "stop": 0.1, "lr": lr, "seed": k, "v": v, "v_lo": v - half_width,
+         "v_hi": v + half_width}
+        for lr, values in values_by_lr.items()
+        for k, v in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("values_by_lr", "direction"),
+    [
+        ({0.01: [0.1, 0.12], 0.1: [0.3, 0.32], 1.0: [0.6, 0.62]}, "up"),
+        ({0.01: [0.6, 0.62], 0.1: [0.3, 0.32], 1.0: [0.1, 0.12]}, "down"),
+        ({0.01: [0.3, 0.32], 0.1: [0.9, 0.9], 1.0: [0.35, 0.37]}, "unclear"),  # ends overlap
+        ({0.01: [0.3, 0.32]}, "unclear"),  # one learning rate: no trend
+    ],
+)
+def test_lr_trend_reads_the_direction_from_the_ends(values_by_lr, direction):
+    trend = claims.lr_trend(_sweep_rows(values_by_lr), "v", "v_lo", "v_hi")
+    assert len(trend) == 1 and trend["direction"].iloc[0] == direction
+    if len(values_by_lr) > 1:
+        assert trend["interval at lowest"].iloc[0] == pytest.approx(
+            (np.mean(values_by_lr[0.01]) - 0.05, np.mean(values_by_lr[0.01]) + 0.05)
+        )
+        expected_rho = {"up": 1.0, "down": -1.0}.get(direction)
+        if expected_rho is not None:
+            assert trend["spearman"].iloc[0] == pytest.approx(expected_rho * 0.9562, abs=1e-3)  # ties within lrs
+
+
+@pytest.mark.parametrize(
+    ("direction", "expected", "outcome"),
+    [("up", "up", "holds"), ("down", "up", "contradicted"), ("unclear", "up", "undecided"),
+     ("down", "down", "holds"), ("up", "down", "contradicted")],
+)
+def test_trend_checks_outcomes(direction, expected, outcome):
+    trend = pd.DataFrame([{"dataset": "mnist", "rule": "images", "stop": 1000, "n_lrs": 3, "spearman": 0.5,
+                           "direction": direction}])
+    (check,) = claims.trend_checks(trend, "q", expected=expected)
+    assert check.outcome == outcome and "1,000 images seen" in check.claim
+    with pytest.raises(ValueError):
+        claims.trend_checks(trend, "q", expected="sideways")
+
+
+def _trends(directions_per_layer: dict[str, list[str]]) -> dict[str, pd.DataFrame]:
+    return {
+        layer: pd.DataFrame([{"dataset": "mnist", "rule": "loss", "stop": s, "n_lrs": 3, "spearman": 0.0,
+                              "direction": d} for s, d in zip((0.4, 0.1), directions, strict=True)])
+        for layer, directions in directions_per_layer.items()
+    }
+
+
+def test_domain_growth_checks_decide_the_input_and_the_share_of_representations():
+    trends = _trends({"input": ["up", "down"], "hidden 1": ["up", "down"], "hidden 2": ["unclear", "unclear"],
+                      "logits": ["down", "unclear"]})
+    in_04, share_04, in_01, share_01 = claims.domain_growth_checks(trends, "input")
+    assert (in_04.outcome, in_01.outcome) == ("holds", "contradicted")
+    assert share_04.outcome == "holds"  # 2 of 4 go up: at least half
+    assert share_01.outcome == "contradicted" and "0 of 4 go up, 2 go down" in share_01.evidence
+    mostly_unclear = _trends({"input": ["unclear", "up"], "a": ["unclear", "up"], "b": ["unclear", "up"],
+                              "c": ["down", "up"]})
+    in_04, share_04, *_ = claims.domain_growth_checks(mostly_unclear, "input")
+    assert (in_04.outcome, share_04.outcome) == ("undecided", "undecided")
+    assert verdict(claims.domain_growth_checks(mostly_unclear, "input")) == "inconclusive"
+
+
+def _critical(xi, found):
+    from repro.stiffness.distance import CriticalDistance
+
+    ci = (np.nan, np.nan) if xi is None else (xi - 0.05, xi + 0.05)
+    return CriticalDistance(xi, ci, found, None)
+
+
+def test_distance_checks_on_constructed_crossings():
+    from repro.experiments.distance import EUCLID, DistanceAnalysis
+
+    critical = {
+        "input": _critical(None, 0.0),  # no crossing anywhere: contradicted
+        EUCLID: _critical(None, 0.0),  # not a dot-product representation: not checked
+        "hidden 1": _critical(0.2, 1.0),
+        "hidden 2": _critical(0.4, 0.9),
+        "hidden 3": _critical(0.6, 0.5),  # crossing, but in only half the replicates: undecided
+        "logits": _critical(0.7, 0.95),
+    }
+    checks = claims.distance_checks(DistanceAnalysis(critical, 0.0))
+    assert [c.claim for c in checks][:1] == ["input: stiffness crosses zero"] and len(checks) == 6
+    assert [c.outcome for c in checks] == ["contradicted", "holds", "holds", "undecided", "holds", "holds"]
+    assert "ρ(depth, domain size) = -1.00 over 3" in checks[-1].evidence  # 1 − ξ falls with depth
+    grows = {f"hidden {k}": _critical(xi, 1.0) for k, xi in enumerate((0.6, 0.4, 0.2), start=1)}
+    assert claims.distance_checks(DistanceAnalysis(grows, 0.0))[-1].outcome == "contradicted"
+    too_few = {"hidden 1": _critical(0.6, 1.0), "hidden 2": _critical(None, 0.1)}
+    assert claims.distance_checks(DistanceAnalysis(too_few, 0.0))[-1].outcome == "undecided"
+
+
+def _harmonics(xi, acc=0.9, half_width=0.02):
+    xi = np.asarray(xi, dtype=float)
+    return pd.DataFrame({"degree": np.arange(1, len(xi) + 1), "xi": xi, "xi_lo": xi - half_width,
+                         "xi_hi": xi + half_width, "val_acc": acc})
+
+
+@pytest.mark.parametrize(
+    ("xi", "acc", "outcomes", "expected"),
+    [
+        ([0.2, 0.4, 0.6, 0.8], 0.9, ["holds", "holds", "holds"], "reproduced"),  # 1 − ξ shrinks with the degree
+        ([0.8, 0.6, 0.4, 0.2], 0.9, ["contradicted", "contradicted", "holds"], "not reproduced"),
+        ([0.5, 0.6, 0.4, 0.51], 0.9, ["undecided", "undecided", "holds"], "inconclusive"),
+        ([0.2, 0.4, np.nan, np.nan], 0.9, ["undecided", "undecided", "holds"], "inconclusive"),  # too few crossings
+        ([0.2, 0.4, 0.6, 0.8], 0.5, ["holds", "holds", "does not hold"], "inconclusive"),  # did not learn
+    ],
+)
+def test_harmonics_checks_on_constructed_rows(xi, acc, outcomes, expected):
+    from repro.claims.verdicts import shown_outcome
+
+    checks = claims.harmonics_checks(_harmonics(xi, acc))
+    assert [shown_outcome(c) for c in checks] == outcomes and checks[-1].precondition
+    assert verdict(checks) == expected
+
+
+def _record(chapter, verdict_, headline=None):
+    payload = {"chapter": chapter, "verdict": verdict_, "checks": [], "headline": headline or {}}
+    return claims.ChapterRecord.from_results(payload)
+
+
+def test_the_tally_counts_the_paper_claims_per_version_and_not_the_books_questions():
+    records = [
+        _record("fig02", "not reproduced"),
+        _record("pairs", "reproduced"),
+        _record("fig10", "inconclusive"),
+        _record("critical-length", "partly reproduced",
+                {"v1_verdict": "inconclusive", "v3_verdict": "not reproduced"}),
+        _record("spherical-harmonics", "not reproduced"),
+    ]
+    chapters = ["fig02", "fig03", "pairs", "fig10", "critical-length", "spherical-harmonics"]
+    tally = claims.tally(records, chapters).set_index("version")
+    assert tally.loc["v1"].to_dict() == {"claims": 4, "reproduced": 0, "partly reproduced": 0, "not reproduced": 1,
+                                         "inconclusive": 2, "no results file": 1}
+    assert tally.loc["v3"].to_dict() == {"claims": 3, "reproduced": 1, "partly reproduced": 0, "not reproduced": 2,
+                                         "inconclusive": 0, "no results file": 0}
+    table = claims.claims_table(records, chapters).set_index("chapter")
+    assert "spherical-harmonics" not in table.index and len(table) == 5
+    assert table.loc["critical-length", "versions"] == "v1: inconclusive, v3: not reproduced"
+    questions = claims.questions_table(records, chapters)
+    assert questions["chapter"].tolist() == ["spherical-harmonics"]
+    assert questions["verdict"].tolist() == ["not reproduced"] and "versions" not in questions
+
+
+def test_every_paper_claim_names_its_versions_and_the_books_questions_are_apart():
+    assert set(claims.PAPER_VERSIONS) == set(claims.PAPER_STATEMENTS)
+    assert all(set(v) <= set(claims.VERSIONS) and v for v in claims.PAPER_VERSIONS.values())
+    assert not set(claims.BOOK_QUESTIONS) & set(claims.PAPER_STATEMENTS)
+    assert "spherical-harmonics" in claims.BOOK_QUESTIONS

@@ -12,9 +12,10 @@ A chapter is its prose, its run call, its figures and its reading; around them::
 
 :func:`open_chapter` sets the plotting style, reads the chapter's config for the profile
 (:func:`repro.book.profiles.get_config`), resolves the device and seeds torch. :meth:`ChapterContext.judge` turns
-typed checks (:class:`repro.claims.verdicts.Check`) into the verdict by the book's rule and shows them;
-:meth:`ChapterContext.close` writes the results file (the config, the checks as records, the headline numbers; see
-:mod:`repro.book.results`) and prints the lines nbval compares, ending with the verdict.
+typed checks (:class:`repro.claims.verdicts.Check`: each part holds, is contradicted or is undecided) into the
+verdict by the book's rule and shows them; :meth:`ChapterContext.close` writes the results file (the config, the
+checks as records, the headline numbers; see :mod:`repro.book.results`) and prints the lines nbval compares,
+ending with the verdict.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from repro.book.figures import set_style
 from repro.book.profiles import chapters as configured_chapters
 from repro.book.profiles import get_config
 from repro.book.results import cache_dir, save_results
-from repro.claims.verdicts import Check, checks_table, verdict
+from repro.claims.verdicts import VERDICT_RULE, Check, checks_table, verdict
 from repro.devices import describe_device, resolve_device
 
 __all__ = ["ChapterContext", "open_chapter"]
@@ -79,12 +80,15 @@ class ChapterContext:
 
     def judge(self, checks: Iterable[Check], *, rule: str | None = None, note: str = "") -> str:
         """The verdict on ``checks`` by the book's rule (:func:`repro.claims.verdicts.verdict`), shown after
-        ``rule`` (the claim and its rule, Markdown) as the checks table and **Verdict: …** (then ``note``); the
-        checks and verdict go into the results file at :meth:`close`."""
+        ``rule`` (the claim and how its parts are decided, Markdown) and the book's verdict rule
+        (:data:`repro.claims.verdicts.VERDICT_RULE`) as the checks table (each part's outcome: holds, contradicted,
+        undecided) and **Verdict: …** (then ``note``); the checks and verdict go into the results file at
+        :meth:`close`."""
         self.checks = list(checks)
         self.verdict = verdict(self.checks)
         if rule:
             display(Markdown(rule))
+        display(Markdown(VERDICT_RULE))
         display(checks_table(self.checks).style.hide(axis="index"))
         display(Markdown(f"**Verdict: {self.verdict}.**" + (f" {note}" if note else "")))
         return self.verdict

@@ -13,7 +13,8 @@ A results file holds::
      "git": {"commit": "<sha>" | null, "dirty": true | false | null},
      "timestamp_utc": "2025-01-01T12:00:00+00:00",
      "headline": {...}, "verdict": "..." | null, "checks": [{"claim": ..., "passed": ..., "evidence": ...,
-     "precondition": ...}, ...], "details": {...}, "config": {...} | [{...}, ...] | null,
+     "precondition": ..., "outcome": "holds" | "contradicted" | "undecided"}, ...], "details": {...},
+     "config": {...} | [{...}, ...] | null,
      "wall_time_s": 12.3}          # added by the runner after the chapter has run
 
 Floats that are not finite (NaN, ±inf) are stored as ``null``; NumPy scalars and arrays and torch tensors

@@ -1,12 +1,15 @@
 """The paper's claims, each turned into checks on measured numbers, and the one rule that turns checks into a verdict.
 
-- :mod:`~repro.claims.verdicts` — :class:`Check` and the book's verdict rule (no verdict is typed by hand);
+- :mod:`~repro.claims.verdicts` — :class:`Check` (a part of a claim: holds, contradicted or undecided) and the book's
+  verdict rule :data:`VERDICT_RULE` (no verdict is typed by hand);
+- :mod:`~repro.claims.pooling` — one claim's checks pooled over seeds (:func:`pool_seeds`);
 - one module per claim, with its thresholds: :mod:`~repro.claims.class_membership` (Figures 3, 5, 6),
   :mod:`~repro.claims.overfitting` (Figure 2), :mod:`~repro.claims.random_labels` (Figure 4),
   :mod:`~repro.claims.hierarchy` (Figure 7), :mod:`~repro.claims.learning_rate` (Figures 8, 10, the critical length;
   also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics),
   :mod:`~repro.claims.initialisation` (the set-up chapter);
-- :mod:`~repro.claims.summary` — what the paper states per chapter, and the summary tables of the claims page.
+- :mod:`~repro.claims.summary` — what the paper states per chapter and version, the questions the book adds, and the
+  summary tables and tally of the claims page.
 
 Every name is also available here (``from repro import claims; claims.class_membership_checks(...)``).
 """
@@ -23,6 +26,7 @@ from repro.claims.overfitting import (
     overfitting_onset,
     textbook_collapse_checks,
 )
+from repro.claims.pooling import pool_seeds
 from repro.claims.random_labels import (
     CHANCE_TOLERANCE,
     UNIFORM_FRACTION,
@@ -31,28 +35,68 @@ from repro.claims.random_labels import (
     random_label_reading,
     random_label_regime,
 )
-from repro.claims.summary import PAPER_STATEMENTS, ChapterRecord, checks_long_table, claims_table
-from repro.claims.verdicts import VERDICTS, Check, check_above, check_below, check_inside, checks_table, verdict
+from repro.claims.summary import (
+    BOOK_QUESTIONS,
+    PAPER_STATEMENTS,
+    PAPER_VERSIONS,
+    VERSIONS,
+    ChapterRecord,
+    checks_long_table,
+    claims_table,
+    questions_table,
+    tally,
+)
+from repro.claims.verdicts import (
+    CONTRADICTED,
+    HOLDS,
+    INCONCLUSIVE,
+    OUTCOMES,
+    UNDECIDED,
+    VERDICT_RULE,
+    VERDICTS,
+    Check,
+    check_above,
+    check_below,
+    check_inside,
+    check_separated,
+    checks_table,
+    decide,
+    describe_parts,
+    outcome_counts,
+    verdict,
+)
 
 __all__ = [
+    "BOOK_QUESTIONS",
     "CHANCE_TOLERANCE",
     "COLLAPSE_DROP",
+    "CONTRADICTED",
+    "HOLDS",
+    "INCONCLUSIVE",
     "NEAR_ZERO",
+    "OUTCOMES",
     "PAPER_STATEMENTS",
+    "PAPER_VERSIONS",
     "POSITIVE_SHARE_RANGE",
+    "UNDECIDED",
     "UNIFORM_FRACTION",
     "VERDICTS",
+    "VERDICT_RULE",
+    "VERSIONS",
     "ChapterRecord",
     "Check",
     "check_above",
     "check_below",
     "check_inside",
+    "check_separated",
     "checks_long_table",
     "checks_table",
     "claims_table",
     "class_membership_checks",
     "class_membership_rule",
     "collapse_finding",
+    "decide",
+    "describe_parts",
     "distance_checks",
     "domain_growth_checks",
     "harmonics_checks",
@@ -61,11 +105,15 @@ __all__ = [
     "init_dependence",
     "lr_trend",
     "memorised",
+    "outcome_counts",
     "overfitting_checks",
     "overfitting_onset",
+    "pool_seeds",
+    "questions_table",
     "random_label_checks",
     "random_label_reading",
     "random_label_regime",
+    "tally",
     "textbook_collapse_checks",
     "trend_checks",
     "verdict",

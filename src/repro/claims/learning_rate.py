@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from repro.claims.verdicts import Check
+from repro.claims.verdicts import CONTRADICTED, HOLDS, UNDECIDED, Check, decide
 
 __all__ = ["lr_trend", "trend_checks", "domain_growth_checks"]
 
@@ -48,6 +48,15 @@ def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+_OPPOSITE = {"up": "down", "down": "up"}
+
+
+def _direction_outcome(direction: str, expected: str) -> str:
+    """A direction of :func:`lr_trend` read against the ``expected`` one: the same → holds, the opposite (also
+    separated intervals) → contradicted, ``"unclear"`` → undecided."""
+    return HOLDS if direction == expected else CONTRADICTED if direction == _OPPOSITE[expected] else UNDECIDED
+
+
 def _rho(value: float) -> str:
     """Spearman's ρ for evidence text; undefined when fewer than two learning rates have a value."""
     return f"ρ = {value:+.2f}" if np.isfinite(value) else "ρ undefined (fewer than two learning rates with a value)"
@@ -55,8 +64,11 @@ def _rho(value: float) -> str:
 
 def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Check]:
     """One check per row of :func:`lr_trend`: the quantity moves in the ``expected`` direction ("up"
-    or "down") from the lowest to the highest learning rate, with non-overlapping intervals at the two ends."""
-    if expected not in ("up", "down"):
+    or "down") from the lowest to the highest learning rate, with non-overlapping intervals at the two ends.
+
+    Outcomes: the row's direction is the expected one → holds; the opposite one (intervals separated the other
+    way) → contradicted; ``"unclear"`` (overlapping intervals, or an end without a value) → undecided."""
+    if expected not in _OPPOSITE:
         raise ValueError(f"expected must be 'up' or 'down', got {expected!r}")
     checks = []
     for _, r in trend.iterrows():
@@ -67,9 +79,9 @@ def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Chec
         if isinstance(lo, tuple) and isinstance(hi, tuple):
             evidence += f"; lowest lr [{lo[0]:+.3f}, {lo[1]:+.3f}], highest lr [{hi[0]:+.3f}, {hi[1]:+.3f}]"
         checks.append(
-            Check(
+            Check.decided(
                 f"{r['dataset']}, {stop}: higher learning rate → {word} {quantity}",
-                r["direction"] == expected,
+                _direction_outcome(r["direction"], expected),
                 evidence,
             )
         )
@@ -78,25 +90,33 @@ def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Chec
 
 def domain_growth_checks(trends: dict[str, pd.DataFrame], input_layer: str, expected: str = "up") -> list[Check]:
     """Figure 10: per (dataset, stop), the stiff-domain size moves in the ``expected`` direction with the learning
-    rate (1) in ``input_layer`` and (2) in at least half of the representations in ``trends``."""
+    rate (1) in ``input_layer`` and (2) in at least half of the representations in ``trends``.
+
+    Outcomes: (1) as :func:`trend_checks` (expected direction → holds, the opposite → contradicted, unclear →
+    undecided); (2) holds when at least half of the representations go the ``expected`` way, is contradicted when
+    otherwise at least half go the opposite way, and is undecided otherwise (most are unclear)."""
+    if expected not in _OPPOSITE:
+        raise ValueError(f"expected must be 'up' or 'down', got {expected!r}")
     checks = []
     for k, row in trends[input_layer].iterrows():
         stop = f"training loss {row['stop']:g}" if row["rule"] == "loss" else f"{int(row['stop']):,} images seen"
         where = f"{row['dataset']}, {stop}"
         directions = [t.iloc[k]["direction"] for t in trends.values()]
         n_match = sum(d == expected for d in directions)
+        n_opposite = sum(d == _OPPOSITE[expected] for d in directions)
         checks.append(
-            Check(
+            Check.decided(
                 f"{where}: input-space domain size goes {expected} with the learning rate",
-                row["direction"] == expected,
+                _direction_outcome(row["direction"], expected),
                 f"direction {row['direction']}, {_rho(row['spearman'])}",
             )
         )
+        half = 2 * n_match >= len(directions)
         checks.append(
-            Check(
+            Check.decided(
                 f"{where}: domain size goes {expected} in ≥ half of the representations",
-                2 * n_match >= len(directions),
-                f"{n_match} of {len(directions)} go {expected}",
+                decide(half, not half and 2 * n_opposite >= len(directions)),
+                f"{n_match} of {len(directions)} go {expected}, {n_opposite} go {_OPPOSITE[expected]}",
             )
         )
     return checks

@@ -30,7 +30,9 @@ CHANCE_TOLERANCE = 0.05  # an accuracy within this of 1/K counts as chance
 def random_label_checks(snapshots: Sequence[StiffnessSnapshot], metric: str = "sign") -> list[Check]:
     """Figure 4 (random training labels): the network converges to a state without positive between-class
     stiffness — at the last stage, the between-class mean of validation pairs is negative and no off-diagonal cell
-    of the class stiffness matrix exceeds ``NEAR_ZERO``."""
+    of the class stiffness matrix exceeds ``NEAR_ZERO``. Outcomes: "ends negative" holds when the interval lies below
+    0, is contradicted when it lies above, undecided when it contains 0; the largest cell is one number (holds or
+    contradicted)."""
     last = snapshots[-1]
     summ = last.summaries[metric]
     max_cell = float(np.nanmax(_off_diagonal(last.matrices[metric])))

@@ -1,16 +1,28 @@
-"""The book's summary page: what the paper states per chapter, and the table of every chapter's verdict and checks
-read back from the results files as typed records (:class:`ChapterRecord`)."""
+"""The book's summary page: what the paper states per chapter (and which version states it), the questions the book
+adds of its own, and the tables of every chapter's verdict and checks read back from the results files as typed
+records (:class:`ChapterRecord`). The tally counts the paper's claims only, per version of the paper."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from repro.claims.verdicts import Check
+from repro.claims.verdicts import VERDICTS, Check, describe_parts, shown_outcome
 
-__all__ = ["PAPER_STATEMENTS", "ChapterRecord", "claims_table", "checks_long_table"]
+__all__ = [
+    "PAPER_STATEMENTS",
+    "BOOK_QUESTIONS",
+    "PAPER_VERSIONS",
+    "VERSIONS",
+    "NO_RESULTS",
+    "ChapterRecord",
+    "claims_table",
+    "questions_table",
+    "tally",
+    "checks_long_table",
+]
 
 PAPER_STATEMENTS: dict[str, tuple[str, str]] = {
     # chapter: (where in the paper, what it states)
@@ -48,6 +60,10 @@ PAPER_STATEMENTS: dict[str, tuple[str, str]] = {
         "v1 Fig. 10 vs v3",
         "v1: stiff domains grow with the learning rate; v3: higher learning rates reduce the critical length ξ.",
     ),
+}
+
+BOOK_QUESTIONS: dict[str, tuple[str, str]] = {
+    # chapter: (what in the paper prompted it, the book's own question) — not a claim of the paper, not tallied
     "spherical-harmonics": (
         "Section 1 (synthetic data)",
         "The book's hypothesis after the paper's link to spectral "
@@ -55,10 +71,33 @@ PAPER_STATEMENTS: dict[str, tuple[str, str]] = {
     ),
 }
 
+VERSIONS = ("v1", "v3")  # the paper's first version and its later one (arXiv 1901.09491v1 and v3)
+
+PAPER_VERSIONS: dict[str, tuple[str, ...]] = {
+    # which versions state the chapter's claim: v1 for every figure of the first version; v3 where the text we hold of
+    # the later version (abstract, TL;DR, captions of its Figures 1–5) states it
+    "definition": ("v1", "v3"),
+    "fig02": ("v1", "v3"),
+    "fig03": ("v1",),
+    "fig04": ("v1",),
+    "fig05": ("v1",),
+    "fig06": ("v1",),
+    "fig07": ("v1", "v3"),
+    "pairs": ("v3",),
+    "fig08": ("v1",),
+    "fig09": ("v1",),
+    "fig10": ("v1",),
+    "critical-length": ("v1", "v3"),
+}
+
+NO_RESULTS = "no results file"
+
 
 @dataclass(frozen=True)
 class ChapterRecord:
-    """What the summary needs of one chapter's results file: its verdict and typed checks, and how it was run."""
+    """What the summary needs of one chapter's results file: its verdict and typed checks, how it was run, and the
+    verdicts it gave each version of the paper apart (``version_verdicts``, from headline entries
+    ``"<version>_verdict"``; empty for a chapter that judges one claim for every version)."""
 
     chapter: str
     verdict: str | None
@@ -66,12 +105,14 @@ class ChapterRecord:
     profile: str = ""
     device: str = ""
     wall_time_s: float | None = None
+    version_verdicts: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_results(cls, payload: Mapping) -> ChapterRecord:
         """Read a results file's content (:func:`repro.book.results.load_results`); its ``checks`` are
         :meth:`Check.as_record` records (files of schema 1 kept them under ``details``)."""
         checks = payload.get("checks", (payload.get("details") or {}).get("checks"))
+        headline = payload.get("headline") or {}
         return cls(
             chapter=payload["chapter"],
             verdict=payload.get("verdict"),
@@ -79,34 +120,41 @@ class ChapterRecord:
             profile=payload.get("profile", ""),
             device=payload.get("device", ""),
             wall_time_s=payload.get("wall_time_s"),
+            version_verdicts={v: str(headline[f"{v}_verdict"]) for v in VERSIONS if headline.get(f"{v}_verdict")},
         )
 
+    def verdict_for(self, version: str) -> str | None:
+        """The verdict on the claim as ``version`` of the paper states it: the chapter's own verdict for that version
+        where it judged versions apart, else the chapter's verdict."""
+        return self.version_verdicts.get(version, self.verdict)
 
-def claims_table(records: Sequence[ChapterRecord], chapters: Sequence[str]) -> pd.DataFrame:
-    """The book's summary: one row per chapter in ``chapters`` order, from the chapters' records.
 
-    Columns: chapter, paper (figure / equation), the paper's statement, checks held (``k of n`` checks of the claim
-    itself; preconditions are not counted), verdict, profile, device, wall time. A chapter without a results file
-    (not run yet, or failed) is listed as such.
-    """
+def _rows(
+    records: Sequence[ChapterRecord],
+    chapters: Sequence[str],
+    statements: Mapping[str, tuple[str, str]],
+    columns: tuple[str, str],
+    with_versions: bool,
+) -> pd.DataFrame:
+    """One row per chapter: ``columns`` names the two statement columns; ``with_versions`` adds the versions."""
     by_chapter = {r.chapter: r for r in records}
     rows = []
     for chapter in chapters:
-        where, statement = PAPER_STATEMENTS.get(chapter, ("", ""))
-        row = {"chapter": chapter, "paper": where, "the paper's statement": statement}
+        where, statement = statements.get(chapter, ("", ""))
+        row = {"chapter": chapter, columns[0]: where, columns[1]: statement}
         r = by_chapter.get(chapter)
-        if r is None:
-            rows.append(
-                row
-                | {"checks held": "", "verdict": "no results file", "profile": "", "device": "", "wall time (s)": None}
+        if with_versions:
+            judged = r.version_verdicts if r is not None else {}
+            row["versions"] = ", ".join(
+                f"{v}: {judged[v]}" if v in judged else v for v in PAPER_VERSIONS.get(chapter, ())
             )
+        if r is None:
+            rows.append(row | {"parts": "", "verdict": NO_RESULTS, "profile": "", "device": "", "wall time (s)": None})
             continue
-        evidence = [c for c in r.checks if not c.precondition]
-        held = sum(c.passed for c in evidence)
         rows.append(
             row
             | {
-                "checks held": f"{held} of {len(evidence)}" if evidence else "",
+                "parts": describe_parts(r.checks),
                 "verdict": r.verdict or "",
                 "profile": r.profile,
                 "device": r.device,
@@ -116,17 +164,55 @@ def claims_table(records: Sequence[ChapterRecord], chapters: Sequence[str]) -> p
     return pd.DataFrame(rows)
 
 
+def claims_table(records: Sequence[ChapterRecord], chapters: Sequence[str]) -> pd.DataFrame:
+    """The paper's claims: one row per chapter of ``chapters`` (in that order) that is not one of the book's own
+    questions (:data:`BOOK_QUESTIONS`), from the chapters' records.
+
+    Columns: chapter, paper (figure / equation), the paper's statement, versions (the versions of the paper stating
+    it, each with its own verdict where the chapter judged them apart), parts (how many of the claim's parts hold,
+    are contradicted, are undecided; preconditions are not counted), verdict, profile, device, wall time. A chapter
+    without a results file (not run yet, or failed) is listed as such.
+    """
+    paper = [c for c in chapters if c not in BOOK_QUESTIONS]
+    return _rows(records, paper, PAPER_STATEMENTS, ("paper", "the paper's statement"), with_versions=True)
+
+
+def questions_table(records: Sequence[ChapterRecord], chapters: Sequence[str]) -> pd.DataFrame:
+    """The questions this book adds (:data:`BOOK_QUESTIONS`) among ``chapters``: the columns of :func:`claims_table`
+    without versions, with what in the paper prompted the question and the question itself."""
+    ours = [c for c in chapters if c in BOOK_QUESTIONS]
+    return _rows(records, ours, BOOK_QUESTIONS, ("prompted by", "the book's question"), with_versions=False)
+
+
+def tally(records: Sequence[ChapterRecord], chapters: Sequence[str]) -> pd.DataFrame:
+    """How many of the paper's claims among ``chapters`` received each verdict, per version of the paper.
+
+    One row per version (:data:`VERSIONS`); columns ``claims`` (chapters whose claim that version states,
+    :data:`PAPER_VERSIONS`), one per verdict (:data:`~repro.claims.verdicts.VERDICTS`; a chapter that judged the
+    versions apart counts its verdict for each) and ``no results file``. The book's own questions
+    (:data:`BOOK_QUESTIONS`) are not counted.
+    """
+    by_chapter = {r.chapter: r for r in records}
+    rows = []
+    for version in VERSIONS:
+        stated = [c for c in chapters if c not in BOOK_QUESTIONS and version in PAPER_VERSIONS.get(c, ())]
+        found = [by_chapter[c].verdict_for(version) if c in by_chapter else NO_RESULTS for c in stated]
+        rows.append({"version": version, "claims": len(stated)} | {v: found.count(v) for v in (*VERDICTS, NO_RESULTS)})
+    return pd.DataFrame(rows)
+
+
 def checks_long_table(records: Sequence[ChapterRecord], chapters: Sequence[str]) -> pd.DataFrame:
-    """Every check of every chapter with its evidence (our numbers with their intervals), in ``chapters`` order."""
+    """Every check of every chapter with its outcome and evidence (our numbers with their intervals), in
+    ``chapters`` order."""
     by_chapter = {r.chapter: r for r in records}
     rows = [
         {
             "chapter": chapter,
             "check": ("precondition: " if c.precondition else "") + c.claim,
-            "holds": "yes" if c.passed else "no",
+            "outcome": shown_outcome(c),
             "our numbers": c.evidence,
         }
         for chapter in chapters
         for c in (by_chapter[chapter].checks if chapter in by_chapter else ())
     ]
-    return pd.DataFrame(rows, columns=["chapter", "check", "holds", "our numbers"])
+    return pd.DataFrame(rows, columns=["chapter", "check", "outcome", "our numbers"])
