@@ -184,6 +184,20 @@ def test_chapters_start_longest_first_once_their_times_are_known(tmp_path):
     assert again.start_order[-2:] == ["fig07", "fig03"] and len(again.start_order) == len(chapters)
 
 
+def test_chapters_are_held_back_until_a_thread_is_free():
+    """Never more chapters in flight than the cluster has threads, highest priority first, and a chapter only
+    after what it waits for has been submitted."""
+    by_priority = ["chapter:fig08", "chapter:setup", "chapter:fig02", "chapter:fig10", "chapter:claims"]
+    needs = {"chapter:fig08": ["run:a", "run:b"], "chapter:fig10": ["chapter:fig08"], "chapter:claims": by_priority[:4]}
+    ready = cluster.plan.ready_to_submit
+    assert ready(by_priority, needs, {"run:a", "run:b"}, 0, 2) == ["chapter:fig08", "chapter:setup"]
+    submitted = {"run:a", "run:b", "chapter:fig08", "chapter:setup"}
+    assert ready(by_priority, needs, submitted, 2, 2) == []  # both threads busy
+    assert ready(by_priority, needs, submitted, 1, 2) == ["chapter:fig02"]
+    assert ready(by_priority, needs, submitted, 0, 8) == ["chapter:fig02", "chapter:fig10", "chapter:claims"]
+    assert ready(by_priority, needs, {"run:a"}, 0, 8) == ["chapter:setup", "chapter:fig02"]  # fig08 waits for run:b
+
+
 def test_worker_environments_give_the_serial_thread_count_and_divide_the_gpus(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
     envs = cluster.client._worker_environments(4, "auto", 2)

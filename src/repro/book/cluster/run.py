@@ -11,7 +11,7 @@ from pathlib import Path
 
 from repro.book import execute
 from repro.book.cluster.client import _check_shared, _client
-from repro.book.cluster.plan import chapter_config, plan_run
+from repro.book.cluster.plan import chapter_config, plan_run, ready_to_submit
 from repro.book.cluster.resume import _data_root_parameter
 from repro.book.cluster.tasks import PROGRESS_TOPIC, _chapter_task, _sweep_run_task
 from repro.book.execute import ChapterRun
@@ -161,8 +161,20 @@ def run_on_cluster(
             current[node] = future
             pending.add(future)
 
-        for node in order:
-            submit(node)
+        chapter_nodes = sorted((n for n in order if n.startswith("chapter:")), key=lambda n: -nodes[n][3])
+
+        def fill() -> None:
+            """Submit chapters while fewer are in flight than the cluster has threads (:func:`ready_to_submit`)."""
+            capacity = max(1, sum(client.nthreads().values()))
+            in_flight = sum(1 for n in chapter_nodes if n in current and not current[n].done())
+            needs = {n: nodes[n][2] for n in chapter_nodes}
+            for node in ready_to_submit(chapter_nodes, needs, set(current), in_flight, capacity):
+                submit(node)
+
+        for node in order:  # the sweep runs at once: many short tasks, which Dask queues and spreads by itself
+            if not node.startswith("chapter:"):
+                submit(node)
+        fill()
 
         outcomes: dict[str, dict] = {}  # chapter → outcome
         decided: dict[str, str] = {}  # key of a task whose worker died → "resubmitted" | "failed"
@@ -174,7 +186,7 @@ def run_on_cluster(
                 if set(nodes[other][2]) & again:
                     again.add(other)
             for other in order:
-                if other in again:
+                if other in again and other in current:  # the others are submitted later, by fill()
                     submit(other)
 
         def died(key: str, exc: KilledWorker) -> str:
@@ -213,6 +225,7 @@ def run_on_cluster(
             return decided[key]
 
         for future in pending:
+            fill()
             key = future.key
             node = node_of[key]
             if current[node] is not future:
