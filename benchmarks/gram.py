@@ -25,17 +25,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
 
 import torch
 import torch.nn.functional as F
+from machine import describe_machine  # benchmarks/machine.py, beside this script
 from torch import nn
 
 MODELS = {  # name: (architecture, input shape, classes)
@@ -180,18 +179,6 @@ def _measure(model_name: str, n: int, method: str, repeats: int, threads: int, t
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def machine() -> str:
-    """One line: CPU model, threads used, torch version, date, load average."""
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
-    return f"{cpu}, {os.cpu_count()} CPUs, torch {torch.__version__}, {date.today()}, load average {load}"
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="fc,cnn10,cnn100")
@@ -208,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one method's process may take")
     args = parser.parse_args(argv)
     methods = [m for m in args.methods.split(",") if _available(m)]
-    print(f"Machine: {machine()}; {args.threads} threads, float32, median of {args.repeats}.\n", flush=True)
+    print(f"Machine: {describe_machine()}; {args.threads} threads, float32, median of {args.repeats}.\n", flush=True)
     print("| model | N | method | median s | speed-up vs vmap | × floor | peak MB | others |")
     print("|---|---:|---|---:|---:|---:|---:|---:|", flush=True)
     for model_name in args.models.split(","):

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
-import platform
 import time
-from datetime import date
 
 import torch
+from machine import describe_machine  # benchmarks/machine.py, beside this script
 from torch import nn
 
 from repro.models import build_model
@@ -99,21 +97,6 @@ def time_together(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, cfg
     return time.perf_counter() - start
 
 
-def machine(threads: int) -> str:
-    """One line: CPU model, CPUs, threads, torch version, date, load average."""
-    cpu = platform.processor() or "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = " ".join(f"{v:.1f}" for v in os.getloadavg())
-    return (
-        f"{cpu}, {os.cpu_count()} CPUs, {threads} threads, torch {torch.__version__}, {date.today()}, "
-        f"load average {load}"
-    )
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="fc,cnn")
@@ -124,7 +107,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     rate = matmul_rate(args.threads)
-    print(f"Machine: {machine(args.threads)}; float32, batch {BATCH}; matrix-multiply rate {rate / 1e9:.0f} GFLOP/s.")
+    print(
+        f"Machine: {describe_machine()}; {args.threads} threads, float32, batch {BATCH}; "
+        f"matrix-multiply rate {rate / 1e9:.0f} GFLOP/s."
+    )
     print()
     print(
         "| model | E | steps per member | one by one (img/s) | together (img/s) | together / one by one "

@@ -6,6 +6,6 @@ import os
 
 import torch  # noqa: F401 - OpenMP reads its thread count when torch loads, before the lines below
 
-from repro.book.execute import DEFAULT_THREADS, THREAD_VARIABLES
+from repro.book.execute import DEFAULT_THREADS, thread_environment
 
-os.environ.update({var: str(DEFAULT_THREADS) for var in THREAD_VARIABLES})
+os.environ.update(thread_environment(DEFAULT_THREADS))

@@ -132,34 +132,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 import logging
 
                 logging.basicConfig(level=logging.INFO, format="%(message)s")
+            settings = {
+                "toc": toc,
+                "profile": args.profile,
+                "device": args.device,
+                "seed": args.seed,
+                "data_root": args.data_root,
+                "build_dir": args.build_dir,
+                "threads": args.threads,
+            }
             if args.workers is not None or args.scheduler is not None:
                 from repro.book.cluster import run_on_cluster
 
                 run_on_cluster(
-                    args.chapters,
-                    toc=toc,
-                    profile=args.profile,
-                    device=args.device,
-                    seed=args.seed,
-                    data_root=args.data_root,
-                    build_dir=args.build_dir,
-                    workers=args.workers,
-                    scheduler=args.scheduler,
-                    force=args.force,
-                    threads=args.threads,
+                    args.chapters, **settings, workers=args.workers, scheduler=args.scheduler, force=args.force
                 )
             else:
-                run(
-                    args.chapters,
-                    toc=toc,
-                    profile=args.profile,
-                    device=args.device,
-                    seed=args.seed,
-                    data_root=args.data_root,
-                    build_dir=args.build_dir,
-                    log_output=args.log_output,
-                    threads=args.threads,
-                )
+                run(args.chapters, **settings, log_output=args.log_output)
         elif args.command == "site":
             check_profile(args.profile)
             build_dir = args.build_dir or toc.parent / "_build"

@@ -46,6 +46,7 @@ __all__ = [
     "executed_dir",
     "ensure_kernel",
     "check_threads",
+    "thread_environment",
     "run_chapter",
     "run",
 ]
@@ -147,6 +148,11 @@ def check_threads(threads: int) -> int:
     return threads
 
 
+def thread_environment(threads: int) -> dict[str, str]:
+    """The environment variables that give OpenMP, MKL and OpenBLAS ``threads`` threads."""
+    return {var: str(threads) for var in THREAD_VARIABLES}
+
+
 def _kernel_environment(build_dir: Path, toc: Path, threads: int) -> contextlib.AbstractContextManager[None]:
     """JUPYTER_PATH → our kernel spec; REPRO_RESULTS_DIR → <build>/results; REPRO_TOC → the table of contents;
     this ``repro`` first on PYTHONPATH; ``threads`` CPU threads for OpenMP, MKL and OpenBLAS."""
@@ -155,7 +161,7 @@ def _kernel_environment(build_dir: Path, toc: Path, threads: int) -> contextlib.
         "JUPYTER_PATH": _prepend_path("JUPYTER_PATH", jupyter_root),
         RESULTS_ENV: str((build_dir / "results").resolve()),
         TOC_ENV: str(toc.resolve()),
-        **{var: str(threads) for var in THREAD_VARIABLES},
+        **thread_environment(threads),
     }
     package_parent = Path(__file__).resolve().parents[2]  # src/repro/book/execute.py → src
     if package_parent.name not in ("site-packages", "dist-packages"):

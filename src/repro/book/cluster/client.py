@@ -34,7 +34,7 @@ def _cores() -> int:
 def _worker_environments(n: int, device: str, threads: int) -> list[dict[str, str]]:
     """Each worker's environment: ``threads`` CPU threads for OpenMP/MKL/OpenBLAS (what a serial run gives each
     chapter, so that results are the same), and one GPU each when several are visible and the device may be CUDA."""
-    base = {var: str(threads) for var in execute.THREAD_VARIABLES}
+    base = execute.thread_environment(threads)
     gpus = _visible_gpus() if device != "cpu" else []
     if len(gpus) < 2:
         return [dict(base) for _ in range(n)]
