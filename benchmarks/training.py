@@ -14,6 +14,7 @@ Everything runs in one process, one measurement after another, so the ratios com
 
     python benchmarks/training.py                          # FC and CNN, E = 1, 5, 15, 30
     python benchmarks/training.py --models fc --members 15 --steps 200
+    python benchmarks/training.py --device cuda            # on a GPU (timings end with a synchronisation)
 """
 
 from __future__ import annotations
@@ -34,15 +35,22 @@ MODELS = {"fc": ("fc", (784,)), "cnn": ("cnn", (3, 32, 32))}  # name: (architect
 BATCH = 32
 
 
-def matmul_rate(threads: int, size: int = 2048, repeats: int = 5) -> float:
-    """FLOP/s of a ``size``³ float32 matrix product (best of ``repeats``)."""
-    torch.set_num_threads(threads)
-    a, b = torch.randn(size, size), torch.randn(size, size)
+def _sync(device: torch.device) -> None:
+    """Wait for the device's queued work (a no-op on the CPU), so that a wall-clock time covers it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_rate(device: torch.device, size: int = 2048, repeats: int = 5) -> float:
+    """FLOP/s of a ``size``³ float32 matrix product on ``device`` (best of ``repeats``)."""
+    a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     a @ b
     best = float("inf")
     for _ in range(repeats):
+        _sync(device)
         start = time.perf_counter()
         a @ b
+        _sync(device)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
 
@@ -67,12 +75,12 @@ def flops_per_image(model: nn.Module, shape: tuple[int, ...]) -> float:
     return 2.0 * (3 * sum(macs) - macs[0])
 
 
-def members(arch: str, shape: tuple[int, ...], count: int) -> list[nn.Module]:
-    """``count`` networks, member e drawn under ``torch.manual_seed(e)``."""
+def members(arch: str, shape: tuple[int, ...], count: int, device: torch.device) -> list[nn.Module]:
+    """``count`` networks on ``device``, member e drawn under ``torch.manual_seed(e)``."""
     out = []
     for e in range(count):
         torch.manual_seed(e)
-        out.append(build_model(arch, shape, 10))
+        out.append(build_model(arch, shape, 10).to(device))
     return out
 
 
@@ -84,16 +92,20 @@ def configs(count: int, steps: int) -> list[TrainConfig]:
 
 def time_one_by_one(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, cfgs: list[TrainConfig]) -> float:
     """Seconds to train every member with ``train``, one after another."""
+    _sync(x.device)
     start = time.perf_counter()
     for model, cfg in zip(models, cfgs, strict=True):
         train(model, x, y, config=cfg, progress=False)
+    _sync(x.device)
     return time.perf_counter() - start
 
 
 def time_together(models: list[nn.Module], x: torch.Tensor, y: torch.Tensor, cfgs: list[TrainConfig]) -> float:
     """Seconds to train every member with one ``train_many`` call."""
+    _sync(x.device)
     start = time.perf_counter()
     train_many(models, x, y, configs=cfgs, progress=False)
+    _sync(x.device)
     return time.perf_counter() - start
 
 
@@ -104,11 +116,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=0, help="steps per member (default: 150 for fc, 15 for cnn)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--n-train", type=int, default=2048, help="random training images shared by the members")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda (a GPU)")
     args = parser.parse_args(argv)
+    device = torch.device(args.device)
     torch.set_num_threads(args.threads)
-    rate = matmul_rate(args.threads)
+    rate = matmul_rate(device)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{args.threads} threads"
     print(
-        f"Machine: {describe_machine()}; {args.threads} threads, float32, batch {BATCH}; "
+        f"Machine: {describe_machine()}; {where}, float32, batch {BATCH}; "
         f"matrix-multiply rate {rate / 1e9:.0f} GFLOP/s."
     )
     print()
@@ -122,16 +137,17 @@ def main(argv: list[str] | None = None) -> None:
         steps = args.steps or (150 if arch == "fc" else 15)
         gen = torch.Generator().manual_seed(0)
         x, y = torch.randn(args.n_train, *shape, generator=gen), torch.randint(0, 10, (args.n_train,), generator=gen)
-        template = members(arch, shape, 1)[0]
+        x, y = x.to(device), y.to(device)
+        template = members(arch, shape, 1, torch.device("cpu"))[0]
         floor = rate / flops_per_image(template, shape)
-        warm = members(arch, shape, 2)
+        warm = members(arch, shape, 2, device)
         time_one_by_one(copy.deepcopy(warm), x, y, configs(2, 3))  # first-call costs
         time_together(warm, x, y, configs(2, 3))
         for count in (int(s) for s in args.members.split(",")):
             cfgs = configs(count, steps)
             images = count * steps * BATCH
-            one = images / time_one_by_one(members(arch, shape, count), x, y, cfgs)
-            together = images / time_together(members(arch, shape, count), x, y, cfgs)
+            one = images / time_one_by_one(members(arch, shape, count, device), x, y, cfgs)
+            together = images / time_together(members(arch, shape, count, device), x, y, cfgs)
             print(
                 f"| {name} | {count} | {steps} | {one:,.0f} | {together:,.0f} | {together / one:.2f}× "
                 f"| {floor:,.0f} | {together / floor:.2f} |",

@@ -1,5 +1,7 @@
 """Learning-rate sweeps, distance analysis and the harmonics task, on small synthetic problems."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -126,38 +128,59 @@ def test_distance_run_reaches_its_target_loss():
     assert run.layers[0] == "input" and run.layers[-1] == EUCLID
 
 
-def test_an_interrupted_sweep_resumes_from_its_finished_runs(tmp_path):
-    """Each run is cached on its own: after losing the whole-sweep entry and one run's entry (as a crash in the
-    middle of the sweep would leave things), only that run is trained again, and the rows are the same."""
+def test_an_interrupted_sweep_resumes_from_its_finished_groups(tmp_path):
+    """Each group (one dataset's runs, trained together) is cached on its own: with the whole-sweep entry lost (a
+    crash before the sweep was assembled) the group is read back; with its entry lost too it is trained again, to
+    the same rows."""
     cfg = _tiny_sweep_config()
     first = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
-    assert first.runs_from_cache == 0
-    whole, runs = sorted(tmp_path.glob("lr-sweep-[0-9a-f]*.pkl")), sorted(tmp_path.glob("lr-sweep-run-*.pkl"))
-    assert len(whole) == 1 and len(runs) == len(cfg.lrs) * len(cfg.datasets) * cfg.n_seeds
+    assert first.groups_from_cache == 0
+    whole, groups = sorted(tmp_path.glob("lr-sweep-[0-9a-f]*.pkl")), sorted(tmp_path.glob("lr-sweep-group-*.pkl"))
+    assert len(whole) == 1 and len(groups) == len(cfg.datasets)
     whole[0].unlink()
-    runs[0].unlink()
     resumed = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
-    assert not resumed.from_cache and resumed.runs_from_cache == len(runs) - 1
-    assert f"{len(runs) - 1} of its runs were read back from the per-run cache" in resumed.describe()
+    assert not resumed.from_cache and resumed.groups_from_cache == len(groups)
+    assert f"{len(groups)} of its {len(groups)} groups were read back from the per-group cache" in resumed.describe()
+    pd.testing.assert_frame_equal(first.rows, resumed.rows)
+    for path in tmp_path.glob("lr-sweep-*.pkl"):
+        path.unlink()
+    retrained = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
+    assert retrained.groups_from_cache == 0
     same = [c for c in first.rows.columns if c != "seconds"]
-    pd.testing.assert_frame_equal(first.rows[same], resumed.rows[same])
-    assert (first.rows["seconds"] > 0).all() and "runs took" in first.describe()
+    pd.testing.assert_frame_equal(first.rows[same], retrained.rows[same])
+    assert (first.rows["seconds"] > 0).all() and (first.rows["group_runs"] == len(cfg.lrs) * cfg.n_seeds).all()
+    assert f"The {len(cfg.lrs) * cfg.n_seeds} runs trained in 1 groups" in first.describe()
 
 
-def test_sweep_runs_trained_on_their_own_are_the_sweeps_runs(tmp_path):
-    """``train_lr_sweep_run`` fills the same per-run cache entries as the sweep itself (the cluster runner trains
-    each run as a task of its own): the sweep then reads every run back and gets the rows of a sweep trained in
-    one go."""
-    from repro.experiments.lr_sweep import lr_sweep_runs, train_lr_sweep_run
+def test_sweep_groups_trained_on_their_own_are_the_sweeps_groups(tmp_path):
+    """``train_lr_sweep_group`` fills the same per-group cache entries as the sweep itself (the cluster runner
+    trains each group as a task of its own): the sweep then reads every group back and gets the rows of a sweep
+    trained in one go."""
+    from repro.experiments.lr_sweep import lr_sweep_groups, train_lr_sweep_group
 
-    cfg = _tiny_sweep_config()
-    runs = lr_sweep_runs(cfg, seed=0)
-    assert runs == [("spherical_harmonics", 1e-3, 0), ("spherical_harmonics", 1e-2, 0)]
-    assert [train_lr_sweep_run(cfg, *run, cache_dir=tmp_path) for run in runs] == [False, False]
-    assert train_lr_sweep_run(cfg, *runs[0], cache_dir=tmp_path)  # now read back
+    cfg = replace(_tiny_sweep_config(), n_seeds=2)
+    groups = lr_sweep_groups(cfg)
+    assert groups == ["spherical_harmonics"]
+    assert [train_lr_sweep_group(cfg, g, 0, cache_dir=tmp_path) for g in groups] == [False]
+    assert train_lr_sweep_group(cfg, groups[0], 0, cache_dir=tmp_path)  # now read back
     assembled = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
-    assert not assembled.from_cache and assembled.runs_from_cache == len(runs)
+    assert not assembled.from_cache and assembled.groups_from_cache == len(groups)
     in_one_go = run_lr_sweep(cfg, progress=False)
     same = [c for c in in_one_go.rows.columns if c != "seconds"]
     pd.testing.assert_frame_equal(in_one_go.rows[same], assembled.rows[same])
     assert assembled.layers == in_one_go.layers
+    pairs = set(zip(assembled.rows["lr"], assembled.rows["seed"], strict=True))
+    assert pairs == {(lr, s) for lr in cfg.lrs for s in (0, 1)}
+
+
+def test_a_run_trained_in_a_group_equals_the_run_trained_alone():
+    """The runs of a group train as one stacked network (``train_many``), each as it would alone: a sweep of one
+    learning rate gives that rate's rows of the two-rate sweep (the FC network's members do not interact; equal up
+    to float rounding)."""
+    cfg = _tiny_sweep_config()
+    both = run_lr_sweep(cfg, progress=False).rows
+    alone = run_lr_sweep(replace(cfg, lrs=cfg.lrs[1:]), progress=False).rows
+    mine = both[both["lr"] == cfg.lrs[1]].reset_index(drop=True)
+    same = [c for c in mine.columns if c not in ("seconds", "group_runs")]
+    pd.testing.assert_frame_equal(mine[same], alone[same], rtol=1e-6, atol=1e-6)
+    assert (alone["group_runs"] == 1).all() and (mine["group_runs"] == 2).all()

@@ -3,8 +3,10 @@ rates, stop at target training losses (the first version's rule) and at a fixed 
 rule), and measure class stiffness and stiffness against distance at each stop.
 
 - :func:`run_lr_sweep` — the sweep (cached on disk by :mod:`repro.experiments.cache` when asked);
-- :func:`lr_sweep_runs`, :func:`train_lr_sweep_run` — its runs, and one run trained on its own into the sweep's
-  per-run cache entry (the cluster runner, :mod:`repro.book.cluster`, makes each run a task);
+- :func:`lr_sweep_groups`, :func:`train_lr_sweep_group` — its groups (one per dataset: every seed and learning
+  rate of it, trained together as one stacked network by :func:`repro.training_many.train_many`), and one group
+  trained on its own into the sweep's per-group cache entry (the cluster runner, :mod:`repro.book.cluster`, makes
+  each group a task);
 - :func:`domain_size`, :func:`domain_table` — the stiff-domain size of each row as a distance that grows with the
   domain.
 """
@@ -26,10 +28,12 @@ from repro.experiments.cache import memoise
 from repro.experiments.configs import LRSweepConfig
 from repro.experiments.distance import EUCLID, distance_analysis
 from repro.experiments.setup import new_model, prepare_split
+from repro.models import prepare_inputs
 from repro.stiffness import bootstrap_class_summary, stiffness_from_gram, unit_gram
-from repro.training import CHECK_RESOLUTION, TrainConfig, train
+from repro.training import CHECK_RESOLUTION, TrainConfig
+from repro.training_many import train_many
 
-__all__ = ["LRSweep", "run_lr_sweep", "lr_sweep_runs", "train_lr_sweep_run", "domain_size", "domain_table"]
+__all__ = ["LRSweep", "run_lr_sweep", "lr_sweep_groups", "train_lr_sweep_group", "domain_size", "domain_table"]
 
 
 @dataclass
@@ -48,7 +52,8 @@ class LRSweep:
     seed: int = 0
     layers: list[str] = field(default_factory=list)
     from_cache: bool = False  # read back from the on-disk cache instead of trained in this call
-    runs_from_cache: int = 0  # runs read back from the per-run cache (an interrupted sweep, or runs trained alone)
+    groups_from_cache: int = 0  # groups read back from the per-group cache (an interrupted sweep, or groups trained
+    # as tasks of their own)
 
     def describe(self) -> str:
         """What the sweep used and how it went (Markdown): data, sizes, learning rates, stopping points, seeds,
@@ -56,7 +61,7 @@ class LRSweep:
         cfg = self.config
         loss = self.rows[self.rows["rule"] == "loss"]
         missed = int((~loss["train_loss_target_reached"]).sum())
-        per_run = self.rows.groupby(["dataset", "lr", "seed"])["seconds"].first()
+        per_group = self.rows.groupby("dataset")[["seconds", "group_runs"]].first()
         subset = "the full training split" if cfg.n_train is None else f"{cfg.n_train:,} images"
         return (
             "**Data.** " + "  \n".join(self.data.values()) + f"  \nTraining subset: {subset}; stiffness set: "
@@ -68,12 +73,14 @@ class LRSweep:
             f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s"
             + (" (trained by an earlier chapter or build and read back from the cache)" if self.from_cache else "")
             + (
-                f"; {self.runs_from_cache} of its runs were read back from the per-run cache (an interrupted earlier "
-                "sweep, or runs trained as tasks of their own)"
-                if self.runs_from_cache
+                f"; {self.groups_from_cache} of its {len(per_group)} groups were read back from the per-group cache "
+                "(an interrupted earlier sweep, or groups trained as tasks of their own)"
+                if self.groups_from_cache
                 else ""
             )
-            + f". The {len(per_run)} runs took {per_run.sum():.0f} s in all (training and measuring)."
+            + f". The {int(per_group['group_runs'].sum())} runs trained in {len(per_group)} groups (one per dataset, "
+            f"its runs together as one stacked network) that took {per_group['seconds'].sum():.0f} s in all "
+            "(training and measuring)."
         )
 
 
@@ -100,46 +107,48 @@ def _measure(
     return row
 
 
-def _train_and_measure(
-    model: nn.Module,
-    train_set: tuple[torch.Tensor, torch.Tensor],
-    stiff_set: tuple[torch.Tensor, torch.Tensor],
-    num_classes: int,
-    cfg: LRSweepConfig,
-    lr: float,
-    seed: int,
-    euclid_edges: np.ndarray,
-    base: dict,
-    progress: bool,
-) -> list[dict]:
-    """One training run of a sweep: a row at each target loss reached and at the fixed image budget; every row
-    carries the run's wall time (``seconds``: training and measuring)."""
+def _train_group(cfg: LRSweepConfig, ds, dataset: str, seed: int, device: torch.device, progress: bool) -> list[dict]:
+    """Every run of one dataset (each seed of the sweep × each learning rate) trained together as one stacked network
+    (:func:`repro.training_many.train_many`; each run as :func:`repro.training.train` would train it alone, up to
+    float rounding): a row at each target loss reached, one per target missed (``images_seen`` NaN) and one at the
+    fixed image budget. Every row carries the run's status, the group's wall time (``seconds``: training and
+    measuring all its runs) and the number of runs trained together (``group_runs``)."""
     start = time.perf_counter()
-    rows: list[dict] = []
+    runs = [(s, lr) for s in range(seed, seed + cfg.n_seeds) for lr in cfg.lrs]
+    inputs = {s: _run_inputs(cfg, ds, s, device) for s in range(seed, seed + cfg.n_seeds)}
+    models = [new_model(cfg.arch, ds, init=cfg.init, seed=s, device=device) for s, _ in runs]
+    rows: list[list[dict]] = [[] for _ in runs]
 
-    def measure(rule: str, stop: float, seen: int, net: nn.Module) -> None:
-        row = base | {"rule": rule, "stop": stop, "images_seen": seen}
-        rows.append(row | _measure(net, *stiff_set, num_classes, cfg, euclid_edges, seed))
+    def base(member: int) -> dict:
+        s, lr = runs[member]
+        return {"dataset": dataset, "lr": lr, "seed": s}
 
-    result = train(
-        model,
-        *train_set,
-        config=TrainConfig(lr=lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=seed),
+    def measure(member: int, rule: str, stop: float, seen: int, net: nn.Module) -> None:
+        s = runs[member][0]
+        _, stiff_set, euclid_edges = inputs[s]
+        row = base(member) | {"rule": rule, "stop": stop, "images_seen": seen}
+        rows[member].append(row | _measure(net, *stiff_set, ds.num_classes, cfg, euclid_edges, s))
+
+    results = train_many(
+        models,
+        [inputs[s][0][0] for s, _ in runs],  # one tensor per seed, shared by that seed's runs
+        [inputs[s][0][1] for s, _ in runs],
+        configs=[TrainConfig(lr=lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=s) for s, lr in runs],
         eval_at=[cfg.fixed_images],
-        on_eval=lambda seen, net: measure("images", cfg.fixed_images, seen, net),
+        on_eval=lambda member, seen, net: measure(member, "images", cfg.fixed_images, seen, net),
         target_losses=cfg.target_losses,
         check_every=cfg.check_every,
-        on_target=lambda target, seen, net: measure("loss", target, seen, net),
+        on_target=lambda member, target, seen, net: measure(member, "loss", target, seen, net),
         progress=progress,
     )
-    for target in cfg.target_losses:  # unreached targets are recorded as such, not dropped
-        if target not in result.target_hits:
-            rows.append(base | {"rule": "loss", "stop": target, "images_seen": np.nan})
     seconds = time.perf_counter() - start
-    for row in rows:
-        row["status"] = result.status
-        row["seconds"] = seconds
-    return rows
+    out: list[dict] = []
+    for member, result in enumerate(results):
+        for target in cfg.target_losses:  # unreached targets are recorded as such, not dropped
+            if target not in result.target_hits:
+                rows[member].append(base(member) | {"rule": "loss", "stop": target, "images_seen": np.nan})
+        out += [row | {"status": result.status, "seconds": seconds, "group_runs": len(runs)} for row in rows[member]]
+    return out
 
 
 def run_lr_sweep(
@@ -153,7 +162,8 @@ def run_lr_sweep(
 ) -> LRSweep:
     """Train ``cfg.arch`` at every learning rate in ``cfg.lrs`` for every dataset and seed; measure at each target
     training loss (first reached; checked every ``cfg.check_every`` images or 1/64 of the images seen) and at
-    ``cfg.fixed_images`` seen.
+    ``cfg.fixed_images`` seen. The runs of one dataset (all its seeds and rates) train together as one stacked
+    network (:func:`lr_sweep_groups`).
 
     With ``cache_dir`` (the book passes the book's cache folder), a sweep with the same settings, seed,
     device, data root and package source is trained once and read back by the chapters that share it
@@ -174,11 +184,12 @@ def run_lr_sweep(
     return sweep
 
 
-def lr_sweep_runs(cfg: LRSweepConfig, seed: int = 0) -> list[tuple[str, float, int]]:
-    """The sweep's runs as ``(dataset, lr, seed)``, in the order :func:`run_lr_sweep` trains them. Each is one
-    entry of the per-run cache, and :func:`train_lr_sweep_run` trains it on its own (the book's cluster runner,
-    :mod:`repro.book.cluster`, makes each run a task so that one sweep spreads over several workers)."""
-    return [(d, lr, s) for d in cfg.datasets for s in range(seed, seed + cfg.n_seeds) for lr in cfg.lrs]
+def lr_sweep_groups(cfg: LRSweepConfig) -> list[str]:
+    """The sweep's groups, in the order :func:`run_lr_sweep` trains them: one per dataset, holding all its runs
+    (every seed × every learning rate), trained together. Each group is one entry of the per-group cache, and
+    :func:`train_lr_sweep_group` trains it on its own (the book's cluster runner, :mod:`repro.book.cluster`, makes
+    each group a task, so that one sweep spreads over several workers with the same results as a serial run)."""
+    return list(cfg.datasets)
 
 
 def _run_inputs(cfg: LRSweepConfig, ds, seed: int, device: torch.device):
@@ -189,24 +200,17 @@ def _run_inputs(cfg: LRSweepConfig, ds, seed: int, device: torch.device):
     return (split.x_train, split.y_train), (split.x_stiffness, split.y_stiffness), euclid_edges
 
 
-def _one_run(cfg, ds, dataset, lr, seed, inputs, device, root, progress, cache_dir):
-    """One run of the sweep: ``(rows, read back from the per-run cache, model)``."""
-    train_set, stiff_set, euclid_edges = inputs
-    model = new_model(cfg.arch, ds, init=cfg.init, seed=seed, device=device)
-    base = {"dataset": dataset, "lr": lr, "seed": seed}
-    run = partial(
-        _train_and_measure, model, train_set, stiff_set, ds.num_classes, cfg, lr, seed, euclid_edges, base, progress
-    )
+def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tuple[list[dict], bool]:
+    """One group of the sweep: ``(rows, read back from the per-group cache)``."""
+    run = partial(_train_group, cfg, ds, dataset, seed, device, progress)
     if cache_dir is None:
-        return run(), False, model
-    rows, hit = memoise("lr-sweep-run", (cfg, dataset, lr, seed, str(device), root), run, cache_dir, module=__name__)
-    return rows, hit, model
+        return run(), False
+    return memoise("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
 
 
-def train_lr_sweep_run(
+def train_lr_sweep_group(
     cfg: LRSweepConfig,
     dataset: str,
-    lr: float,
     seed: int,
     *,
     data_root=None,
@@ -214,13 +218,12 @@ def train_lr_sweep_run(
     cache_dir: str | os.PathLike,
     progress: bool = False,
 ) -> bool:
-    """Train and measure one run of :func:`lr_sweep_runs` into the per-run cache in ``cache_dir``, exactly as
-    :func:`run_lr_sweep` would (same cache entry); True when it was there already."""
+    """Train and measure one group of :func:`lr_sweep_groups` into the per-group cache in ``cache_dir``, exactly
+    as :func:`run_lr_sweep` would (same cache entry); True when it was there already."""
     device = torch.device(device)
     ds = load_dataset(dataset, data_root)
     root = str(resolve_data_root(data_root).resolve())
-    inputs = _run_inputs(cfg, ds, seed, device)
-    return _one_run(cfg, ds, dataset, lr, seed, inputs, device, root, progress, cache_dir)[1]
+    return _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir)[1]
 
 
 def _run_lr_sweep(
@@ -231,27 +234,24 @@ def _run_lr_sweep(
     progress: bool,
     cache_dir: str | os.PathLike | None = None,
 ) -> LRSweep:
-    """The sweep's runs one after another; with ``cache_dir`` each run is memoised on its own, so that a sweep
-    interrupted after some runs (a crash, a lost machine) resumes from the first run it had not finished, and runs
-    trained as tasks of their own (:func:`train_lr_sweep_run`) are read back."""
+    """The sweep's groups one after another; with ``cache_dir`` each group is memoised on its own, so that a sweep
+    interrupted after some groups (a crash, a lost machine) resumes from the first group it had not finished, and
+    groups trained as tasks of their own (:func:`train_lr_sweep_group`) are read back."""
     t0 = time.perf_counter()
-    rows, data, layers = [], {}, []
+    rows, data = [], {}
     root = str(resolve_data_root(data_root).resolve())
-    runs_from_cache = 0
-    for dataset in cfg.datasets:
+    groups_from_cache = 0
+    for dataset in lr_sweep_groups(cfg):
         ds = load_dataset(dataset, data_root)
         data[dataset] = ds.describe()
-        for s in range(seed, seed + cfg.n_seeds):
-            inputs = _run_inputs(cfg, ds, s, device)
-            for lr in cfg.lrs:
-                run_rows, hit, model = _one_run(cfg, ds, dataset, lr, s, inputs, device, root, progress, cache_dir)
-                rows += run_rows
-                runs_from_cache += hit
-                if not layers:
-                    layers = [*model.representations(inputs[1][0][:1]).keys(), EUCLID]
+        group_rows, hit = _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir)
+        rows += group_rows
+        groups_from_cache += hit
+    probe = new_model(cfg.arch, ds, init=cfg.init, seed=seed, device=device)
+    layers = [*probe.representations(prepare_inputs(ds.x_test[:1], cfg.arch, device)).keys(), EUCLID]
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
-    return LRSweep(cfg, frame, data, time.perf_counter() - t0, seed, layers, runs_from_cache=runs_from_cache)
+    return LRSweep(cfg, frame, data, time.perf_counter() - t0, seed, layers, groups_from_cache=groups_from_cache)
 
 
 def domain_size(rows: pd.DataFrame, layer: str) -> pd.DataFrame:

@@ -7,10 +7,12 @@ The chapters are independent but for two kinds of dependency, both read from the
   learning-rate sweep), so it waits for that chapter;
 - the summary chapter (:data:`SUMMARY_CHAPTER`, ``claims``) reads every results file, so it waits for all others.
 
-A learning-rate sweep (:class:`repro.experiments.configs.LRSweepConfig`) is split further: each of its runs
-(:func:`repro.experiments.lr_sweep.lr_sweep_runs`) is a task of its own that trains into the sweep's per-run cache entry
-(:func:`repro.experiments.lr_sweep.train_lr_sweep_run`), and the first chapter of the sweep waits for them and reads
-them back. One sweep thus spreads over the workers, and its cache entries are the unit of resumption.
+A learning-rate sweep (:class:`repro.experiments.configs.LRSweepConfig`) is split further: each of its groups
+(:func:`repro.experiments.lr_sweep.lr_sweep_groups`: one per dataset, its runs trained together as one stacked
+network) is a task of its own that trains into the sweep's per-group cache entry
+(:func:`repro.experiments.lr_sweep.train_lr_sweep_group`), and the first chapter of the sweep waits for them and reads
+them back. One sweep thus spreads over the workers (as many tasks as datasets), its groups are the same as in a
+serial run (so are its results), and its cache entries are the unit of resumption.
 
 Every chapter runs on a worker through :func:`repro.book.execute.run_chapter`, exactly as in a serial run: the same
 notebook, results file, failure report (chapter, cell, source line) and ``.FAILED.ipynb``. The chapter contract
@@ -31,17 +33,17 @@ for the same): a worker that dies mid-chapter (killed, out of memory) makes that
 submitted again. The chapter's kernel does not outlive its worker: ipykernel polls its parent process
 (``JPY_PARENT_PID``, set by jupyter_client) and exits within a second of the parent's death.
 
-Order: when several tasks are ready, sweep runs start first, then chapters that others wait for, then the rest,
+Order: when several tasks are ready, sweep groups start first, then chapters that others wait for, then the rest,
 each group in :func:`~repro.book.cluster.plan.start_order` (``_toc.yml`` order, or longest first by the wall
 times of an earlier run in the same build folder).
 
-Workers: one task at a time each. Every chapter's kernel and every sweep run uses ``threads`` CPU threads
+Workers: one task at a time each. Every chapter's kernel and every sweep group uses ``threads`` CPU threads
 (default 1), exactly as in a serial run: PyTorch's CPU results depend on the thread count, so this, not cores / N,
 is what makes the results files of the two runs identical. A ``LocalCluster`` of N workers × ``threads`` threads
 beyond the cores here is reported (oversubscription). With ``device`` other than ``cpu`` and several GPUs visible,
 worker *i* sees GPU *i* mod #GPUs alone (``CUDA_VISIBLE_DEVICES``).
 
-The package, one job a module: :mod:`~repro.book.cluster.plan` (the dependency graph and the sweep-run
+The package, one job a module: :mod:`~repro.book.cluster.plan` (the dependency graph and the sweep-group
 tasks), :mod:`~repro.book.cluster.resume` (digests, and what counts as finished),
 :mod:`~repro.book.cluster.tasks` (what runs on a worker), :mod:`~repro.book.cluster.client` (starting or
 connecting to a cluster, the workers' environments, the shared-folder check) and :mod:`~repro.book.cluster.run`
@@ -50,7 +52,7 @@ connecting to a cluster, the workers' environments, the shared-folder check) and
 
 from __future__ import annotations
 
-from repro.book.cluster.plan import SUMMARY_CHAPTER, Plan, SweepRun, chapter_config, plan_run
+from repro.book.cluster.plan import SUMMARY_CHAPTER, Plan, SweepGroup, chapter_config, plan_run
 from repro.book.cluster.resume import chapter_digest, package_digest
 from repro.book.cluster.run import run_on_cluster
 from repro.book.cluster.tasks import PROGRESS_TOPIC
@@ -58,7 +60,7 @@ from repro.book.cluster.tasks import PROGRESS_TOPIC
 __all__ = [
     "SUMMARY_CHAPTER",
     "PROGRESS_TOPIC",
-    "SweepRun",
+    "SweepGroup",
     "Plan",
     "chapter_config",
     "chapter_digest",

@@ -1,5 +1,6 @@
 """The plan of a cluster run (:mod:`repro.book.cluster`): which chapters run, which wait for which (a shared
-profile config, the summary chapter), and the learning-rate sweeps split into one task per run."""
+profile config, the summary chapter), and the learning-rate sweeps split into one task per group of runs
+(one per dataset)."""
 
 from __future__ import annotations
 
@@ -26,32 +27,31 @@ def chapter_config(name: str, profile: str) -> object | None:
 
 
 @dataclass(frozen=True)
-class SweepRun:
-    """One run of a learning-rate sweep, trained as a task of its own before ``chapter`` (the sweep's first
-    chapter in this run) reads the sweep back."""
+class SweepGroup:
+    """One group of a learning-rate sweep (one dataset's runs, every seed and learning rate, trained together),
+    trained as a task of its own before ``chapter`` (the sweep's first chapter in this run) reads the sweep back."""
 
     chapter: str
     config: object  # LRSweepConfig
     dataset: str
-    lr: float
-    seed: int
+    seed: int  # the sweep's first seed
 
     @property
     def label(self) -> str:
-        return f"{self.chapter} sweep: {self.dataset} lr={self.lr:g} seed={self.seed}"
+        return f"{self.chapter} sweep: {self.dataset}"
 
 
 @dataclass
 class Plan:
     """What a cluster run does: ``run`` (chapters to execute, ``_toc.yml`` order), ``finished`` (chapters that
     finished earlier with the same digest and are kept), ``needs[c]`` (chapters of ``run`` that ``c`` waits for),
-    ``sweep_runs[c]`` (the sweep runs ``c`` waits for) and ``start_order`` (the order in which the chapters of
+    ``sweep_groups[c]`` (the sweep groups ``c`` waits for) and ``start_order`` (the order in which the chapters of
     ``run`` should start when several are ready, :func:`start_order`)."""
 
     run: list[Chapter]
     finished: list[Chapter] = field(default_factory=list)
     needs: dict[str, list[str]] = field(default_factory=dict)
-    sweep_runs: dict[str, list[SweepRun]] = field(default_factory=dict)
+    sweep_groups: dict[str, list[SweepGroup]] = field(default_factory=dict)
     digests: dict[str, str] = field(default_factory=dict)
     start_order: list[str] = field(default_factory=list)
 
@@ -96,14 +96,14 @@ def plan_run(
     config_of: Callable[[str, str], object | None] = chapter_config,
     threads: int = 1,
 ) -> Plan:
-    """Dependencies, sweep runs and resumption for ``chapters`` (a selection of ``all_chapters``, the table of
+    """Dependencies, sweep groups and resumption for ``chapters`` (a selection of ``all_chapters``, the table of
     contents, whose order decides which chapter of a shared config comes first).
 
     Without ``force`` (and with ``build_dir``), a chapter that finished earlier with the same digest is kept unless
     a chapter it depends on is redone.
     """
     from repro.experiments.configs import LRSweepConfig
-    from repro.experiments.lr_sweep import lr_sweep_runs
+    from repro.experiments.lr_sweep import lr_sweep_groups
 
     order = {c.name: i for i, c in enumerate(all_chapters or chapters)}
     chapters = sorted(chapters, key=lambda c: order[c.name])
@@ -148,8 +148,9 @@ def plan_run(
     for i, name in enumerate(running):
         needs = [d for d in depends[name] if d in redo]
         first = next((earlier for earlier in running[:i] if shares(earlier, name)), None)
-        if first is None and isinstance(configs[name], LRSweepConfig):  # it trains the sweep: one task per run
-            plan.sweep_runs[name] = [SweepRun(name, configs[name], *run) for run in lr_sweep_runs(configs[name], seed)]
+        if first is None and isinstance(configs[name], LRSweepConfig):  # it trains the sweep: one task per group
+            groups = lr_sweep_groups(configs[name])
+            plan.sweep_groups[name] = [SweepGroup(name, configs[name], dataset, seed) for dataset in groups]
         elif first is not None:  # it reads back what ``first`` computes in this run
             needs = list(dict.fromkeys([*needs, first]))
         plan.needs[name] = needs

@@ -13,7 +13,7 @@ from repro.book import execute
 from repro.book.cluster.client import _check_shared, _client
 from repro.book.cluster.plan import chapter_config, plan_run, ready_to_submit
 from repro.book.cluster.resume import _data_root_parameter
-from repro.book.cluster.tasks import PROGRESS_TOPIC, _chapter_task, _sweep_run_task
+from repro.book.cluster.tasks import PROGRESS_TOPIC, _chapter_task, _sweep_group_task
 from repro.book.execute import ChapterRun
 from repro.book.toc import BookError, Chapter, check_profile, find_toc, read_toc, select_chapters
 
@@ -56,7 +56,7 @@ def run_on_cluster(
 ) -> list[ChapterRun]:
     """Execute the named chapters (default: all) on a Dask cluster: a ``LocalCluster`` of ``workers`` processes,
     or the existing cluster at ``scheduler`` (an address, a scheduler file, or a ``distributed`` Cluster object).
-    Every chapter's kernel and every sweep run uses ``threads`` CPU threads, as in a serial run, so that the
+    Every chapter's kernel and every sweep group uses ``threads`` CPU threads, as in a serial run, so that the
     results are the same.
 
     Chapters that finished earlier with the same digest are kept unless ``force``. Raises :class:`BookError`
@@ -101,16 +101,16 @@ def run_on_cluster(
     parameter_root = _data_root_parameter(data_root)
     cache_dir = str(results_cache_dir(build_dir / "results"))  # what cache_dir() gives the chapters' kernels
 
-    # nodes of the graph: sweep runs, then chapters, each with the nodes it waits for
-    # priorities (higher starts first): sweep runs, then chapters others wait for, then the rest, each group in
+    # nodes of the graph: sweep groups, then chapters, each with the nodes it waits for
+    # priorities (higher starts first): sweep groups, then chapters others wait for, then the rest, each group in
     # the plan's start order
     nodes: dict[str, tuple[Callable, tuple, list[str], int]] = {}
     rank = {name: len(plan.start_order) - i for i, name in enumerate(plan.start_order)}
     sweep_priority = 2 * (len(rank) + 1)
     for name in (c.name for c in plan.run):
-        for run in plan.sweep_runs.get(name, []):
-            task = (_sweep_run_task, (run, device, parameter_root, cache_dir, threads), [], sweep_priority)
-            nodes[f"run:{run.label}"] = task
+        for group in plan.sweep_groups.get(name, []):
+            task = (_sweep_group_task, (group, device, parameter_root, cache_dir, threads), [], sweep_priority)
+            nodes[f"run:{group.label}"] = task
     dependents = {n for c in plan.run for n in plan.needs[c.name]}
     for chapter in plan.run:
         settings = {
@@ -123,9 +123,9 @@ def run_on_cluster(
             "threads": threads,
             "digest": plan.digests[chapter.name],
         }
-        needs = [f"run:{r.label}" for r in plan.sweep_runs.get(chapter.name, [])]
+        needs = [f"run:{g.label}" for g in plan.sweep_groups.get(chapter.name, [])]
         needs += [f"chapter:{n}" for n in plan.needs[chapter.name]]
-        waited_for = chapter.name in dependents or chapter.name in plan.sweep_runs
+        waited_for = chapter.name in dependents or chapter.name in plan.sweep_groups
         priority = (len(rank) + 1 if waited_for else 0) + rank[chapter.name]
         nodes[f"chapter:{chapter.name}"] = (_chapter_task, (chapter, settings), needs, priority)
     order = list(nodes)  # a node's dependencies come before it
@@ -152,7 +152,7 @@ def run_on_cluster(
             func, args, needs, priority = nodes[node]
             name = node.split(":", 1)[1]
             key = f"{name.split(' ')[0]}-{secrets.token_hex(8)}" if node.startswith("chapter:") else None
-            key = key or f"sweep-run-{secrets.token_hex(8)}"
+            key = key or f"sweep-group-{secrets.token_hex(8)}"
             label[key] = name
             node_of[key] = node
             future = client.submit(
@@ -171,7 +171,7 @@ def run_on_cluster(
             for node in ready_to_submit(chapter_nodes, needs, set(current), in_flight, capacity):
                 submit(node)
 
-        for node in order:  # the sweep runs at once: many short tasks, which Dask queues and spreads by itself
+        for node in order:  # the sweep groups at once (one per dataset), which Dask queues and spreads by itself
             if not node.startswith("chapter:"):
                 submit(node)
         fill()
@@ -234,7 +234,7 @@ def run_on_cluster(
             if future.status == "finished":
                 outcome = future.result()
                 where = f"on worker {outcome['worker']}"
-                if outcome["kind"] == "sweep-run":
+                if outcome["kind"] == "sweep-group":
                     if outcome["status"] == "ok":
                         note = " (read back from the cache)" if outcome["cached"] else ""
                         log(f"[{name}] ok in {outcome['wall_time_s']:.1f} s {where}{note}")
@@ -263,7 +263,7 @@ def run_on_cluster(
                 if node.startswith("chapter:") and name not in outcomes:
                     what = label[culprit]
                     own = node_of[culprit] in nodes[node][2] and node_of[culprit].startswith("run:")
-                    status = "failed" if own else "skipped"  # failed: one of its own sweep runs died
+                    status = "failed" if own else "skipped"  # failed: one of its own sweep groups died
                     reason = f"{what} did not finish: its worker died"
                     outcomes[name] = {"status": status, "reason": reason}
                     log(f"[{name}] {'FAILED' if status == 'failed' else 'skipped'}: {reason}")

@@ -1,4 +1,4 @@
-"""What runs on a worker of a cluster run (:mod:`repro.book.cluster`): a chapter, a run of a sweep, the
+"""What runs on a worker of a cluster run (:mod:`repro.book.cluster`): a chapter, a group of a sweep, the
 shared-folder probe; and the scheduler's retry setting."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from repro.book import execute
-from repro.book.cluster.plan import SweepRun
+from repro.book.cluster.plan import SweepGroup
 from repro.book.cluster.resume import package_digest
 from repro.book.toc import BookError, Chapter
 
@@ -38,29 +38,28 @@ def _amend_timings(build_dir: Path, profile: str, chapter: str, extra: dict) -> 
     execute._update_timings(build_dir, profile, chapter, extra, merge=True)
 
 
-def _sweep_run_task(
-    key: str, run: SweepRun, device: str, data_root: str | None, cache_dir: str, threads: int
+def _sweep_group_task(
+    key: str, group: SweepGroup, device: str, data_root: str | None, cache_dir: str, threads: int
 ) -> dict:
     import torch
 
     from repro.devices import resolve_device
-    from repro.experiments.lr_sweep import train_lr_sweep_run
+    from repro.experiments.lr_sweep import train_lr_sweep_group
 
     _announce(key)
     start = time.perf_counter()
-    outcome = {"kind": "sweep-run", "key": key, "worker": _worker_address()}
+    outcome = {"kind": "sweep-group", "key": key, "worker": _worker_address()}
     torch.set_num_threads(threads)  # as in the chapter's kernel: the same float results, the same cache entry
     try:
-        hit = train_lr_sweep_run(
-            run.config,
-            run.dataset,
-            run.lr,
-            run.seed,
+        hit = train_lr_sweep_group(
+            group.config,
+            group.dataset,
+            group.seed,
             data_root=data_root,
             device=resolve_device(device),
             cache_dir=cache_dir,
         )
-    except Exception as exc:  # the chapter trains this run again in its own cell and reports where it fails
+    except Exception as exc:  # the chapter trains this group again in its own cell and reports where it fails
         return {**outcome, "status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
     return {**outcome, "status": "ok", "cached": hit, "wall_time_s": time.perf_counter() - start}
 
