@@ -177,16 +177,20 @@ def check_stacked(
 ) -> None:
     """ValueError unless ``forward(params, probe)[e]`` equals ``models[e](probe[e])`` up to rounding.
 
-    ``probe`` has shape ``(E, B, ...)``; an output that is not finite must be so in both.
+    ``probe`` has shape ``(E, B, ...)``; an output that is not finite must be so in both. "Up to rounding" is
+    relative to the size of the member's outputs (1% of its largest finite output, and 1% of each value): the check
+    tells a network that is the chain of its leaf modules from one that is not (whose outputs differ at their own
+    scale), also where the two passes round differently, as with TF32 convolutions on a GPU.
     """
     stacked = forward(params, probe)
     for e, model in enumerate(models):
         own = model(probe[e])
         finite = torch.isfinite(own)
+        scale = float(own[finite].abs().max()) if finite.any() else 0.0
         if (
             own.shape != stacked[e].shape
             or not torch.equal(finite, torch.isfinite(stacked[e]))
-            or not torch.allclose(stacked[e][finite], own[finite], rtol=1e-3, atol=1e-5)
+            or not torch.allclose(stacked[e][finite], own[finite], rtol=1e-2, atol=1e-2 * scale + 1e-6)
         ):
             raise ValueError(
                 f"member {e}: the stacked forward pass differs from the network's own; train_many needs a network "
