@@ -9,6 +9,11 @@ images per second, all members' images over the wall time (each image of each me
 - ``floor``: one step's arithmetic (multiply-adds of the forward pass, and of the backward pass: the weight
   gradients of every layer and the input gradients of all but the first) at the rate of a large float32 matrix
   product measured in the same process. It ignores the optimiser, memory traffic and every overhead.
+- ``memory floor``: the bytes one step must move for each member, whatever the batching — its parameters read by
+  the forward pass and by the backward pass, its gradient written, and Adam's reads of parameters, gradient and
+  both moments and writes of parameters and both moments: 10 × 4 bytes per parameter — at the copy bandwidth of a
+  large float32 tensor measured in the same process. At batch 32 a member's weights are used by only 32 images per
+  step, so on a CPU this floor, not the arithmetic, bounds what training members together can gain.
 
 Everything runs in one process, one measurement after another, so the ratios compare like with like.
 
@@ -53,6 +58,24 @@ def matmul_rate(device: torch.device, size: int = 2048, repeats: int = 5) -> flo
         _sync(device)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
+
+
+def copy_bandwidth(device: torch.device, megabytes: int = 256, repeats: int = 5) -> float:
+    """Bytes/s (read + written) of copying a ``megabytes`` float32 tensor on ``device`` (best of ``repeats``)."""
+    a = torch.randn(megabytes * 2**20 // 4, device=device)
+    b = torch.empty_like(a)
+    b.copy_(a)
+    best = float("inf")
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        b.copy_(a)
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * a.numel() * 4 / best
+
+
+BYTES_PER_PARAMETER_STEP = 10 * 4  # float32: forward read, backward read, gradient write, Adam 4 reads + 3 writes
 
 
 def flops_per_image(model: nn.Module, shape: tuple[int, ...]) -> float:
@@ -121,17 +144,18 @@ def main(argv: list[str] | None = None) -> None:
     device = torch.device(args.device)
     torch.set_num_threads(args.threads)
     rate = matmul_rate(device)
+    bandwidth = copy_bandwidth(device)
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{args.threads} threads"
     print(
         f"Machine: {describe_machine()}; {where}, float32, batch {BATCH}; "
-        f"matrix-multiply rate {rate / 1e9:.0f} GFLOP/s."
+        f"matrix-multiply rate {rate / 1e9:.0f} GFLOP/s; copy bandwidth {bandwidth / 1e9:.1f} GB/s."
     )
     print()
     print(
         "| model | E | steps per member | one by one (img/s) | together (img/s) | together / one by one "
-        "| floor (img/s) | together / floor |"
+        "| floor (img/s) | together / floor | memory floor (img/s) | together / memory floor |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|", flush=True)
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     for name in args.models.split(","):
         arch, shape = MODELS[name]
         steps = args.steps or (150 if arch == "fc" else 15)
@@ -140,6 +164,8 @@ def main(argv: list[str] | None = None) -> None:
         x, y = x.to(device), y.to(device)
         template = members(arch, shape, 1, torch.device("cpu"))[0]
         floor = rate / flops_per_image(template, shape)
+        parameters = sum(p.numel() for p in template.parameters())
+        memory_floor = bandwidth / (BYTES_PER_PARAMETER_STEP * parameters) * BATCH
         warm = members(arch, shape, 2, device)
         time_one_by_one(copy.deepcopy(warm), x, y, configs(2, 3))  # first-call costs
         time_together(warm, x, y, configs(2, 3))
@@ -150,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
             together = images / time_together(members(arch, shape, count, device), x, y, cfgs)
             print(
                 f"| {name} | {count} | {steps} | {one:,.0f} | {together:,.0f} | {together / one:.2f}× "
-                f"| {floor:,.0f} | {together / floor:.2f} |",
+                f"| {floor:,.0f} | {together / floor:.2f} | {memory_floor:,.0f} | {together / memory_floor:.2f} |",
                 flush=True,
             )
 
