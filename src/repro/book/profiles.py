@@ -95,12 +95,13 @@ _SWEEP_QUICK = LRSweepConfig(
     target_losses=(0.6, 0.4, 0.25),
     fixed_images=20_000,
     n_train=5_000,
-    n_stiffness=150,
+    n_stiffness=300,
     max_images=60_000,
 )
+# 1,000 stiffness images at paper scale (the paper's ≈150 leave most distance bins too sparse to find a crossing)
 _SWEEP_PAPER = replace(
     _SWEEP_QUICK, lrs=(1e-4, 3e-4, 1e-3, 3e-3, 1e-2), target_losses=(0.4, 0.2, 0.1), fixed_images=300_000,
-    n_train=None, max_images=3_000_000, n_seeds=3, n_boot=200,
+    n_train=None, n_stiffness=1_000, max_images=3_000_000, n_seeds=3, n_boot=200,
 )  # fmt: skip
 
 _FIG09_QUICK = DistanceConfig(
