@@ -7,7 +7,7 @@ rate and seed in turn), so the two columns differ only in how many runs share a 
 stiffness-set size and bootstrap) on the first dataset with a smaller image budget, so that both fit in minutes.
 Both run in one process, one after the other.
 
-    REPRO_DATA_ROOT=/data python benchmarks/sweep.py                     # CPU, 1 thread
+    REPRO_DATA_ROOT=/data python benchmarks/sweep.py --n-stiffness 300   # CPU, 1 thread
     REPRO_DATA_ROOT=/data python benchmarks/sweep.py --device cuda --max-images 300000
 """
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-images", type=int, default=30_000, help="image budget per run (paper: 3,000,000)")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--n-stiffness", type=int, default=0, help="stiffness images (default: the paper's)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> None:
         max_images=args.max_images,
         fixed_images=min(paper.fixed_images, args.max_images // 2),
         n_seeds=args.seeds,
+        n_stiffness=args.n_stiffness or paper.n_stiffness,
     )
     where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{args.threads} thread(s)"
     print(f"Machine: {describe_machine()}; {where}.")

@@ -232,3 +232,54 @@ def test_bootstrap_critical_distance_recovers_a_planted_length():
         torch.ones(n, n, dtype=torch.float64), D, np.linspace(0, 10, 21), same_point="low", n_boot=20
     )
     assert never.xi is None and never.found_fraction == 0.0 and math.isnan(never.ci[0])
+
+
+def _bootstrap_pair_by_pair(S, D, bins, *, same_point, min_count, n_boot, seed):
+    """The bootstrap of ``bootstrap_critical_distance`` written out pair by pair (replicate by replicate, each
+    pair weighted wᵢ wⱼ): the reference for its matrix-product form."""
+    from repro.stiffness.distance import _binned_means, critical_distance, stiffness_vs_distance
+
+    prof = stiffness_vs_distance(S, D, bins)
+    S_np, D_np = S.numpy(), D.numpy()
+    n = S_np.shape[0]
+    iu = np.triu_indices(n, k=1)
+    s, d = S_np[iu], D_np[iu]
+    keep = np.isfinite(s) & np.isfinite(d) & (d >= prof.edges[0]) & (d <= prof.edges[-1])
+    s, d, ii, jj = s[keep], d[keep], iu[0][keep], iu[1][keep]
+    n_bins = prof.edges.size - 1
+    idx = np.clip(np.searchsorted(prof.edges, d, side="right") - 1, 0, n_bins - 1)
+    n_raw = np.bincount(idx, minlength=n_bins)
+    rng = np.random.default_rng(seed)
+    found = []
+    for _ in range(n_boot):
+        w = rng.multinomial(n, np.full(n, 1.0 / n)).astype(np.float64)
+        mean = _binned_means(s, idx, w[ii] * w[jj], n_bins, min_count, n_raw)
+        rep = critical_distance(prof.centers, mean, same_point=same_point)
+        if rep is not None:
+            found.append(rep)
+    return found
+
+
+@pytest.mark.parametrize("metric", ["sign", "cosine"])
+def test_bootstrap_critical_distance_equals_the_pair_by_pair_bootstrap(metric):
+    """The replicates' binned means come from two matrix products per bin; they give the crossings a pair-by-pair
+    loop gives: exactly for sign stiffness (integer sums), to rounding for cosine stiffness. Missing pairs (NaN),
+    sparse bins (fewer than min_count pairs) and pairs out of range are handled alike."""
+    rng = np.random.default_rng(1)
+    n = 90
+    pos = rng.uniform(0, 10, n)
+    D = torch.as_tensor(np.abs(pos[:, None] - pos[None, :]))
+    noise = torch.as_tensor(rng.normal(0, 1.5, (n, n)))
+    raw = (3.0 - D + noise + noise.T) / 4
+    S = torch.sign(raw) if metric == "sign" else torch.tanh(raw)
+    S[3, 7] = S[7, 3] = float("nan")
+    bins = np.linspace(0, 9, 19)  # pairs beyond 9 are out of range; the far bins are sparse
+    kwargs = dict(same_point="low", min_count=10, n_boot=60, seed=3)
+    res = bootstrap_critical_distance(S, D, bins, **kwargs)
+    found = _bootstrap_pair_by_pair(S, D, bins, **kwargs)
+    assert 0 < len(found) and res.found_fraction == len(found) / kwargs["n_boot"]
+    expected = np.quantile(found, [0.025, 0.975])
+    if metric == "sign":
+        assert res.ci == tuple(float(v) for v in expected)
+    else:
+        np.testing.assert_allclose(res.ci, expected, rtol=1e-9)

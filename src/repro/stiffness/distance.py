@@ -151,6 +151,34 @@ class CriticalDistance:
     profile: DistanceProfile
 
 
+def _replicate_binned_means(S, pair_bin: np.ndarray, weights: np.ndarray, n_bins: int) -> np.ndarray:
+    """Each bootstrap replicate's mean stiffness per distance bin, ``(R, n_bins)`` (NaN where a bin has no weight).
+
+    ``S``: ``(N, N)`` stiffness (tensor or array); ``pair_bin``: ``(N, N)`` the bin of pair ``(i, j)`` for the pairs
+    that count (``i < j``, finite, in range), −1 elsewhere; ``weights``: ``(R, N)`` each replicate's example counts.
+    A replicate weighs pair ``(i, j)`` by ``wᵢ wⱼ``, so its weighted sum over a bin's pairs is ``wᵀ (S ⊙ M_b) w`` with
+    ``M_b`` the bin's mask: two matrix products per bin for all replicates at once, in float64 on ``S``'s device.
+    Sign stiffness and counts are integers, so these sums are exact and equal a pair-by-pair sum.
+    """
+    S_t = torch.nan_to_num(_as_float64(S))  # NaN pairs are out of every bin (−1); 0 keeps them out of the products
+    device = S_t.device
+    bins_t = torch.as_tensor(pair_bin, device=device)
+    W = torch.as_tensor(weights, device=device)
+    total = torch.zeros(W.shape[0], n_bins, dtype=torch.float64, device=device)
+    weight = torch.zeros_like(total)
+    for b in range(n_bins):
+        mask = (bins_t == b).to(torch.float64)
+        if not mask.any():
+            continue
+        both = W @ torch.cat([S_t * mask, mask], dim=1)  # (R, 2N): wᵀ(S ⊙ M_b) and wᵀ M_b
+        total[:, b] = (both[:, : S_t.shape[0]] * W).sum(1)
+        weight[:, b] = (both[:, S_t.shape[0] :] * W).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total.cpu().numpy() / weight.cpu().numpy()
+    mean[weight.cpu().numpy() == 0] = np.nan
+    return mean
+
+
 def _binned_means(s: np.ndarray, idx: np.ndarray, w: np.ndarray, n_bins: int, min_count: int, n_raw: np.ndarray):
     total = np.bincount(idx, weights=w * s, minlength=n_bins)
     weight = np.bincount(idx, weights=w, minlength=n_bins)
@@ -196,12 +224,14 @@ def bootstrap_critical_distance(
     point_mean = _binned_means(s, idx, np.ones_like(s), n_bins, min_count, n_raw)
     xi = critical_distance(prof.centers, point_mean, same_point=same_point)
     rng = np.random.default_rng(seed)
+    weights = np.stack([rng.multinomial(n, np.full(n, 1.0 / n)) for _ in range(n_boot)]).astype(np.float64)
+    pair_bin = np.full((n, n), -1, dtype=np.int64)
+    pair_bin[ii, jj] = idx
+    means = _replicate_binned_means(S, pair_bin, weights, n_bins)  # (n_boot, n_bins)
+    means[:, n_raw < min_count] = np.nan
     found = []
-    for _ in range(n_boot):
-        w = rng.multinomial(n, np.full(n, 1.0 / n)).astype(np.float64)
-        rep = critical_distance(
-            prof.centers, _binned_means(s, idx, w[ii] * w[jj], n_bins, min_count, n_raw), same_point=same_point
-        )
+    for mean in means:
+        rep = critical_distance(prof.centers, mean, same_point=same_point)
         if rep is not None:
             found.append(rep)
     ci = (
