@@ -88,7 +88,10 @@ fig = figures.plot_lr_effect(
 )
 
 # %% [markdown]
-# How the domain size moves from the lowest to the highest learning rate under each condition:
+# How the domain size moves from the lowest to the highest learning rate under each condition, with the intervals
+# that decide it: at each end a 95% bootstrap over seeds of each seed's estimate (`repro.claims.seed_interval`) where
+# it has two or more seeds, else the one seed's own interval over validation images ("interval over" says which),
+# beside each seed's own interval over images.
 
 # %%
 table = tables.condition_table(trends)
@@ -104,9 +107,11 @@ table.style.format({"stop": "{:g}", "spearman": "{:+.2f}"}, na_rep="—").hide(a
 # **Rule.** v1's parts: for each dataset and target loss, the dot-product domain size goes "up". v3's parts: for
 # each dataset, the Euclidean domain size after equal images goes "down". A part *holds* when the direction is the
 # claimed one (separated intervals at the lowest and highest learning rate), is *contradicted* when it is the
-# opposite one, and is *undecided* when the intervals overlap. The chapter's verdict applies the book's rule, shown
-# below, to both sets together (*reproduced* means each version's claim holds under its own definition); each
-# version's own verdict is given too, and the claims page tallies each version by its own.
+# opposite one, and is *undecided* when the intervals overlap. The intervals are those of the table above: over
+# seeds (a 95% bootstrap of the seeds' estimates) where an end has two or more seeds, over validation images where
+# it has one. The chapter's verdict applies the book's rule, shown below, to both sets together (*reproduced* means
+# each version's claim holds under its own definition); each version's own verdict is given too, and the claims
+# page tallies each version by its own.
 
 # %%
 v1_checks = claims.trend_checks(trends[("dot-product", "equal loss")], "dot-product domain size (v1)", "up")

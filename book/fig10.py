@@ -73,6 +73,17 @@ summary = tables.trend_summary(trends)
 summary.style.format({"stop": "{:g}"}).hide(axis="index")
 
 # %% [markdown]
+# In the input space, the intervals behind each direction: at the lowest and highest learning rate the mean domain
+# size over seeds, the interval that decides (a 95% bootstrap over seeds of each seed's estimate with two or more
+# seeds, `repro.claims.seed_interval`; with one seed its own interval over validation images, as "interval over"
+# says) and each seed's own interval over images.
+
+# %%
+tables.trend_table(trends["input"], "size").style.format(
+    {"stop": "{:g}", "lowest lr": "{:g}", "highest lr": "{:g}"}, precision=3, na_rep="—"
+).hide(axis="index")
+
+# %% [markdown]
 # ## Paper vs this reproduction
 #
 # **The paper's claim.** At equal training loss, stiff domains are larger for higher learning rates, in the input
@@ -81,7 +92,9 @@ summary.style.format({"stop": "{:g}"}).hide(axis="index")
 # **Rule.** For each dataset and target loss, two parts: (1) in the input space the domain size goes "up" with
 # the learning rate (*holds*; "down": *contradicted*; "unclear", overlapping intervals: *undecided*); (2) it goes
 # "up" in at least half of the representations (*holds*; otherwise "down" in at least half: *contradicted*; else
-# *undecided*). The verdict follows the book's rule, shown below.
+# *undecided*). A direction compares the 95% intervals at the lowest and highest learning rate: over seeds (a
+# bootstrap of the seeds' estimates) where an end has two or more seeds, over validation images where it has one.
+# The verdict follows the book's rule, shown below.
 
 # %%
 verdict = ch.judge(

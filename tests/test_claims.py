@@ -226,7 +226,7 @@ def _sweep_rows(values_by_lr: dict[float, list[float]], half_width: float = 0.05
     [
         ({0.01: [0.1, 0.12], 0.1: [0.3, 0.32], 1.0: [0.6, 0.62]}, "up"),
         ({0.01: [0.6, 0.62], 0.1: [0.3, 0.32], 1.0: [0.1, 0.12]}, "down"),
-        ({0.01: [0.3, 0.32], 0.1: [0.9, 0.9], 1.0: [0.35, 0.37]}, "unclear"),  # ends overlap
+        ({0.01: [0.3, 0.32], 0.1: [0.9, 0.9], 1.0: [0.31, 0.37]}, "unclear"),  # ends overlap
         ({0.01: [0.3, 0.32]}, "unclear"),  # one learning rate: no trend
     ],
 )
@@ -234,12 +234,55 @@ def test_lr_trend_reads_the_direction_from_the_ends(values_by_lr, direction):
     trend = claims.lr_trend(_sweep_rows(values_by_lr), "v", "v_lo", "v_hi")
     assert len(trend) == 1 and trend["direction"].iloc[0] == direction
     if len(values_by_lr) > 1:
-        assert trend["interval at lowest"].iloc[0] == pytest.approx(
-            (np.mean(values_by_lr[0.01]) - 0.05, np.mean(values_by_lr[0.01]) + 0.05)
-        )
+        # two seeds: the bootstrap over seeds gives the range of their estimates (each resample of one seed twice
+        # has probability 1/4 > 2.5%)
+        assert trend["interval at lowest"].iloc[0] == pytest.approx(tuple(values_by_lr[0.01]))
+        own = trend["within-seed intervals at lowest"].iloc[0]
+        assert np.allclose(own, [(v - 0.05, v + 0.05) for v in values_by_lr[0.01]])
+        assert trend["interval over"].iloc[0] == "seeds (2)"
         expected_rho = {"up": 1.0, "down": -1.0}.get(direction)
         if expected_rho is not None:
             assert trend["spearman"].iloc[0] == pytest.approx(expected_rho * 0.9562, abs=1e-3)  # ties within lrs
+
+
+def test_lr_trend_decides_on_the_seeds_not_on_averaged_interval_ends():
+    # narrow intervals within each seed, scattered seeds: the averaged ends, [+0.29, +0.31] and [+0.49, +0.51],
+    # would read "up"; the intervals over seeds, [0.1, 0.5] and [0.3, 0.7], overlap
+    rows = _sweep_rows({0.01: [0.1, 0.3, 0.5], 1.0: [0.3, 0.5, 0.7]}, half_width=0.01)
+    trend = claims.lr_trend(rows, "v", "v_lo", "v_hi").iloc[0]
+    assert trend["interval at lowest"] == pytest.approx((0.1, 0.5))
+    assert trend["interval at highest"] == pytest.approx((0.3, 0.7))
+    assert trend["direction"] == "unclear" and trend["interval over"] == "seeds (3)"
+    (check,) = claims.trend_checks(claims.lr_trend(rows, "v", "v_lo", "v_hi"), "q", expected="up")
+    assert check.outcome == "undecided" and "intervals over seeds (3)" in check.evidence
+
+
+def test_lr_trend_with_one_seed_falls_back_to_its_interval_over_images():
+    rows = _sweep_rows({0.01: [0.1], 1.0: [0.3, 0.32]})
+    trend = claims.lr_trend(rows, "v", "v_lo", "v_hi").iloc[0]
+    assert trend["interval at lowest"] == pytest.approx((0.05, 0.15))  # seed 0's own interval
+    assert trend["interval at highest"] == pytest.approx((0.3, 0.32))  # over the two seeds
+    assert trend["interval over"] == "lowest: images (1 seed); highest: seeds (2)"
+    assert trend["direction"] == "up"
+
+
+def test_seed_interval_against_a_hand_computation():
+    # three seeds: every resample of one seed three times has probability 1/27 > 2.5%, so the 95% interval is the
+    # range of the estimates
+    assert claims.seed_interval([0.4, 0.1, 0.7]) == pytest.approx((0.1, 0.7))
+    # four seeds (0, 1, 2, 7), 4^4 = 256 equally likely resamples; by their sum: 0 (1 way), 1 (4 ways: 0,0,0,1),
+    # 2 (4 + 6 ways: 0,0,0,2 and 0,0,1,1): 15 ≥ 2.5% × 256 = 6.4 first at sum 2 → lower end 2/4 = 0.5; from the top,
+    # 28 (1 way), 23 (4 ways), 22 (4 ways): P(sum > 22) = 5/256 ≤ 2.5% < P(sum > 21) = 9/256 → upper end 22/4 = 5.5
+    assert claims.seed_interval([0.0, 1.0, 2.0, 7.0]) == pytest.approx((0.5, 5.5))
+    assert claims.seed_interval([0.0, 1.0, 2.0, 7.0, np.nan]) == pytest.approx((0.5, 5.5))  # NaN dropped
+    assert claims.seed_interval([0.3]) == (0.3, 0.3)
+    assert all(np.isnan(claims.seed_interval([])))
+    # beyond the exact enumeration: random resamples, close to the normal approximation for many seeds
+    values = np.linspace(0.0, 1.0, 40)
+    lo, hi = claims.seed_interval(values)
+    half = 1.96 * values.std() / np.sqrt(len(values))
+    assert lo == pytest.approx(0.5 - half, abs=0.02) and hi == pytest.approx(0.5 + half, abs=0.02)
+    assert [claims.interval_over(n) for n in (3, 1, 0)] == ["seeds (3)", "images (1 seed)", "none (0 seeds)"]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 - :mod:`~repro.claims.verdicts` — :class:`Check` (a part of a claim: holds, contradicted or undecided) and the book's
   verdict rule :data:`VERDICT_RULE` (no verdict is typed by hand);
-- :mod:`~repro.claims.pooling` — one claim's checks pooled over seeds (:func:`pool_seeds`);
+- :mod:`~repro.claims.pooling` — one claim's checks pooled over seeds (:func:`pool_seeds`), and the interval for
+  the mean over seeds of each seed's estimate (:func:`seed_interval`, :func:`interval_over`);
 - one module per claim, with its thresholds: :mod:`~repro.claims.class_membership` (Figures 3, 5, 6),
   :mod:`~repro.claims.overfitting` (Figure 2), :mod:`~repro.claims.random_labels` (Figure 4),
   :mod:`~repro.claims.hierarchy` (Figure 7), :mod:`~repro.claims.learning_rate` (Figures 8, 10, the critical length;
@@ -26,7 +27,7 @@ from repro.claims.overfitting import (
     overfitting_onset,
     textbook_collapse_checks,
 )
-from repro.claims.pooling import pool_seeds
+from repro.claims.pooling import interval_over, pool_seeds, seed_interval
 from repro.claims.random_labels import (
     CHANCE_TOLERANCE,
     UNIFORM_FRACTION,
@@ -103,6 +104,7 @@ __all__ = [
     "hierarchy_checks",
     "init_consistency",
     "init_dependence",
+    "interval_over",
     "lr_trend",
     "memorised",
     "outcome_counts",
@@ -113,6 +115,7 @@ __all__ = [
     "random_label_checks",
     "random_label_reading",
     "random_label_regime",
+    "seed_interval",
     "tally",
     "textbook_collapse_checks",
     "trend_checks",
