@@ -8,7 +8,8 @@
   :mod:`~repro.claims.overfitting` (Figure 2), :mod:`~repro.claims.random_labels` (Figure 4),
   :mod:`~repro.claims.hierarchy` (Figure 7), :mod:`~repro.claims.learning_rate` (Figures 8, 10, the critical length;
   also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics),
-  :mod:`~repro.claims.initialisation` (the set-up chapter);
+  :mod:`~repro.claims.initialisation` (the set-up chapter), :mod:`~repro.claims.convergence` (the definition
+  chapter's first-order convergence, :func:`convergence_check`);
 - :mod:`~repro.claims.summary` — what the paper states per chapter and version, the questions the book adds, and the
   summary tables and tally of the claims page.
 
@@ -16,6 +17,7 @@ Every name is also available here (``from repro import claims; claims.class_memb
 """
 
 from repro.claims.class_membership import NEAR_ZERO, class_membership_checks, class_membership_rule
+from repro.claims.convergence import MIN_ORDER, convergence_check, convergence_order
 from repro.claims.distance import distance_checks, harmonics_checks
 from repro.claims.hierarchy import hierarchy_checks
 from repro.claims.initialisation import POSITIVE_SHARE_RANGE, init_consistency, init_dependence
@@ -74,6 +76,7 @@ __all__ = [
     "CONTRADICTED",
     "HOLDS",
     "INCONCLUSIVE",
+    "MIN_ORDER",
     "NEAR_ZERO",
     "OUTCOMES",
     "PAPER_STATEMENTS",
@@ -96,6 +99,8 @@ __all__ = [
     "class_membership_checks",
     "class_membership_rule",
     "collapse_finding",
+    "convergence_check",
+    "convergence_order",
     "decide",
     "describe_parts",
     "distance_checks",
