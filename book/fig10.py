@@ -31,11 +31,13 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
 
+from IPython.display import Markdown, display
+
 from repro import claims
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.distance import EUCLID
-from repro.experiments.lr_sweep import domain_table, run_lr_sweep
+from repro.experiments.lr_sweep import MIN_FOUND, crossing_table, domain_table, found_domains, run_lr_sweep
 
 ch = open_chapter("fig10", profile=profile, device=device, seed=seed, data_root=data_root)
 cfg = ch.config
@@ -52,8 +54,22 @@ cfg = ch.config
 sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
 loss_rows = sweep.rows[(sweep.rows["rule"] == "loss") & sweep.rows["train_loss_target_reached"]]
 layers = [layer for layer in sweep.layers if layer != EUCLID]
-sized = domain_table(loss_rows, layers)
+measured = domain_table(loss_rows, layers)
+sized = found_domains(measured)
 ch.describe(sweep)
+
+# %% [markdown]
+# ## Where a zero crossing was found
+#
+# A crossing is a property of one network's curve, and its bootstrap replicates over validation images do not all
+# cross. For every dataset, stopping point, learning rate and representation the table gives how many seeds'
+# measured curves cross zero and the share of bootstrap replicates that cross, pooled over the seeds. A crossing
+# found in fewer than half of the seeds or of the replicates is shown as *not found*: its ξ is not averaged over
+# the seeds that happened to cross, and the trends below leave that learning rate out.
+
+# %%
+display(Markdown(f"A crossing counts as found in at least {MIN_FOUND:.0%} of the seeds and of the replicates."))
+crossing_table(measured).style.format({"stop": "{:g}", "lr": "{:g}"}).hide(axis="index")
 
 # %% mystnb={"figure": {"caption": "Stiff-domain size $1 - \\xi$ (dot-product distance) against the learning rate, in the input space and each layer's representation, measured when the training loss first reached the lowest target (like the paper's Figure 10). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-fig10-domains"}}
 last_target = min(cfg.target_losses)
@@ -94,7 +110,8 @@ tables.trend_table(trends["input"], "size").style.format(
 # "up" in at least half of the representations (*holds*; otherwise "down" in at least half: *contradicted*; else
 # *undecided*). A direction compares the 95% intervals at the lowest and highest learning rate: over seeds (a
 # bootstrap of the seeds' estimates) where an end has two or more seeds, over validation images where it has one.
-# The verdict follows the book's rule, shown below.
+# A learning rate whose crossing was not found (see above) is left out, so the ends are the lowest and highest
+# learning rates with a crossing found. The verdict follows the book's rule, shown below.
 
 # %%
 verdict = ch.judge(

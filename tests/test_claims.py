@@ -406,3 +406,50 @@ def test_every_paper_claim_names_its_versions_and_the_books_questions_are_apart(
     assert all(set(v) <= set(claims.VERSIONS) and v for v in claims.PAPER_VERSIONS.values())
     assert not set(claims.BOOK_QUESTIONS) & set(claims.PAPER_STATEMENTS)
     assert "spherical-harmonics" in claims.BOOK_QUESTIONS
+
+
+def _sized(sizes_by_lr: dict[float, list[float]], found_by_lr: dict[float, list[float]]) -> pd.DataFrame:
+    """A domain table of one (dataset, rule, stop, layer): per learning rate one row per seed (NaN: no crossing in
+    the measured curve), with the seeds' shares of replicates crossing."""
+    return pd.DataFrame(
+        [
+            {"dataset": "mnist", "lr": lr, "seed": k, "rule": "loss", "stop": 0.1, "layer": "input", "size": v,
+             "size_lo": v - 0.05, "size_hi": v + 0.05, "found": f}
+            for lr, values in sizes_by_lr.items()
+            for k, (v, f) in enumerate(zip(values, found_by_lr[lr], strict=True))
+        ]
+    )
+
+
+def test_a_crossing_found_in_fewer_than_half_is_not_found_not_averaged():
+    from repro.experiments.lr_sweep import crossing_shares, crossing_table, found_domains
+
+    sized = _sized(
+        {1e-3: [0.2, np.nan, np.nan], 1e-2: [0.5, 0.6, np.nan], 1e-1: [0.7, 0.8, 0.9]},  # 1/3, 2/3, 3/3 seeds cross
+        {1e-3: [0.9, 0.1, 0.1], 1e-2: [0.9, 0.8, 0.1], 1e-1: [0.3, 0.4, 0.5]},  # replicates: 37%, 60%, 40%
+    )
+    shares = crossing_shares(sized).set_index("lr")
+    assert shares["seeds crossing"].tolist() == [1, 2, 3] and (shares["seeds"] == 3).all()
+    assert shares["replicates crossing"].tolist() == pytest.approx([1.1 / 3, 0.6, 0.4])
+    assert shares["found"].tolist() == [False, True, False]  # too few seeds; both at least half; too few replicates
+    kept = found_domains(sized)
+    assert kept["size"].notna().tolist() == [False] * 3 + [True, True, False] + [False] * 3
+    assert sized["size"].notna().sum() == 6  # the input is left as it was
+    cells = crossing_table(sized).set_index("lr")["input"]
+    assert cells[1e-2] == "2/3 seeds, 60% of replicates"
+    assert cells[1e-3] == "not found (1/3 seeds, 37% of replicates)"
+    # with one learning rate left found, the trend has no two ends to compare
+    trend = claims.lr_trend(kept, "size", "size_lo", "size_hi").iloc[0]
+    assert trend["n_lrs"] == 1 and trend["direction"] == "unclear"
+
+
+def test_found_domains_keep_the_found_learning_rates_for_the_trend():
+    from repro.experiments.lr_sweep import found_domains
+
+    sized = _sized(
+        {1e-3: [0.2, 0.25, 0.22], 1e-2: [np.nan, np.nan, 0.9], 1e-1: [0.7, 0.75, 0.72]},
+        {1e-3: [0.9] * 3, 1e-2: [0.2, 0.2, 0.6], 1e-1: [0.95] * 3},
+    )
+    trend = claims.lr_trend(found_domains(sized), "size", "size_lo", "size_hi").iloc[0]
+    assert trend["n_lrs"] == 2 and trend["direction"] == "up" and trend["interval over"] == "seeds (3)"
+    assert trend["interval at lowest"] == pytest.approx((0.2, 0.25))
