@@ -42,11 +42,13 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
 
+from IPython.display import Markdown, display
+
 from repro import claims
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.distance import EUCLID
-from repro.experiments.lr_sweep import domain_table, run_lr_sweep
+from repro.experiments.lr_sweep import MIN_FOUND, crossing_table, domain_table, found_domains, run_lr_sweep
 
 ch = open_chapter("critical-length", profile=profile, device=device, seed=seed, data_root=data_root)
 cfg = ch.config
@@ -60,8 +62,22 @@ cfg = ch.config
 # %%
 sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
 rows = sweep.rows[sweep.rows["images_seen"].notna()]
-sized = domain_table(rows, ["input", EUCLID])
+measured = domain_table(rows, ["input", EUCLID])
+sized = found_domains(measured)
 ch.describe(sweep)
+
+# %% [markdown]
+# ## Where a zero crossing was found
+#
+# A crossing is a property of one network's curve, and its bootstrap replicates over validation images do not all
+# cross. For every dataset, stopping point, learning rate and representation the table gives how many seeds'
+# measured curves cross zero and the share of bootstrap replicates that cross, pooled over the seeds. A crossing
+# found in fewer than half of the seeds or of the replicates is shown as *not found*: its ξ is not averaged over
+# the seeds that happened to cross, and the trends below leave that learning rate out.
+
+# %%
+display(Markdown(f"A crossing counts as found in at least {MIN_FOUND:.0%} of the seeds and of the replicates."))
+crossing_table(measured).style.format({"stop": "{:g}", "lr": "{:g}"}).hide(axis="index")
 
 # %%
 conditions = {
@@ -88,7 +104,10 @@ fig = figures.plot_lr_effect(
 )
 
 # %% [markdown]
-# How the domain size moves from the lowest to the highest learning rate under each condition:
+# How the domain size moves from the lowest to the highest learning rate under each condition, with the intervals
+# that decide it: at each end a 95% bootstrap over seeds of each seed's estimate (`repro.claims.seed_interval`) where
+# it has two or more seeds, else the one seed's own interval over validation images ("interval over" says which),
+# beside each seed's own interval over images.
 
 # %%
 table = tables.condition_table(trends)
@@ -104,9 +123,12 @@ table.style.format({"stop": "{:g}", "spearman": "{:+.2f}"}, na_rep="—").hide(a
 # **Rule.** v1's parts: for each dataset and target loss, the dot-product domain size goes "up". v3's parts: for
 # each dataset, the Euclidean domain size after equal images goes "down". A part *holds* when the direction is the
 # claimed one (separated intervals at the lowest and highest learning rate), is *contradicted* when it is the
-# opposite one, and is *undecided* when the intervals overlap. The chapter's verdict applies the book's rule, shown
-# below, to both sets together (*reproduced* means each version's claim holds under its own definition); each
-# version's own verdict is given too, and the claims page tallies each version by its own.
+# opposite one, and is *undecided* when the intervals overlap. The intervals are those of the table above: over
+# seeds (a 95% bootstrap of the seeds' estimates) where an end has two or more seeds, over validation images where
+# it has one. A learning rate whose crossing was not found (see above) is left out, so the ends are the lowest and
+# highest learning rates with a crossing found. The chapter's verdict applies the book's rule, shown below, to
+# both sets together (*reproduced* means each version's claim holds under its own definition); each version's own
+# verdict is given too, and the claims page tallies each version by its own.
 
 # %%
 v1_checks = claims.trend_checks(trends[("dot-product", "equal loss")], "dot-product domain size (v1)", "up")

@@ -29,7 +29,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 # %% tags=["remove-cell"]
 
 from repro import claims
-from repro.book import figures
+from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.lr_sweep import run_lr_sweep
 
@@ -57,15 +57,16 @@ fig = figures.plot_lr_effect(
 
 # %% [markdown]
 # Per dataset and target loss: Spearman's rank correlation between learning rate and between-class stiffness,
-# and the values at the lowest and highest learning rate.
+# and at the lowest and highest learning rate the mean over seeds with the interval that decides the direction.
+# Seeds are the unit of replication: with several seeds that interval is a 95% percentile bootstrap over seeds of
+# each seed's estimate (`repro.claims.seed_interval`; with two or three seeds it is the range of their estimates);
+# with one seed it is that seed's own bootstrap interval over validation images ("interval over" says which). Each
+# seed's own interval over images is shown beside it.
 
 # %%
 trend = claims.lr_trend(loss_rows, "between", "between_lo", "between_hi")
-interval = "[{0[0]:+.3f}, {0[1]:+.3f}]".format
-trend.style.format(
-    {"stop": "{:g}", "lowest lr": "{:g}", "highest lr": "{:g}", "interval at lowest": interval,
-     "interval at highest": interval},
-    precision=3, na_rep="—",
+tables.trend_table(trend, "between").style.format(
+    {"stop": "{:g}", "lowest lr": "{:g}", "highest lr": "{:g}"}, precision=3, na_rep="—"
 ).hide(axis="index")
 
 # %% [markdown]
@@ -76,7 +77,9 @@ trend.style.format(
 #
 # **Rule.** One part for each dataset and target loss: the 95% interval of between-class stiffness at the highest
 # learning rate lies above the interval at the lowest (direction "up": *holds*); below it ("down": *contradicted*);
-# the two overlap ("unclear": *undecided*). The verdict follows the book's rule, shown below.
+# the two overlap ("unclear": *undecided*). The intervals are those of the table above: over seeds (a bootstrap of
+# the seeds' estimates) where an end has two or more seeds, over validation images where it has one. The verdict
+# follows the book's rule, shown below.
 
 # %%
 verdict = ch.judge(claims.trend_checks(trend, "between-class stiffness", expected="up"))

@@ -31,11 +31,13 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
 
+from IPython.display import Markdown, display
+
 from repro import claims
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.distance import EUCLID
-from repro.experiments.lr_sweep import domain_table, run_lr_sweep
+from repro.experiments.lr_sweep import MIN_FOUND, crossing_table, domain_table, found_domains, run_lr_sweep
 
 ch = open_chapter("fig10", profile=profile, device=device, seed=seed, data_root=data_root)
 cfg = ch.config
@@ -52,8 +54,22 @@ cfg = ch.config
 sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
 loss_rows = sweep.rows[(sweep.rows["rule"] == "loss") & sweep.rows["train_loss_target_reached"]]
 layers = [layer for layer in sweep.layers if layer != EUCLID]
-sized = domain_table(loss_rows, layers)
+measured = domain_table(loss_rows, layers)
+sized = found_domains(measured)
 ch.describe(sweep)
+
+# %% [markdown]
+# ## Where a zero crossing was found
+#
+# A crossing is a property of one network's curve, and its bootstrap replicates over validation images do not all
+# cross. For every dataset, stopping point, learning rate and representation the table gives how many seeds'
+# measured curves cross zero and the share of bootstrap replicates that cross, pooled over the seeds. A crossing
+# found in fewer than half of the seeds or of the replicates is shown as *not found*: its ξ is not averaged over
+# the seeds that happened to cross, and the trends below leave that learning rate out.
+
+# %%
+display(Markdown(f"A crossing counts as found in at least {MIN_FOUND:.0%} of the seeds and of the replicates."))
+crossing_table(measured).style.format({"stop": "{:g}", "lr": "{:g}"}).hide(axis="index")
 
 # %% mystnb={"figure": {"caption": "Stiff-domain size $1 - \\xi$ (dot-product distance) against the learning rate, in the input space and each layer's representation, measured when the training loss first reached the lowest target (like the paper's Figure 10). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-fig10-domains"}}
 last_target = min(cfg.target_losses)
@@ -73,6 +89,17 @@ summary = tables.trend_summary(trends)
 summary.style.format({"stop": "{:g}"}).hide(axis="index")
 
 # %% [markdown]
+# In the input space, the intervals behind each direction: at the lowest and highest learning rate the mean domain
+# size over seeds, the interval that decides (a 95% bootstrap over seeds of each seed's estimate with two or more
+# seeds, `repro.claims.seed_interval`; with one seed its own interval over validation images, as "interval over"
+# says) and each seed's own interval over images.
+
+# %%
+tables.trend_table(trends["input"], "size").style.format(
+    {"stop": "{:g}", "lowest lr": "{:g}", "highest lr": "{:g}"}, precision=3, na_rep="—"
+).hide(axis="index")
+
+# %% [markdown]
 # ## Paper vs this reproduction
 #
 # **The paper's claim.** At equal training loss, stiff domains are larger for higher learning rates, in the input
@@ -81,7 +108,10 @@ summary.style.format({"stop": "{:g}"}).hide(axis="index")
 # **Rule.** For each dataset and target loss, two parts: (1) in the input space the domain size goes "up" with
 # the learning rate (*holds*; "down": *contradicted*; "unclear", overlapping intervals: *undecided*); (2) it goes
 # "up" in at least half of the representations (*holds*; otherwise "down" in at least half: *contradicted*; else
-# *undecided*). The verdict follows the book's rule, shown below.
+# *undecided*). A direction compares the 95% intervals at the lowest and highest learning rate: over seeds (a
+# bootstrap of the seeds' estimates) where an end has two or more seeds, over validation images where it has one.
+# A learning rate whose crossing was not found (see above) is left out, so the ends are the lowest and highest
+# learning rates with a crossing found. The verdict follows the book's rule, shown below.
 
 # %%
 verdict = ch.judge(

@@ -226,7 +226,7 @@ def _sweep_rows(values_by_lr: dict[float, list[float]], half_width: float = 0.05
     [
         ({0.01: [0.1, 0.12], 0.1: [0.3, 0.32], 1.0: [0.6, 0.62]}, "up"),
         ({0.01: [0.6, 0.62], 0.1: [0.3, 0.32], 1.0: [0.1, 0.12]}, "down"),
-        ({0.01: [0.3, 0.32], 0.1: [0.9, 0.9], 1.0: [0.35, 0.37]}, "unclear"),  # ends overlap
+        ({0.01: [0.3, 0.32], 0.1: [0.9, 0.9], 1.0: [0.31, 0.37]}, "unclear"),  # ends overlap
         ({0.01: [0.3, 0.32]}, "unclear"),  # one learning rate: no trend
     ],
 )
@@ -234,12 +234,55 @@ def test_lr_trend_reads_the_direction_from_the_ends(values_by_lr, direction):
     trend = claims.lr_trend(_sweep_rows(values_by_lr), "v", "v_lo", "v_hi")
     assert len(trend) == 1 and trend["direction"].iloc[0] == direction
     if len(values_by_lr) > 1:
-        assert trend["interval at lowest"].iloc[0] == pytest.approx(
-            (np.mean(values_by_lr[0.01]) - 0.05, np.mean(values_by_lr[0.01]) + 0.05)
-        )
+        # two seeds: the bootstrap over seeds gives the range of their estimates (each resample of one seed twice
+        # has probability 1/4 > 2.5%)
+        assert trend["interval at lowest"].iloc[0] == pytest.approx(tuple(values_by_lr[0.01]))
+        own = trend["within-seed intervals at lowest"].iloc[0]
+        assert np.allclose(own, [(v - 0.05, v + 0.05) for v in values_by_lr[0.01]])
+        assert trend["interval over"].iloc[0] == "seeds (2)"
         expected_rho = {"up": 1.0, "down": -1.0}.get(direction)
         if expected_rho is not None:
             assert trend["spearman"].iloc[0] == pytest.approx(expected_rho * 0.9562, abs=1e-3)  # ties within lrs
+
+
+def test_lr_trend_decides_on_the_seeds_not_on_averaged_interval_ends():
+    # narrow intervals within each seed, scattered seeds: the averaged ends, [+0.29, +0.31] and [+0.49, +0.51],
+    # would read "up"; the intervals over seeds, [0.1, 0.5] and [0.3, 0.7], overlap
+    rows = _sweep_rows({0.01: [0.1, 0.3, 0.5], 1.0: [0.3, 0.5, 0.7]}, half_width=0.01)
+    trend = claims.lr_trend(rows, "v", "v_lo", "v_hi").iloc[0]
+    assert trend["interval at lowest"] == pytest.approx((0.1, 0.5))
+    assert trend["interval at highest"] == pytest.approx((0.3, 0.7))
+    assert trend["direction"] == "unclear" and trend["interval over"] == "seeds (3)"
+    (check,) = claims.trend_checks(claims.lr_trend(rows, "v", "v_lo", "v_hi"), "q", expected="up")
+    assert check.outcome == "undecided" and "intervals over seeds (3)" in check.evidence
+
+
+def test_lr_trend_with_one_seed_falls_back_to_its_interval_over_images():
+    rows = _sweep_rows({0.01: [0.1], 1.0: [0.3, 0.32]})
+    trend = claims.lr_trend(rows, "v", "v_lo", "v_hi").iloc[0]
+    assert trend["interval at lowest"] == pytest.approx((0.05, 0.15))  # seed 0's own interval
+    assert trend["interval at highest"] == pytest.approx((0.3, 0.32))  # over the two seeds
+    assert trend["interval over"] == "lowest: images (1 seed); highest: seeds (2)"
+    assert trend["direction"] == "up"
+
+
+def test_seed_interval_against_a_hand_computation():
+    # three seeds: every resample of one seed three times has probability 1/27 > 2.5%, so the 95% interval is the
+    # range of the estimates
+    assert claims.seed_interval([0.4, 0.1, 0.7]) == pytest.approx((0.1, 0.7))
+    # four seeds (0, 1, 2, 7), 4^4 = 256 equally likely resamples; by their sum: 0 (1 way), 1 (4 ways: 0,0,0,1),
+    # 2 (4 + 6 ways: 0,0,0,2 and 0,0,1,1): 15 ≥ 2.5% × 256 = 6.4 first at sum 2 → lower end 2/4 = 0.5; from the top,
+    # 28 (1 way), 23 (4 ways), 22 (4 ways): P(sum > 22) = 5/256 ≤ 2.5% < P(sum > 21) = 9/256 → upper end 22/4 = 5.5
+    assert claims.seed_interval([0.0, 1.0, 2.0, 7.0]) == pytest.approx((0.5, 5.5))
+    assert claims.seed_interval([0.0, 1.0, 2.0, 7.0, np.nan]) == pytest.approx((0.5, 5.5))  # NaN dropped
+    assert claims.seed_interval([0.3]) == (0.3, 0.3)
+    assert all(np.isnan(claims.seed_interval([])))
+    # beyond the exact enumeration: random resamples, close to the normal approximation for many seeds
+    values = np.linspace(0.0, 1.0, 40)
+    lo, hi = claims.seed_interval(values)
+    half = 1.96 * values.std() / np.sqrt(len(values))
+    assert lo == pytest.approx(0.5 - half, abs=0.02) and hi == pytest.approx(0.5 + half, abs=0.02)
+    assert [claims.interval_over(n) for n in (3, 1, 0)] == ["seeds (3)", "images (1 seed)", "none (0 seeds)"]
 
 
 @pytest.mark.parametrize(
@@ -363,3 +406,50 @@ def test_every_paper_claim_names_its_versions_and_the_books_questions_are_apart(
     assert all(set(v) <= set(claims.VERSIONS) and v for v in claims.PAPER_VERSIONS.values())
     assert not set(claims.BOOK_QUESTIONS) & set(claims.PAPER_STATEMENTS)
     assert "spherical-harmonics" in claims.BOOK_QUESTIONS
+
+
+def _sized(sizes_by_lr: dict[float, list[float]], found_by_lr: dict[float, list[float]]) -> pd.DataFrame:
+    """A domain table of one (dataset, rule, stop, layer): per learning rate one row per seed (NaN: no crossing in
+    the measured curve), with the seeds' shares of replicates crossing."""
+    return pd.DataFrame(
+        [
+            {"dataset": "mnist", "lr": lr, "seed": k, "rule": "loss", "stop": 0.1, "layer": "input", "size": v,
+             "size_lo": v - 0.05, "size_hi": v + 0.05, "found": f}
+            for lr, values in sizes_by_lr.items()
+            for k, (v, f) in enumerate(zip(values, found_by_lr[lr], strict=True))
+        ]
+    )
+
+
+def test_a_crossing_found_in_fewer_than_half_is_not_found_not_averaged():
+    from repro.experiments.lr_sweep import crossing_shares, crossing_table, found_domains
+
+    sized = _sized(
+        {1e-3: [0.2, np.nan, np.nan], 1e-2: [0.5, 0.6, np.nan], 1e-1: [0.7, 0.8, 0.9]},  # 1/3, 2/3, 3/3 seeds cross
+        {1e-3: [0.9, 0.1, 0.1], 1e-2: [0.9, 0.8, 0.1], 1e-1: [0.3, 0.4, 0.5]},  # replicates: 37%, 60%, 40%
+    )
+    shares = crossing_shares(sized).set_index("lr")
+    assert shares["seeds crossing"].tolist() == [1, 2, 3] and (shares["seeds"] == 3).all()
+    assert shares["replicates crossing"].tolist() == pytest.approx([1.1 / 3, 0.6, 0.4])
+    assert shares["found"].tolist() == [False, True, False]  # too few seeds; both at least half; too few replicates
+    kept = found_domains(sized)
+    assert kept["size"].notna().tolist() == [False] * 3 + [True, True, False] + [False] * 3
+    assert sized["size"].notna().sum() == 6  # the input is left as it was
+    cells = crossing_table(sized).set_index("lr")["input"]
+    assert cells[1e-2] == "2/3 seeds, 60% of replicates"
+    assert cells[1e-3] == "not found (1/3 seeds, 37% of replicates)"
+    # with one learning rate left found, the trend has no two ends to compare
+    trend = claims.lr_trend(kept, "size", "size_lo", "size_hi").iloc[0]
+    assert trend["n_lrs"] == 1 and trend["direction"] == "unclear"
+
+
+def test_found_domains_keep_the_found_learning_rates_for_the_trend():
+    from repro.experiments.lr_sweep import found_domains
+
+    sized = _sized(
+        {1e-3: [0.2, 0.25, 0.22], 1e-2: [np.nan, np.nan, 0.9], 1e-1: [0.7, 0.75, 0.72]},
+        {1e-3: [0.9] * 3, 1e-2: [0.2, 0.2, 0.6], 1e-1: [0.95] * 3},
+    )
+    trend = claims.lr_trend(found_domains(sized), "size", "size_lo", "size_hi").iloc[0]
+    assert trend["n_lrs"] == 2 and trend["direction"] == "up" and trend["interval over"] == "seeds (3)"
+    assert trend["interval at lowest"] == pytest.approx((0.2, 0.25))

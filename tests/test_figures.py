@@ -115,7 +115,7 @@ def test_domain_vs_lr_one_panel_per_dataset():
     rows = pd.DataFrame(
         {"dataset": ["a", "a", "b", "b"], "lr": [1e-3, 1e-2] * 2, "seed": 0, "rule": "loss", "stop": 0.1,
          "xi[input]": [0.5, 0.2, 0.4, np.nan], "xi_lo[input]": [0.4, 0.1, 0.3, np.nan],
-         "xi_hi[input]": [0.6, 0.3, 0.5, np.nan]}
+         "xi_hi[input]": [0.6, 0.3, 0.5, np.nan], "xi_found[input]": [1.0, 0.9, 0.8, 0.1]}
     )  # fmt: skip
     sized = domain_table(rows, ["input"])
     np.testing.assert_allclose(sized["size"].iloc[:2], [0.5, 0.8])  # 1 − ξ for the dot-product distance

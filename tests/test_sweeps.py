@@ -79,6 +79,8 @@ def test_lr_sweep_rows_for_every_rule_and_learning_rate():
         assert (mine.loc[mine["rule"] == "images", "images_seen"] == 640).all()
     reached = rows[rows["train_loss_target_reached"]]
     assert {"between", "between_lo", "xi[input]", "xi_hi[logits]", f"xi[{EUCLID}]"} <= set(reached.columns)
+    found = reached[[f"xi_found[{layer}]" for layer in sweep.layers]].to_numpy()
+    assert ((found >= 0) & (found <= 1)).all()  # the share of bootstrap replicates crossing, per layer
     assert np.all(reached["between_lo"] <= reached["between"] + 1e-12)
     assert sweep.layers[0] == "input" and sweep.layers[-1] == EUCLID
 

@@ -28,6 +28,7 @@ __all__ = [
     "hierarchy_table",
     "runs_table",
     "crossing_table",
+    "trend_table",
     "trend_summary",
     "condition_table",
     "condition_sentence",
@@ -162,6 +163,43 @@ def crossing_table(analysis: DistanceAnalysis) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _interval(ci: object) -> str:
+    """``[+0.100, +0.150]``, or ``—`` for a missing interval."""
+    if not isinstance(ci, tuple) or len(ci) != 2 or not all(np.isfinite(ci)):
+        return "—"
+    return f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+
+
+def _intervals(cis: object) -> str:
+    """Every seed's own interval, ``[…] [… ]``, or ``—`` when there are none."""
+    return " ".join(_interval(ci) for ci in cis) if isinstance(cis, tuple) and cis else "—"
+
+
+def _trend_columns(trend: pd.DataFrame, value: str | None) -> pd.DataFrame:
+    """The ends of :func:`~repro.claims.lr_trend` rows as text: per end the learning rate, the mean over seeds (when
+    ``value`` is given), the deciding interval and the seeds' own intervals; then what the intervals are over."""
+    out = pd.DataFrame(index=trend.index)
+    for end in ("lowest", "highest"):
+        if f"{end} lr" not in trend:
+            continue
+        out[f"{end} lr"] = trend[f"{end} lr"]
+        if value is not None:
+            out[f"mean at {end}"] = trend[f"{value} at {end}"]
+        out[f"interval at {end}"] = trend[f"interval at {end}"].map(_interval)
+        out[f"within-seed intervals at {end}"] = trend[f"within-seed intervals at {end}"].map(_intervals)
+    if "interval over" in trend:
+        out["interval over"] = trend["interval over"].fillna("—")
+    return out
+
+
+def trend_table(trend: pd.DataFrame, value: str) -> pd.DataFrame:
+    """A :func:`~repro.claims.lr_trend` table for a chapter: dataset, rule, stop; at the lowest and highest learning
+    rate the mean of ``value`` over seeds, the interval that decides (over seeds, or over images for one seed) and
+    every seed's own interval over images; what the deciding intervals are over; Spearman's ρ; the direction."""
+    keys = trend[["dataset", "rule", "stop"]]
+    return pd.concat([keys, _trend_columns(trend, value), trend[["spearman", "direction"]]], axis=1)
+
+
 def trend_summary(trends: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Per (dataset, rule, stop): the direction in each representation (from :func:`lr_trend` tables keyed by
     layer) and how many go up, down or stay unclear."""
@@ -177,13 +215,17 @@ def trend_summary(trends: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def condition_table(trends: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
     """One row per (distance, stopping rule, dataset, stop) with the direction of the domain size and Spearman's
-    ρ, from :func:`lr_trend` tables keyed by ``(distance, stopping rule)``."""
+    ρ, then the intervals at the lowest and highest learning rate that decide it (over seeds, or over images for
+    one seed) beside every seed's own, from :func:`lr_trend` tables keyed by ``(distance, stopping rule)``."""
     parts = [
-        t[["dataset", "stop", "direction", "spearman"]].assign(distance=dist, stopping=rule)
+        pd.concat([t[["dataset", "stop", "direction", "spearman"]], _trend_columns(t, None)], axis=1).assign(
+            distance=dist, stopping=rule
+        )
         for (dist, rule), t in trends.items()
     ]
+    table = pd.concat(parts, ignore_index=True)
     cols = ["distance", "stopping", "dataset", "stop", "direction", "spearman"]
-    return pd.concat(parts, ignore_index=True)[cols].round({"spearman": 2})
+    return table[cols + [c for c in table.columns if c not in cols]].round({"spearman": 2})
 
 
 def condition_sentence(trends: dict[tuple[str, str], pd.DataFrame]) -> str:

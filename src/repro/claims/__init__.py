@@ -2,12 +2,14 @@
 
 - :mod:`~repro.claims.verdicts` — :class:`Check` (a part of a claim: holds, contradicted or undecided) and the book's
   verdict rule :data:`VERDICT_RULE` (no verdict is typed by hand);
-- :mod:`~repro.claims.pooling` — one claim's checks pooled over seeds (:func:`pool_seeds`);
+- :mod:`~repro.claims.pooling` — one claim's checks pooled over seeds (:func:`pool_seeds`), and the interval for
+  the mean over seeds of each seed's estimate (:func:`seed_interval`, :func:`interval_over`);
 - one module per claim, with its thresholds: :mod:`~repro.claims.class_membership` (Figures 3, 5, 6),
   :mod:`~repro.claims.overfitting` (Figure 2), :mod:`~repro.claims.random_labels` (Figure 4),
   :mod:`~repro.claims.hierarchy` (Figure 7), :mod:`~repro.claims.learning_rate` (Figures 8, 10, the critical length;
   also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics),
-  :mod:`~repro.claims.initialisation` (the set-up chapter);
+  :mod:`~repro.claims.initialisation` (the set-up chapter), :mod:`~repro.claims.convergence` (the definition
+  chapter's first-order convergence, :func:`convergence_check`);
 - :mod:`~repro.claims.summary` — what the paper states per chapter and version, the questions the book adds, and the
   summary tables and tally of the claims page.
 
@@ -15,6 +17,7 @@ Every name is also available here (``from repro import claims; claims.class_memb
 """
 
 from repro.claims.class_membership import NEAR_ZERO, class_membership_checks, class_membership_rule
+from repro.claims.convergence import MIN_ORDER, convergence_check, convergence_order
 from repro.claims.distance import distance_checks, harmonics_checks
 from repro.claims.hierarchy import hierarchy_checks
 from repro.claims.initialisation import POSITIVE_SHARE_RANGE, init_consistency, init_dependence
@@ -26,7 +29,7 @@ from repro.claims.overfitting import (
     overfitting_onset,
     textbook_collapse_checks,
 )
-from repro.claims.pooling import pool_seeds
+from repro.claims.pooling import interval_over, pool_seeds, seed_interval
 from repro.claims.random_labels import (
     CHANCE_TOLERANCE,
     UNIFORM_FRACTION,
@@ -73,6 +76,7 @@ __all__ = [
     "CONTRADICTED",
     "HOLDS",
     "INCONCLUSIVE",
+    "MIN_ORDER",
     "NEAR_ZERO",
     "OUTCOMES",
     "PAPER_STATEMENTS",
@@ -95,6 +99,8 @@ __all__ = [
     "class_membership_checks",
     "class_membership_rule",
     "collapse_finding",
+    "convergence_check",
+    "convergence_order",
     "decide",
     "describe_parts",
     "distance_checks",
@@ -103,6 +109,7 @@ __all__ = [
     "hierarchy_checks",
     "init_consistency",
     "init_dependence",
+    "interval_over",
     "lr_trend",
     "memorised",
     "outcome_counts",
@@ -113,6 +120,7 @@ __all__ = [
     "random_label_checks",
     "random_label_reading",
     "random_label_regime",
+    "seed_interval",
     "tally",
     "textbook_collapse_checks",
     "trend_checks",

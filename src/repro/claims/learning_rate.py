@@ -7,18 +7,46 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from repro.claims.pooling import interval_over, seed_interval
 from repro.claims.verdicts import CONTRADICTED, HOLDS, UNDECIDED, Check, decide
 
 __all__ = ["lr_trend", "trend_checks", "domain_growth_checks"]
 
 
-def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
-    """How ``value`` changes with the learning rate, per (dataset, rule, stop).
+def _end_of_trend(e: pd.DataFrame, value: str, lo: str, hi: str) -> dict[str, object]:
+    """One end (a learning rate) of a trend from its rows, one per seed: the mean over seeds, the interval that
+    decides (:func:`~repro.claims.pooling.seed_interval` over the seeds' estimates from two seeds on; one seed's own
+    interval ``[lo, hi]`` over images otherwise), what that interval is over, and every seed's own interval."""
+    n = len(e)
+    own = tuple((float(a), float(b)) for a, b in zip(e[lo], e[hi], strict=True))
+    interval = seed_interval(e[value].tolist()) if n >= 2 else own[0] if n == 1 else (np.nan, np.nan)
+    return {
+        "mean": float(e[value].mean()) if n else np.nan,
+        "interval": interval,
+        "over": interval_over(n),
+        "within": own,
+    }
 
-    Returns one row per group: Spearman's rank correlation between learning rate and ``value`` (over all seeds),
-    the mean value and the mean interval ``[lo, hi]`` at the lowest and at the highest learning rate, and
+
+def _interval_over(ends: dict[str, dict[str, object]]) -> str:
+    """``"seeds (3)"`` when both ends' intervals are over the same thing, else ``"lowest: …; highest: …"``."""
+    low, high = ends["lowest"]["over"], ends["highest"]["over"]
+    return low if low == high else f"lowest: {low}; highest: {high}"
+
+
+def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
+    """How ``value`` changes with the learning rate, per (dataset, rule, stop); ``rows`` has one row per learning
+    rate and seed, with that seed's estimate ``value`` and its own 95% interval ``[lo, hi]`` (over images).
+
+    Returns one row per group: Spearman's rank correlation between learning rate and ``value`` (over all seeds);
+    at the lowest and at the highest learning rate the mean over seeds (``<value> at lowest``), the interval that
+    decides (``interval at lowest``: a percentile bootstrap over seeds of the seeds' estimates,
+    :func:`~repro.claims.pooling.seed_interval`, from two seeds on; with one seed, that seed's own interval over
+    images), and every seed's own interval (``within-seed intervals at lowest``); ``interval over`` says what the
+    deciding intervals are over (``"seeds (3)"``, ``"images (1 seed)"``, or each end's where they differ); and
     ``direction``: ``"up"`` when the highest rate's interval lies above the lowest's, ``"down"`` when below,
-    ``"unclear"`` otherwise (or when either end is missing).
+    ``"unclear"`` otherwise (or when either end is missing). Rows without a value are left out (a missed target, a
+    crossing not found).
     """
     out = []
     for (dataset, rule, stop), g in rows.groupby(["dataset", "rule", "stop"], sort=False):
@@ -29,22 +57,20 @@ def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
             out.append(rec | {"spearman": np.nan, "direction": "unclear"})
             continue
         rho = spearmanr(g["lr"], g[value]).statistic
-        ends = {}
+        ends = {
+            name: _end_of_trend(g[g["lr"] == lr], value, lo, hi)
+            for name, lr in (("lowest", lrs[0]), ("highest", lrs[-1]))
+        }
         for name, lr in (("lowest", lrs[0]), ("highest", lrs[-1])):
-            e = g[g["lr"] == lr]
-            ends[name] = (lr, e[value].mean(), e[lo].mean(), e[hi].mean())
             rec |= {
                 f"{name} lr": lr,
-                f"{value} at {name}": ends[name][1],
-                f"interval at {name}": (ends[name][2], ends[name][3]),
+                f"{value} at {name}": ends[name]["mean"],
+                f"interval at {name}": ends[name]["interval"],
+                f"within-seed intervals at {name}": ends[name]["within"],
             }
-        if ends["highest"][2] > ends["lowest"][3]:
-            direction = "up"
-        elif ends["highest"][3] < ends["lowest"][2]:
-            direction = "down"
-        else:
-            direction = "unclear"
-        out.append(rec | {"spearman": rho, "direction": direction})
+        low, high = ends["lowest"]["interval"], ends["highest"]["interval"]
+        direction = "up" if high[0] > low[1] else "down" if high[1] < low[0] else "unclear"
+        out.append(rec | {"interval over": _interval_over(ends), "spearman": rho, "direction": direction})
     return pd.DataFrame(out)
 
 
@@ -78,6 +104,9 @@ def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Chec
         lo, hi = r.get("interval at lowest"), r.get("interval at highest")
         if isinstance(lo, tuple) and isinstance(hi, tuple):
             evidence += f"; lowest lr [{lo[0]:+.3f}, {lo[1]:+.3f}], highest lr [{hi[0]:+.3f}, {hi[1]:+.3f}]"
+            over = r.get("interval over")
+            if isinstance(over, str):
+                evidence += f" (intervals over {over})"
         checks.append(
             Check.decided(
                 f"{r['dataset']}, {stop}: higher learning rate → {word} {quantity}",

@@ -8,7 +8,8 @@ rule), and measure class stiffness and stiffness against distance at each stop.
   trained on its own into the sweep's per-group cache entry (the cluster runner, :mod:`repro.book.cluster`, makes
   each group a task);
 - :func:`domain_size`, :func:`domain_table` — the stiff-domain size of each row as a distance that grows with the
-  domain.
+  domain; :func:`crossing_shares`, :func:`found_domains` — in how many seeds and replicates a crossing was found,
+  and the sizes with those found in fewer than half shown as not found (:data:`MIN_FOUND`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,19 @@ from repro.stiffness import bootstrap_class_summary, stiffness_from_gram, unit_g
 from repro.training import CHECK_RESOLUTION, TrainConfig
 from repro.training_many import train_many
 
-__all__ = ["LRSweep", "run_lr_sweep", "lr_sweep_groups", "train_lr_sweep_group", "domain_size", "domain_table"]
+__all__ = [
+    "LRSweep",
+    "run_lr_sweep",
+    "lr_sweep_groups",
+    "train_lr_sweep_group",
+    "domain_size",
+    "domain_table",
+    "MIN_FOUND",
+    "crossing_shares",
+    "found_domains",
+    "crossing_table",
+    "NOT_FOUND",
+]
 
 
 @dataclass
@@ -42,7 +55,9 @@ class LRSweep:
 
     Columns: ``dataset, lr, seed, rule`` ("loss" or "images"), ``stop`` (the target loss or the image budget),
     ``images_seen, train_loss, within, between, between_lo, between_hi`` (sign stiffness of validation pairs, 95%
-    bootstrap interval), and per layer ``xi[<layer>]``, ``xi_lo[<layer>]``, ``xi_hi[<layer>]``.
+    bootstrap interval), and per layer ``xi[<layer>]``, ``xi_lo[<layer>]``, ``xi_hi[<layer>]`` (the first zero
+    crossing, NaN where the measured curve does not cross, and its interval) and ``xi_found[<layer>]`` (the share of
+    bootstrap replicates that cross).
     """
 
     config: LRSweepConfig
@@ -87,6 +102,9 @@ class LRSweep:
 def _measure(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int, cfg: LRSweepConfig, euclid_edges, seed: int
 ) -> dict:
+    """Class stiffness and the stiff domains of one network at one stop: ``within, between, between_lo,
+    between_hi`` and per layer ``xi, xi_lo, xi_hi`` (NaN where the measured curve does not cross) and ``xi_found``
+    (the share of bootstrap replicates that cross)."""
     was_training = model.training
     model.eval()
     S = stiffness_from_gram(unit_gram(model, x, y).unit, "sign")
@@ -104,6 +122,7 @@ def _measure(
     for layer, crit in dist.critical.items():
         row[f"xi[{layer}]"] = np.nan if crit.xi is None else crit.xi
         row[f"xi_lo[{layer}]"], row[f"xi_hi[{layer}]"] = crit.ci
+        row[f"xi_found[{layer}]"] = crit.found_fraction
     return row
 
 
@@ -259,17 +278,70 @@ def domain_size(rows: pd.DataFrame, layer: str) -> pd.DataFrame:
 
     For the dot-product distance (a cosine, 1 = same point) the domain reaches from 1 down to the crossing ξ, so its
     size is ``1 − ξ``; for the Euclidean distance the size is ξ itself. Returns columns ``size, size_lo, size_hi``
-    (NaN where no crossing was found).
+    (NaN where no crossing was found) and ``found`` (the share of bootstrap replicates that cross).
     """
     xi, lo, hi = rows[f"xi[{layer}]"], rows[f"xi_lo[{layer}]"], rows[f"xi_hi[{layer}]"]
+    found = rows[f"xi_found[{layer}]"]
     if layer == EUCLID:
-        return pd.DataFrame({"size": xi, "size_lo": lo, "size_hi": hi}, index=rows.index)
-    return pd.DataFrame({"size": 1 - xi, "size_lo": 1 - hi, "size_hi": 1 - lo}, index=rows.index)
+        return pd.DataFrame({"size": xi, "size_lo": lo, "size_hi": hi, "found": found}, index=rows.index)
+    return pd.DataFrame({"size": 1 - xi, "size_lo": 1 - hi, "size_hi": 1 - lo, "found": found}, index=rows.index)
 
 
 def domain_table(rows: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
-    """Long table of stiff-domain sizes: one row per sweep row and layer, with ``size, size_lo, size_hi`` from
-    :func:`domain_size` (``dataset, lr, seed, rule, stop`` kept)."""
+    """Long table of stiff-domain sizes: one row per sweep row and layer, with ``size, size_lo, size_hi, found``
+    from :func:`domain_size` (``dataset, lr, seed, rule, stop`` kept)."""
     keys = ["dataset", "lr", "seed", "rule", "stop"]
     parts = [rows[keys].assign(layer=layer).join(domain_size(rows, layer)) for layer in layers]
     return pd.concat(parts, ignore_index=True)
+
+
+MIN_FOUND = 0.5  # a crossing found in fewer than half of the seeds or of the bootstrap replicates is "not found"
+NOT_FOUND = "not found"
+_CELL = ["dataset", "rule", "stop", "layer", "lr"]
+
+
+def crossing_shares(sized: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, rule, stop, layer, lr) of a :func:`domain_table`: ``seeds`` (how many), ``seeds crossing``
+    (seeds whose measured curve crosses zero), ``replicates crossing`` (the share of bootstrap replicates that
+    cross, pooled over the seeds: the mean of their shares) and ``found``: True when at least :data:`MIN_FOUND`
+    of the seeds and of the replicates cross."""
+    g = sized.groupby(_CELL, sort=False)
+    out = pd.DataFrame(
+        {
+            "seeds": g["size"].size(),
+            "seeds crossing": g["size"].count(),
+            "replicates crossing": g["found"].mean(),
+        }
+    ).reset_index()
+    out["found"] = (out["seeds crossing"] >= MIN_FOUND * out["seeds"]) & (out["replicates crossing"] >= MIN_FOUND)
+    return out
+
+
+def found_domains(sized: pd.DataFrame) -> pd.DataFrame:
+    """``sized`` with ``size, size_lo, size_hi`` set to NaN in every (dataset, rule, stop, layer, lr) whose
+    crossing was not found (:func:`crossing_shares`): such a ξ is not averaged over the seeds that happened to
+    cross, and a trend (:func:`repro.claims.lr_trend`) leaves that learning rate out."""
+    shares = crossing_shares(sized)[[*_CELL, "found"]]
+    merged = sized.merge(shares, on=_CELL, how="left", suffixes=("", "_cell"), validate="many_to_one")
+    merged.index = sized.index
+    out = sized.copy()
+    out.loc[~merged["found_cell"].astype(bool), ["size", "size_lo", "size_hi"]] = np.nan
+    return out
+
+
+def crossing_table(sized: pd.DataFrame) -> pd.DataFrame:
+    """:func:`crossing_shares` as the chapters show it: one row per (dataset, rule, stop, lr), one column per
+    layer, each cell ``"3/3 seeds, 97% of replicates"``, or ``"not found (1/3 seeds, 30% of replicates)"``."""
+    shares = crossing_shares(sized)
+    text = (
+        shares["seeds crossing"].astype(str)
+        + "/"
+        + shares["seeds"].astype(str)
+        + " seeds, "
+        + shares["replicates crossing"].map("{:.0%}".format)
+        + " of replicates"
+    )
+    shares["cell"] = text.where(shares["found"], NOT_FOUND + " (" + text + ")")
+    layers = list(dict.fromkeys(shares["layer"]))
+    table = shares.pivot(index=["dataset", "rule", "stop", "lr"], columns="layer", values="cell")
+    return table[layers].reset_index().rename_axis(columns=None)

@@ -1,0 +1,87 @@
+"""The definition chapter (Eqs. 2–5): does the finite difference ``ΔL₂/ε`` converge to ``−g₁·g₂`` at first order?
+
+The error of the finite difference has two sources. The Taylor remainder shrinks as ``O(ε)`` (``O(ε²)`` where the
+loss is nearly linear along the step); float64 rounding of the two losses, divided by ε, grows as ``1/ε``. The
+measured relative error ``e(ε)`` therefore falls with ε down to a *rounding floor* and rises below it. The floor is
+estimated from the curve itself: the error at the smallest step is taken as rounding, ``δ = e(ε_min)·ε_min``, so the
+floor at ε is ``max(δ/ε, FLAT_FLOOR)`` (the flat part: the rounding of the prediction ``g₁·g₂`` itself, a float64
+sum over the network's parameters). Were the smallest step's error still Taylor remainder, this overestimates the
+floor only near the smallest steps.
+
+A step is *above the floor* when its error is at least :data:`ROUNDING_MARGIN` times the floor. Over those steps
+the convergence order is the least-squares slope of ``log e`` against ``log ε``; first order asks for at least
+:data:`MIN_ORDER`. A pair with fewer than two steps above the floor is *at the floor*: its Taylor remainder is below
+what float64 resolves even at the largest step, which is first-order agreement to rounding, not evidence against it.
+An error that does not shrink (a wrong prediction) stays far above the floor at every step with an order near 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from repro.claims.verdicts import Check
+
+__all__ = ["ROUNDING_MARGIN", "MIN_ORDER", "FLAT_FLOOR", "Convergence", "convergence_order", "convergence_check"]
+
+ROUNDING_MARGIN = 10.0  # a step is in the Taylor regime when its error is ≥ 10× the rounding floor
+MIN_ORDER = 0.9  # first order: the error falls at least about linearly in ε (slope of log e vs log ε)
+FLAT_FLOOR = 1e-12  # relative rounding of g₁·g₂ itself (a float64 sum of ~10⁶ products: ≲ 10⁶·2⁻⁵³ ≈ 1e-10 worst,
+# √10⁶·2⁻⁵³ ≈ 1e-13 typical)
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """The convergence of one pair's finite difference: ``order`` (slope of log error against log ε over the
+    ``n_steps`` steps above the rounding floor; NaN when fewer than two) and ``at_floor`` (fewer than two steps
+    above the floor)."""
+
+    order: float
+    n_steps: int
+
+    @property
+    def at_floor(self) -> bool:
+        return self.n_steps < 2
+
+    @property
+    def first_order(self) -> bool:
+        """At the floor, or converging at order ≥ :data:`MIN_ORDER`."""
+        return self.at_floor or self.order >= MIN_ORDER
+
+
+def convergence_order(epsilons: Sequence[float], errors: Sequence[float]) -> Convergence:
+    """The :class:`Convergence` of a pair from its relative errors ``errors[k]`` at steps ``epsilons[k]`` (any
+    order; at least two steps)."""
+    eps, err = np.asarray(epsilons, dtype=float), np.asarray(errors, dtype=float)
+    if eps.shape != err.shape or len(eps) < 2 or (eps <= 0).any():
+        raise ValueError("need at least two positive steps, one error each")
+    k_min = int(np.argmin(eps))
+    delta = max(float(err[k_min]), 0.0) * eps[k_min]
+    floor = np.maximum(delta / eps, FLAT_FLOOR)
+    above = err >= ROUNDING_MARGIN * floor
+    if above.sum() < 2:
+        return Convergence(math.nan, int(above.sum()))
+    slope = np.polyfit(np.log(eps[above]), np.log(err[above]), 1)[0]
+    return Convergence(float(slope), int(above.sum()))
+
+
+def convergence_check(curves: Sequence[tuple[Sequence[float], Sequence[float]]]) -> Check:
+    """"First-order convergence" over every pair (``curves[k]``: pair k's steps and relative errors): holds when
+    every pair converges at order ≥ :data:`MIN_ORDER` above the rounding floor or is at the floor at every step but
+    one; else contradicted (a decided number against its bound, as the chapter's other parts)."""
+    if not curves:
+        raise ValueError("no pairs")
+    found = [convergence_order(eps, err) for eps, err in curves]
+    measured = [(k, c) for k, c in enumerate(found) if not c.at_floor]
+    n_floor = len(found) - len(measured)
+    evidence = f"{n_floor} of {len(found)} pairs at the float64 rounding floor from the largest step"
+    if measured:
+        k, worst = min(measured, key=lambda kc: kc[1].order)
+        evidence = (
+            f"lowest order {worst.order:.2f} (pair {k + 1}, over {worst.n_steps} steps above the rounding floor), "
+            f"required ≥ {MIN_ORDER:g}; " + evidence
+        )
+    return Check("first-order convergence", all(c.first_order for c in found), evidence)
