@@ -33,7 +33,7 @@ from IPython.display import Markdown, display
 from repro import claims
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
-from repro.experiments.class_stiffness import run_class_stiffness
+from repro.experiments.class_stiffness import run_class_stiffness_seeds
 from repro.experiments.history import numerics_column, stiffness_column
 
 ch = open_chapter("fig02", profile=profile, device=device, seed=seed, data_root=data_root)
@@ -49,7 +49,7 @@ seeds = [seed + k for k in range(ch.config.n_seeds)]
 # a small class-balanced subset so that the same regime arrives within a CPU budget.
 
 # %%
-runs = [ch.run(run_class_stiffness, seed=s) for s in seeds]
+runs = ch.run(run_class_stiffness_seeds)  # one run per seed, the networks trained together
 onsets = [claims.overfitting_onset(r.history) for r in runs]
 subset_note = (
     f"**This run trains on a {runs[0].n_train:,}-image subset** of the training split to make overfitting happen "

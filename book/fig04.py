@@ -40,10 +40,9 @@ from IPython.display import Markdown, display
 from repro import claims
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
-from repro.experiments.class_stiffness import run_class_stiffness
+from repro.experiments.class_stiffness import run_class_stiffness_configs
 
 ch = open_chapter("fig04", profile=profile, device=device, seed=seed, data_root=data_root)
-main_cfg, contrast_cfg = ch.config
 
 # %% [markdown]
 # ## The paper's regime: the full training split with permuted labels
@@ -55,7 +54,7 @@ main_cfg, contrast_cfg = ch.config
 # entropy of the network's softmax on those images, which tells how close its output is to uniform.
 
 # %%
-run = ch.run(run_class_stiffness, main_cfg)
+run, contrast = ch.run(run_class_stiffness_configs)  # both regimes' networks trained together
 ch.describe(run)
 
 # %% mystnb={"figure": {"caption": "Sign stiffness (Eq. 5) between validation images by class, at initialisation, early in training and at two late stages (like the paper's Figure 4), for a network trained on the full training split with randomly permuted labels. Red cells: a gradient step on an image of the row's class lowers the loss on images of the column's class; blue: it raises it.", "name": "fig-fig04-sign"}}
@@ -86,7 +85,6 @@ display(Markdown(claims.random_label_reading(run.history, len(run.class_names)))
 # images once the network *can* fit noise.
 
 # %%
-contrast = ch.run(run_class_stiffness, contrast_cfg)
 display(Markdown(contrast.describe()))
 
 # %% mystnb={"figure": {"caption": "Sign stiffness by class for the network trained on a small subset with random labels, at the same kind of stages.", "name": "fig-fig04-contrast"}}

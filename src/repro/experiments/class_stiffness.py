@@ -4,12 +4,16 @@ between-class means (Eq. 7).
 
 - :func:`stiffness_snapshot` — class stiffness matrices (sign and cosine) with bootstrap intervals on a fixed set;
 - :func:`run_class_stiffness` — train with snapshots at the config's stages and a history at every evaluation point
-  (columns: :mod:`repro.experiments.history`).
+  (columns: :mod:`repro.experiments.history`);
+- :func:`run_class_stiffness_many` — several such runs (configs × seeds), the networks of one architecture trained
+  together as one stack (:func:`repro.training_many.train_many`); :func:`run_class_stiffness_seeds` (one config,
+  ``n_seeds`` seeds) and :func:`run_class_stiffness_configs` (several configs, one seed) call it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,9 +29,18 @@ from repro.experiments.setup import Split, new_model, split_for
 from repro.losses import softmax_entropy
 from repro.models import INIT_DESCRIPTIONS
 from repro.stiffness import ClassSummary, bootstrap_class_summary, class_stiffness, stiffness_from_gram, unit_gram
-from repro.training import TrainConfig, images_seen_schedule, stage_label, train
+from repro.training import TrainConfig, TrainResult, images_seen_schedule, stage_label
+from repro.training_many import train_many
 
-__all__ = ["StiffnessSnapshot", "stiffness_snapshot", "ClassStiffnessRun", "run_class_stiffness"]
+__all__ = [
+    "StiffnessSnapshot",
+    "stiffness_snapshot",
+    "ClassStiffnessRun",
+    "run_class_stiffness",
+    "run_class_stiffness_many",
+    "run_class_stiffness_seeds",
+    "run_class_stiffness_configs",
+]
 
 
 @dataclass
@@ -139,6 +152,7 @@ class ClassStiffnessRun:
     seconds_total: float
     seconds_gram: float
     precision: PrecisionCheck | None = None
+    trained_together: int = 1  # networks trained in one stack with this one (itself included)
 
     def describe(self) -> str:
         """What the run used, read from the data and the run (Markdown): dataset and source, images used, budget,
@@ -151,8 +165,9 @@ class ClassStiffnessRun:
             f"learning rate {cfg.lr:g}, batch {cfg.batch_size}, for {cfg.max_images:,} images seen (status "
             f"*{self.status}*). Stiffness measured on "
             f"{self.n_stiffness} validation images ({self.n_stiffness // len(self.class_names)} per class); "
-            f"validation loss on {self.n_val:,} other held-out images. Run time {self.seconds_total:.0f} s, of "
-            f"which {self.seconds_gram:.1f} s computing Gram matrices."
+            f"validation loss on {self.n_val:,} other held-out images. Run time {self.seconds_total:.0f} s"
+            + (f" for {self.trained_together} networks trained together" if self.trained_together > 1 else "")
+            + f", of which {self.seconds_gram:.1f} s computing this network's Gram matrices."
             + (f"  \n{self.precision.describe()}" if self.precision is not None else "")
         )
 
@@ -179,6 +194,7 @@ class ClassStiffnessRun:
             "status": self.status,
             "seconds_total": self.seconds_total,
             "seconds_gram": self.seconds_gram,
+            "trained_together": self.trained_together,
         }
 
     def summary_lines(self) -> list[str]:
@@ -216,6 +232,187 @@ def _validation_set(split: Split, n_val: int, seed: int) -> tuple[torch.Tensor, 
     return split.prepare(ds.x_test[val_idx]), ds.y_test[val_idx].to(split.y_train.device)
 
 
+@dataclass
+class _Member:
+    """One network of a joint run: its config, seed, data and model, and what its evaluations collected.
+
+    ``split`` holds its training set ``(T, ...)``, ``(T,)`` and stiffness set ``(S, ...)``, ``(S,)``; ``x_val``,
+    ``y_val`` its validation-loss set; ``x_tp``, ``y_tp`` training images for train-train and train-val pairs (None
+    without); ``snapshots`` the stage snapshots taken so far and ``pending_stages`` the stages still to come.
+    """
+
+    cfg: ClassStiffnessConfig
+    seed: int
+    split: Split
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_tp: torch.Tensor | None
+    y_tp: torch.Tensor | None
+    model: nn.Module
+    snapshots: list[StiffnessSnapshot] = field(default_factory=list)
+    pending_stages: list[int] = field(default_factory=list)
+    gram_time: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.pending_stages = sorted(set(self.cfg.stages))
+
+    def schedule(self) -> list[int]:
+        """Evaluation points: ``cfg.n_schedule`` log-spaced points (none for 0) and the stages."""
+        n_log = self.cfg.n_schedule
+        extra = images_seen_schedule(self.cfg.max_images, n_log=n_log, n_regular=0) if n_log > 0 else []
+        return sorted(set(extra) | set(self.cfg.stages))
+
+    def train_config(self) -> TrainConfig:
+        """The optimiser settings and budget of the config, shuffled with this member's seed."""
+        cfg = self.cfg
+        return TrainConfig(lr=cfg.lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=self.seed)
+
+    def on_eval(self, seen: int, net: nn.Module) -> dict:
+        """The stiffness snapshot at ``seen`` images seen (kept when it is the first evaluation reaching the next
+        stage) and the history columns read from it (:mod:`repro.experiments.history`)."""
+        cfg, num_classes = self.cfg, self.split.dataset.num_classes
+        x_st, y_st = self.split.x_stiffness, self.split.y_stiffness
+        snap = stiffness_snapshot(
+            net, x_st, y_st, num_classes, x_train=self.x_tp, y_train=self.y_tp, images_seen=seen, n_boot=cfg.n_boot,
+            seed=self.seed,
+        )  # fmt: skip
+        self.gram_time += snap.gram_seconds
+        if self.pending_stages and seen >= self.pending_stages[0]:  # taken at the first evaluation reaching a stage
+            while self.pending_stages and seen >= self.pending_stages[0]:
+                self.pending_stages.pop(0)
+            self.snapshots.append(snap)
+        with torch.no_grad():
+            out = {STIFFNESS_ENTROPY: float(softmax_entropy(net(x_st)).mean())}
+        if cfg.textbook_numerics:
+            out |= textbook_numerics(net, x_st, y_st, torch.as_tensor(snap.gram), num_classes)
+        for metric in METRICS:
+            summ = snap.summaries[metric]
+            values = {"within": (summ.within, summ.within_ci), "between": (summ.between, summ.between_ci)}
+            out |= {stiffness_column(kind, metric): values[kind][0] for kind in KINDS}
+            for kind in KINDS:
+                lo, hi = values[kind][1]
+                out |= {stiffness_column(kind, metric, bound="lo"): lo, stiffness_column(kind, metric, bound="hi"): hi}
+        return out
+
+    def precision(self, result: TrainResult) -> PrecisionCheck | None:
+        """The precision check of the trained network's stiffness Gram (None when training diverged)."""
+        if result.status == "diverged":
+            return None
+        return precision_check(self.model, self.split.x_stiffness, self.split.y_stiffness)
+
+    def finish(
+        self, result: TrainResult, precision: PrecisionCheck | None, seconds_total: float, together: int
+    ) -> ClassStiffnessRun:
+        """The run as a chapter reads it, from this member's training result."""
+        split = self.split
+        return ClassStiffnessRun(
+            config=self.cfg,
+            data_description=split.dataset.describe(),
+            class_names=tuple(split.dataset.classes),
+            n_train=int(split.x_train.shape[0]),
+            n_stiffness=int(split.x_stiffness.shape[0]),
+            n_val=int(self.x_val.shape[0]),
+            history=pd.DataFrame(result.records),
+            snapshots=self.snapshots,
+            status=result.status,
+            seconds_total=seconds_total,
+            seconds_gram=self.gram_time,
+            precision=precision,
+            trained_together=together,
+        )
+
+
+def _member(cfg: ClassStiffnessConfig, seed: int, device: torch.device, data_root) -> _Member:
+    """The data (split, validation set, training pairs) and the untrained model of ``cfg`` with ``seed``."""
+    split = split_for(cfg, seed=seed, device=device, data_root=data_root)
+    x_val, y_val = _validation_set(split, cfg.n_val, seed)
+    x_tp = y_tp = None
+    if cfg.n_stiffness_train:  # training images for train-train / train-val pairs
+        pairs = balanced_indices(split.y_train.cpu(), cfg.n_stiffness_train, seed).to(device)
+        x_tp, y_tp = split.x_train[pairs], split.y_train[pairs]
+    model = new_model(cfg.arch, split.dataset, init=cfg.init, seed=seed, device=device)
+    return _Member(cfg, seed, split, x_val, y_val, x_tp, y_tp, model)
+
+
+def _train_together(members: list[_Member], progress: bool) -> list[TrainResult]:
+    """One :func:`~repro.training_many.train_many` call for ``members`` (one architecture, one batch size)."""
+    return train_many(
+        [m.model for m in members],
+        [m.split.x_train for m in members],
+        [m.split.y_train for m in members],
+        configs=[m.train_config() for m in members],
+        x_val=[m.x_val for m in members],
+        y_val=[m.y_val for m in members],
+        eval_at=[m.schedule() for m in members],
+        on_eval=lambda e, seen, net: members[e].on_eval(seen, net),
+        progress=progress,
+    )
+
+
+def _groups(runs: Sequence[tuple[ClassStiffnessConfig, int]]) -> list[list[int]]:
+    """Indices of ``runs`` that can be trained as one stack: the same dataset, architecture and batch size."""
+    groups: dict[tuple, list[int]] = {}
+    for e, (cfg, _) in enumerate(runs):
+        groups.setdefault((cfg.dataset, cfg.arch, cfg.batch_size), []).append(e)
+    return list(groups.values())
+
+
+def run_class_stiffness_many(
+    runs: Sequence[tuple[ClassStiffnessConfig, int]],
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+) -> list[ClassStiffnessRun]:
+    """:func:`run_class_stiffness` for every ``(config, seed)`` of ``runs``, in that order, the networks of one
+    dataset, architecture and batch size trained together by one :func:`~repro.training_many.train_many` call.
+
+    Each run has its own split, data, model, evaluation points and snapshots, and its result is the one
+    :func:`run_class_stiffness` gives for it (the weights equal up to float rounding). ``seconds_total`` of each run
+    is the wall time of its group's call (data, training and measurements of all its networks), and
+    ``trained_together`` the number of networks in that group.
+    """
+    device = torch.device(device)
+    out: list[ClassStiffnessRun | None] = [None] * len(runs)
+    for group in _groups(runs):
+        t0 = time.perf_counter()
+        members = [_member(*runs[e], device, data_root) for e in group]
+        results = _train_together(members, progress)
+        precisions = [m.precision(r) for m, r in zip(members, results, strict=True)]
+        seconds = time.perf_counter() - t0
+        for e, m, r, p in zip(group, members, results, precisions, strict=True):
+            out[e] = m.finish(r, p, seconds, len(group))
+    return out  # type: ignore[return-value]
+
+
+def run_class_stiffness_seeds(
+    cfg: ClassStiffnessConfig,
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    progress: bool = True,
+) -> list[ClassStiffnessRun]:
+    """``cfg.n_seeds`` runs of ``cfg`` with seeds ``seed``, ``seed + 1``, …, trained together
+    (:func:`run_class_stiffness_many`)."""
+    runs = [(cfg, seed + k) for k in range(cfg.n_seeds)]
+    return run_class_stiffness_many(runs, data_root=data_root, device=device, progress=progress)
+
+
+def run_class_stiffness_configs(
+    cfgs: Sequence[ClassStiffnessConfig],
+    *,
+    data_root=None,
+    device: torch.device | str = "cpu",
+    seed: int = 0,
+    progress: bool = True,
+) -> list[ClassStiffnessRun]:
+    """One run of each config with ``seed``, in order; those sharing a dataset, architecture and batch size
+    trained together (:func:`run_class_stiffness_many`)."""
+    runs = [(cfg, seed) for cfg in cfgs]
+    return run_class_stiffness_many(runs, data_root=data_root, device=device, progress=progress)
+
+
 def run_class_stiffness(
     cfg: ClassStiffnessConfig,
     *,
@@ -229,71 +426,7 @@ def run_class_stiffness(
     Within/between sign stiffness is recorded at every evaluation point of a log-spaced schedule (``cfg.n_schedule``
     points plus the stages; 0: the stages only); the full sign and cosine matrices with bootstrap intervals at
     ``cfg.stages``. With ``cfg.textbook_numerics`` every evaluation point also records the stiffness a textbook
-    computation would report (:func:`repro.experiments.numerics.textbook_numerics`).
+    computation would report (:func:`repro.experiments.numerics.textbook_numerics`). The network is trained by
+    :func:`~repro.training_many.train_many` as a stack of one (:func:`run_class_stiffness_many`).
     """
-    device = torch.device(device)
-    t0 = time.perf_counter()
-    split = split_for(cfg, seed=seed, device=device, data_root=data_root)
-    ds, x_tr, y_tr, x_st, y_st = split.dataset, split.x_train, split.y_train, split.x_stiffness, split.y_stiffness
-    x_val, y_val = _validation_set(split, cfg.n_val, seed)
-    x_tp = y_tp = None
-    if cfg.n_stiffness_train:  # training images for train-train / train-val pairs
-        pairs = balanced_indices(y_tr.cpu(), cfg.n_stiffness_train, seed).to(device)
-        x_tp, y_tp = x_tr[pairs], y_tr[pairs]
-    model = new_model(cfg.arch, ds, init=cfg.init, seed=seed, device=device)
-    pending_stages = sorted(set(cfg.stages))
-    n_log = cfg.n_schedule
-    extra_points = images_seen_schedule(cfg.max_images, n_log=n_log, n_regular=0) if n_log > 0 else []
-    schedule = sorted(set(extra_points) | set(cfg.stages))
-    snapshots: list[StiffnessSnapshot] = []
-    gram_time = 0.0
-
-    def on_eval(seen: int, net: nn.Module) -> dict:
-        nonlocal gram_time
-        snap = stiffness_snapshot(
-            net, x_st, y_st, ds.num_classes, x_train=x_tp, y_train=y_tp, images_seen=seen, n_boot=cfg.n_boot, seed=seed
-        )
-        gram_time += snap.gram_seconds
-        if pending_stages and seen >= pending_stages[0]:  # a stage is taken at the first evaluation reaching it
-            while pending_stages and seen >= pending_stages[0]:
-                pending_stages.pop(0)
-            snapshots.append(snap)
-        with torch.no_grad():
-            out = {STIFFNESS_ENTROPY: float(softmax_entropy(net(x_st)).mean())}
-        if cfg.textbook_numerics:
-            out |= textbook_numerics(net, x_st, y_st, torch.as_tensor(snap.gram), ds.num_classes)
-        for metric in METRICS:
-            summ = snap.summaries[metric]
-            values = {"within": (summ.within, summ.within_ci), "between": (summ.between, summ.between_ci)}
-            out |= {stiffness_column(kind, metric): values[kind][0] for kind in KINDS}
-            for kind in KINDS:
-                lo, hi = values[kind][1]
-                out |= {stiffness_column(kind, metric, bound="lo"): lo, stiffness_column(kind, metric, bound="hi"): hi}
-        return out
-
-    result = train(
-        model,
-        x_tr,
-        y_tr,
-        config=TrainConfig(lr=cfg.lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=seed),
-        x_val=x_val,
-        y_val=y_val,
-        eval_at=schedule,
-        on_eval=on_eval,
-        progress=progress,
-    )
-    precision = precision_check(model, x_st, y_st) if result.status != "diverged" else None
-    return ClassStiffnessRun(
-        config=cfg,
-        data_description=ds.describe(),
-        class_names=tuple(ds.classes),
-        n_train=int(x_tr.shape[0]),
-        n_stiffness=int(x_st.shape[0]),
-        n_val=int(x_val.shape[0]),
-        history=pd.DataFrame(result.records),
-        snapshots=snapshots,
-        status=result.status,
-        seconds_total=time.perf_counter() - t0,
-        seconds_gram=gram_time,
-        precision=precision,
-    )
+    return run_class_stiffness_many([(cfg, seed)], data_root=data_root, device=device, progress=progress)[0]

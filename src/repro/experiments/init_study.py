@@ -2,7 +2,7 @@
 
 - :func:`init_stiffness` — class stiffness of freshly initialised networks, one row per (model, scheme, seed).
 - :func:`init_summary` — the same, aggregated over seeds per (model, scheme).
-- :func:`runs_by_init` — class-stiffness chapters' runs repeated under each scheme (their table:
+- :func:`runs_by_init` — class-stiffness chapters' runs repeated under each scheme, trained together (their table:
   :func:`repro.book.tables.runs_table`).
 
 The paper names neither its framework nor its initialisation; these functions measure how much that choice moves
@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from repro.experiments.class_stiffness import ClassStiffnessRun, run_class_stiffness, stiffness_snapshot
+from repro.experiments.class_stiffness import ClassStiffnessRun, run_class_stiffness_many, stiffness_snapshot
 from repro.experiments.configs import ClassStiffnessConfig, SetupConfig
 from repro.experiments.setup import new_model, prepare_split
 
@@ -145,19 +145,18 @@ def runs_by_init(
 ) -> dict[str, dict[str, ClassStiffnessRun]]:
     """Each chapter's run repeated under each scheme: ``{chapter: {init: run}}``.
 
-    Every config is run as given but with ``init`` replaced, through
-    :func:`repro.experiments.class_stiffness.run_class_stiffness` with its stages only (``n_schedule=0``).
+    Every config is run as given but with ``init`` replaced and its stages only (``n_schedule=0``), through
+    :func:`repro.experiments.class_stiffness.run_class_stiffness_many`: the networks of one dataset and
+    architecture (all schemes, all chapters) are trained together.
     """
-    return {
-        chapter: {
-            init: run_class_stiffness(
-                dataclasses.replace(cfg, init=init, n_schedule=0),
-                data_root=data_root,
-                device=device,
-                seed=seed,
-                progress=progress,
-            )
-            for init in inits
-        }
-        for chapter, cfg in chapter_configs.items()
-    }
+    keys = [(chapter, init) for chapter in chapter_configs for init in inits]
+    runs = run_class_stiffness_many(
+        [(dataclasses.replace(chapter_configs[chapter], init=init, n_schedule=0), seed) for chapter, init in keys],
+        data_root=data_root,
+        device=device,
+        progress=progress,
+    )
+    out: dict[str, dict[str, ClassStiffnessRun]] = {chapter: {} for chapter in chapter_configs}
+    for (chapter, init), run in zip(keys, runs, strict=True):
+        out[chapter][init] = run
+    return out
