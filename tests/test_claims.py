@@ -453,3 +453,17 @@ def test_found_domains_keep_the_found_learning_rates_for_the_trend():
     trend = claims.lr_trend(found_domains(sized), "size", "size_lo", "size_hi").iloc[0]
     assert trend["n_lrs"] == 2 and trend["direction"] == "up" and trend["interval over"] == "seeds (3)"
     assert trend["interval at lowest"] == pytest.approx((0.2, 0.25))
+
+
+def test_random_labels_structure_is_a_share_of_cells_not_the_largest_cell():
+    """One positive cell of 90 (a few pairs' mean in a near-constant network) leaves 'no positive between-class
+    structure' holding; positive cells beyond one in ten contradict it."""
+    K = 10
+    one_cell = np.full((K, K), -1.0)
+    one_cell[0, 1] = one_cell[1, 0] = 1.0  # 2 of 90 off-diagonal entries
+    many = np.full((K, K), -1.0)
+    many[:4, :4] = 1.0  # 12 of 90 off-diagonal entries above 0
+    cases = (("one", one_cell), ("many", many))
+    ends = {name: [snapshot(0, 1.0, -1.0), snapshot(3, 0.1, -0.9, C)] for name, C in cases}
+    assert [c.outcome for c in claims.random_label_checks(ends["one"])] == ["holds", "holds"]
+    assert [c.outcome for c in claims.random_label_checks(ends["many"])] == ["holds", "contradicted"]

@@ -32,6 +32,7 @@ from repro.claims.overfitting import (
 from repro.claims.pooling import interval_over, pool_seeds, seed_interval
 from repro.claims.random_labels import (
     CHANCE_TOLERANCE,
+    MAX_POSITIVE_SHARE,
     UNIFORM_FRACTION,
     memorised,
     random_label_checks,
@@ -118,6 +119,7 @@ __all__ = [
     "pool_seeds",
     "questions_table",
     "random_label_checks",
+    "MAX_POSITIVE_SHARE",
     "random_label_reading",
     "random_label_regime",
     "seed_interval",
