@@ -350,26 +350,28 @@ def test_distance_checks_on_constructed_crossings():
 
 
 def _harmonics(xi, acc=0.9, half_width=0.02):
+    """Rows of constructed degrees, every one resolved (the oracle's interval holds the theory crossing)."""
     xi = np.asarray(xi, dtype=float)
     return pd.DataFrame({"degree": np.arange(1, len(xi) + 1), "xi": xi, "xi_lo": xi - half_width,
-                         "xi_hi": xi + half_width, "val_acc": acc})
+                         "xi_hi": xi + half_width, "val_acc": acc, "theory_xi": 0.5, "oracle_lo": 0.45,
+                         "oracle_hi": 0.55, "oracle_found": 1.0})
 
 
 @pytest.mark.parametrize(
     ("xi", "acc", "outcomes", "expected"),
     [
-        ([0.2, 0.4, 0.6, 0.8], 0.9, ["holds", "holds", "holds"], "reproduced"),  # 1 − ξ shrinks with the degree
-        ([0.8, 0.6, 0.4, 0.2], 0.9, ["contradicted", "contradicted", "holds"], "not reproduced"),
-        ([0.5, 0.6, 0.4, 0.51], 0.9, ["undecided", "undecided", "holds"], "inconclusive"),
-        ([0.2, 0.4, np.nan, np.nan], 0.9, ["undecided", "undecided", "holds"], "inconclusive"),  # too few crossings
-        ([0.2, 0.4, 0.6, 0.8], 0.5, ["holds", "holds", "does not hold"], "inconclusive"),  # did not learn
+        ([0.2, 0.4, 0.6, 0.8], 0.9, ["holds", "holds", "holds", "holds"], "reproduced"),  # 1 − ξ shrinks
+        ([0.8, 0.6, 0.4, 0.2], 0.9, ["contradicted", "contradicted", "holds", "holds"], "not reproduced"),
+        ([0.5, 0.6, 0.4, 0.51], 0.9, ["undecided", "undecided", "holds", "holds"], "inconclusive"),
+        ([0.2, 0.4, np.nan, np.nan], 0.9, ["undecided", "undecided", "holds", "holds"], "inconclusive"),  # too few
+        ([0.2, 0.4, 0.6, 0.8], 0.5, ["holds", "holds", "holds", "does not hold"], "inconclusive"),  # did not learn
     ],
 )
 def test_harmonics_checks_on_constructed_rows(xi, acc, outcomes, expected):
     from repro.claims.verdicts import shown_outcome
 
-    checks = claims.harmonics_checks(_harmonics(xi, acc))
-    assert [shown_outcome(c) for c in checks] == outcomes and checks[-1].precondition
+    checks = claims.harmonics_checks(_harmonics(xi, acc), bin_width=0.1)
+    assert [shown_outcome(c) for c in checks] == outcomes and checks[-1].precondition and checks[-2].precondition
     assert verdict(checks) == expected
 
 

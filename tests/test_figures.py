@@ -109,6 +109,9 @@ def test_harmonics_profile_and_domain_size():
     fig = figures.plot_harmonics(hrun.rows, {k: a.critical["input"] for k, a in hrun.analyses.items()}, title="t")
     profiles, sizes = fig.axes[:2]
     assert len(profiles.get_lines()) >= 2 and sizes.get_xlabel()
+    resolved = pd.Series([True, False], index=hrun.rows.index)
+    (ax,) = figures.plot_harmonics_resolution(hrun.rows, resolved, title="t").axes
+    assert len(ax.patches) == 1 and len(ax.get_legend().get_texts()) == 3  # degree 2 shaded; theory, oracle, trained
 
 
 def test_domain_vs_lr_one_panel_per_dataset():

@@ -109,6 +109,10 @@ def test_harmonics_run_one_row_per_degree():
         assert (np.isnan(row.xi) if crit.xi is None else row.xi == crit.xi)
         assert (row.xi_lo, row.xi_hi) == tuple(crit.ci) and row.found_fraction == crit.found_fraction
         assert f"degree={row.degree}" in run.data[row.degree]
+        oracle = run.oracles[row.degree]  # label agreement of the same set, same bins
+        assert (row.oracle_lo, row.oracle_hi, row.oracle_found) == (*oracle.ci, oracle.found_fraction)
+        assert np.array_equal(oracle.profile.edges, crit.profile.edges)
+    assert run.rows["theory_xi"].tolist() == [0.0, pytest.approx(np.sqrt(3 / 5))]
 
 
 def test_distance_run_reaches_its_target_loss():

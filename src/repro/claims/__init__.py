@@ -18,7 +18,7 @@ Every name is also available here (``from repro import claims; claims.class_memb
 
 from repro.claims.class_membership import NEAR_ZERO, class_membership_checks, class_membership_rule
 from repro.claims.convergence import MIN_ORDER, convergence_check, convergence_order
-from repro.claims.distance import distance_checks, harmonics_checks
+from repro.claims.distance import MIN_RESOLVED_DEGREES, distance_checks, harmonics_checks, harmonics_resolved
 from repro.claims.hierarchy import hierarchy_checks
 from repro.claims.initialisation import POSITIVE_SHARE_RANGE, init_consistency, init_dependence
 from repro.claims.learning_rate import domain_growth_checks, lr_trend, trend_checks
@@ -78,6 +78,7 @@ __all__ = [
     "HOLDS",
     "INCONCLUSIVE",
     "MIN_ORDER",
+    "MIN_RESOLVED_DEGREES",
     "NEAR_ZERO",
     "OUTCOMES",
     "PAPER_STATEMENTS",
@@ -107,6 +108,7 @@ __all__ = [
     "distance_checks",
     "domain_growth_checks",
     "harmonics_checks",
+    "harmonics_resolved",
     "hierarchy_checks",
     "init_consistency",
     "init_dependence",

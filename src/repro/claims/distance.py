@@ -9,7 +9,9 @@ from scipy.stats import spearmanr
 from repro.claims.verdicts import Check, decide
 from repro.experiments.distance import EUCLID, DistanceAnalysis
 
-__all__ = ["distance_checks", "harmonics_checks"]
+__all__ = ["distance_checks", "harmonics_checks", "harmonics_resolved", "MIN_RESOLVED_DEGREES"]
+
+MIN_RESOLVED_DEGREES = 3  # fewer degrees within the method's resolution cannot show a trend
 
 
 def distance_checks(analysis: DistanceAnalysis, min_found: float = 0.8, max_rho: float = -0.5) -> list[Check]:
@@ -49,38 +51,79 @@ def distance_checks(analysis: DistanceAnalysis, min_found: float = 0.8, max_rho:
     return checks
 
 
-def harmonics_checks(rows: pd.DataFrame, max_rho: float = -0.5, min_acc: float = 0.6) -> list[Check]:
+def harmonics_resolved(rows: pd.DataFrame, bin_width: float, min_found: float = 0.5) -> pd.Series:
+    """Which degrees the method resolves (bool per row): the oracle (label agreement in place of stiffness) finds
+    its crossing in ≥ ``min_found`` of the bootstrap replicates and its interval ``[oracle_lo, oracle_hi]`` contains
+    the theory crossing ``theory_xi`` or misses it by at most ``bin_width`` (the width of a distance bin, a cosine).
+    ``rows``: ``theory_xi, oracle_lo, oracle_hi, oracle_found`` per degree. A degree that is not resolved has a stiff
+    domain these bins and this stiffness set cannot measure even with a perfect network."""
+    found = rows["oracle_found"] >= min_found
+    near = (rows["oracle_lo"] - bin_width <= rows["theory_xi"]) & (rows["theory_xi"] <= rows["oracle_hi"] + bin_width)
+    return found & near  # NaN (no interval, no theory) compares False
+
+
+def _resolution_check(r: pd.DataFrame, resolved: pd.Series) -> Check:
+    """The precondition: at least :data:`MIN_RESOLVED_DEGREES` degrees are within the method's resolution."""
+
+    def shown(row) -> str:
+        return (f"degree {int(row.degree)}: theory {row.theory_xi:.3f}, oracle [{row.oracle_lo:.3f}, "
+                f"{row.oracle_hi:.3f}] in {row.oracle_found:.0%}")  # fmt: skip
+
+    parts = [("resolved", r[resolved]), ("not resolved", r[~resolved])]
+    return Check(
+        f"at least {MIN_RESOLVED_DEGREES} degrees within the method's resolution",
+        bool(resolved.sum() >= MIN_RESOLVED_DEGREES),
+        "; ".join(
+            f"{name}: " + ", ".join(shown(row) for row in part.itertuples()) for name, part in parts if len(part)
+        ),
+        precondition=True,
+    )
+
+
+def harmonics_checks(
+    rows: pd.DataFrame, bin_width: float, max_rho: float = -0.5, min_acc: float = 0.6, min_found: float = 0.5
+) -> list[Check]:
     """Spherical harmonics: the stiff-domain size ``1 − ξ`` shrinks as the degree grows (Spearman ρ ≤ ``max_rho``;
-    the interval at the highest degree below the one at the lowest), and every network learned its task (held-out
-    accuracy > ``min_acc``). ``rows``: ``degree, xi, xi_lo, xi_hi, val_acc`` per degree.
+    the interval at the highest degree below the one at the lowest), judged on the degrees the method resolves
+    (:func:`harmonics_resolved` with ``bin_width`` and ``min_found``) only, and the network of every resolved degree
+    learned its task (held-out accuracy > ``min_acc``). ``rows``: ``degree, xi, xi_lo, xi_hi, val_acc`` and the oracle's
+    ``theory_xi, oracle_lo, oracle_hi, oracle_found`` per degree.
 
     Outcomes: the rank part holds at ρ ≤ ``max_rho``, is contradicted at ρ ≥ ``−max_rho`` (domains grow with the
-    degree), undecided in between or with fewer than three degrees crossing; the end-to-end part holds when the
-    highest degree's interval lies below the lowest's, is contradicted when it lies above, undecided when they
-    overlap or either is missing. The accuracy precondition holds or does not."""
+    degree), undecided in between or with fewer than three resolved degrees crossing; the end-to-end part (highest
+    and lowest resolved degree) holds when the highest degree's interval lies below the lowest's, is contradicted
+    when it lies above, undecided when they overlap or either is missing. Two preconditions hold or do not: at least
+    :data:`MIN_RESOLVED_DEGREES` resolved degrees, and the accuracy."""
     r = rows.sort_values("degree")
-    size, size_lo, size_hi = 1 - r["xi"], 1 - r["xi_hi"], 1 - r["xi_lo"]
+    resolved = harmonics_resolved(r, bin_width, min_found)
+    used = r[resolved]
+    size, size_lo, size_hi = 1 - used["xi"], 1 - used["xi_hi"], 1 - used["xi_lo"]
     ok = size.notna()
-    rho = spearmanr(r["degree"][ok], size[ok]).statistic if ok.sum() >= 3 else float("nan")
-    first, last = r.index[0], r.index[-1]
-    below = bool(size_hi[last] < size_lo[first])  # NaN compares False
-    above = bool(size_lo[last] > size_hi[first])
+    rho = spearmanr(used["degree"][ok], size[ok]).statistic if ok.sum() >= 3 else float("nan")
+    if len(used):
+        first, last = used.index[0], used.index[-1]
+        below = bool(size_hi[last] < size_lo[first])  # NaN compares False
+        above = bool(size_lo[last] > size_hi[first])
+        ends = (f"degree {int(used['degree'][first])}: [{size_lo[first]:.3f}, {size_hi[first]:.3f}]; degree "
+                f"{int(used['degree'][last])}: [{size_lo[last]:.3f}, {size_hi[last]:.3f}]")  # fmt: skip
+    else:
+        below, above, ends = False, False, "no resolved degree"
     return [
         Check.decided(
             "domain size shrinks with the degree",
             decide(bool(rho <= max_rho), bool(rho >= -max_rho)),
-            f"Spearman ρ(degree, 1 − ξ) = {rho:+.2f} over {int(ok.sum())} degrees with a crossing",
+            f"Spearman ρ(degree, 1 − ξ) = {rho:+.2f} over {int(ok.sum())} resolved degrees with a crossing",
         ),
-        Check.decided(
-            "highest degree's domain below the lowest's",
-            decide(below, above),
-            f"degree {int(r['degree'][first])}: [{size_lo[first]:.3f}, {size_hi[first]:.3f}]; degree "
-            f"{int(r['degree'][last])}: [{size_lo[last]:.3f}, {size_hi[last]:.3f}]",
-        ),
+        Check.decided("highest resolved degree's domain below the lowest's", decide(below, above), ends),
+        _resolution_check(r, resolved),
         Check(
-            "every network learned its task",
-            bool((r["val_acc"] > min_acc).all()),
-            "held-out accuracy " + ", ".join(f"{a:.2f}" for a in r["val_acc"]),
+            "every resolved degree's network learned its task",
+            bool((used["val_acc"] > min_acc).all()),
+            "held-out accuracy "
+            + ", ".join(
+                f"degree {int(row.degree)}: {row.val_acc:.2f}" + ("" if ok_ else " (not resolved)")
+                for row, ok_ in zip(r.itertuples(), resolved, strict=True)
+            ),
             precondition=True,
         ),
     ]

@@ -14,7 +14,13 @@ from repro.book.figures.classes import (
     plot_pair_kinds,
     plot_run_stages,
 )
-from repro.book.figures.distance import plot_distance_profiles, plot_domain_vs_lr, plot_harmonics, plot_lr_effect
+from repro.book.figures.distance import (
+    plot_distance_profiles,
+    plot_domain_vs_lr,
+    plot_harmonics,
+    plot_harmonics_resolution,
+    plot_lr_effect,
+)
 from repro.book.figures.style import STIFFNESS_CMAP, set_style
 from repro.book.figures.training import (
     plot_finite_difference,
@@ -41,5 +47,6 @@ __all__ = [
     "plot_lr_effect",
     "plot_distance_profiles",
     "plot_harmonics",
+    "plot_harmonics_resolution",
     "plot_domain_vs_lr",
 ]
