@@ -21,7 +21,7 @@
 # higher between-class stiffness of Figure 8.
 #
 # With the dot-product distance of Eq. 9 (a cosine, 1 = same point) the domain reaches from 1 down to the crossing
-# ξ, so we report its size as $1 - \xi$: larger means a larger domain.
+# ξ, so we report its size as $1 - \xi$: larger means a larger domain. The raw ξ is shown beside it below.
 
 # %% tags=["parameters", "remove-cell"]
 profile = "quick"  # "quick" (CPU, minutes) or "paper" (the paper's sizes)
@@ -70,6 +70,26 @@ ch.describe(sweep)
 # %%
 display(Markdown(f"A crossing counts as found in at least {MIN_FOUND:.0%} of the seeds and of the replicates."))
 crossing_table(measured).style.format({"stop": "{:g}", "lr": "{:g}"}).hide(axis="index")
+
+# %% [markdown]
+# ## Raw ξ and domain size: which one the paper means
+#
+# The sweep measures the first zero crossing ξ on each representation's own axis: for Eq. 9's dot-product
+# distance that is a cosine, where 1 is the same point and pairs *above* ξ are stiff. A domain that grows therefore
+# has a raw ξ that *falls*. The paper's sentences are about the size, not the raw value. It warns that the axis
+# runs backwards ("Note that the dot product distance of 1 corresponds to points being at the same place"), and
+# states the result as a size: "We observed that the characteristic size of stiff regions in the learned function
+# increases with higher learning rates", and in the introduction, "High learning rates induce functional
+# approximations that are stiffer over larger distances (i.e. data points further apart respond similarly to
+# gradient updates)". On Eq. 9's axis "further apart" means a lower cosine. So v1's claim is that $1 - \xi$ rises,
+# which is the same as the raw cosine ξ falling. This chapter judges v1 on that size
+# (`repro.claims.V1_READING`). The text does not say what Figure 10's axis shows, and we cannot see the plot. If it
+# showed the raw cosine crossing, "grow" read off that plot would mean the opposite. The table gives both values
+# for every cell, so either reading can be checked.
+
+# %%
+cells = claims.xi_and_size(sized)
+tables.xi_size_table(cells).style.format({"stop": "{:g}", "lr": "{:g}"}).hide(axis="index")
 
 # %% mystnb={"figure": {"caption": "Stiff-domain size $1 - \\xi$ (dot-product distance) against the learning rate, in the input space and each layer's representation, measured when the training loss first reached the lowest target (like the paper's Figure 10). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-fig10-domains"}}
 last_target = min(cfg.target_losses)

@@ -469,3 +469,91 @@ def test_random_labels_structure_is_a_share_of_cells_not_the_largest_cell():
     ends = {name: [snapshot(0, 1.0, -1.0), snapshot(3, 0.1, -0.9, C)] for name, C in cases}
     assert [c.outcome for c in claims.random_label_checks(ends["one"])] == ["holds", "holds"]
     assert [c.outcome for c in claims.random_label_checks(ends["many"])] == ["holds", "contradicted"]
+
+
+def _crossing_rows(
+    xi_by_lr: dict[float, list[float]], layer: str, rule: str = "loss", found: float = 1.0
+) -> pd.DataFrame:
+    """Sweep rows of one dataset and stop with raw crossings ``xi[<layer>]`` (interval ±0.01) per learning rate, one
+    row per seed (NaN: no crossing)."""
+    return pd.DataFrame(
+        [
+            {"dataset": "mnist", "lr": lr, "seed": k, "rule": rule, "stop": 0.1, f"xi[{layer}]": v,
+             f"xi_lo[{layer}]": v - 0.01, f"xi_hi[{layer}]": v + 0.01, f"xi_found[{layer}]": found}
+            for lr, values in xi_by_lr.items()
+            for k, v in enumerate(values)
+        ]
+    )
+
+
+def test_raw_xi_and_domain_size_convert_both_ways():
+    from repro.experiments.distance import EUCLID
+    from repro.experiments.lr_sweep import size_from_xi, xi_from_size
+
+    assert size_from_xi(0.8, 0.75, 0.9, "input") == pytest.approx((0.2, 0.1, 0.25))  # cosine: 1 − ξ, ends swap
+    assert xi_from_size(0.2, 0.1, 0.25, "input") == pytest.approx((0.8, 0.75, 0.9))
+    assert size_from_xi(3.0, 2.5, 3.5, EUCLID) == (3.0, 2.5, 3.5)  # Euclidean: ξ is the size
+    assert xi_from_size(3.0, 2.5, 3.5, EUCLID) == (3.0, 2.5, 3.5)
+    xi = np.array([0.9, -0.2, 0.5])
+    assert xi_from_size(*size_from_xi(xi, xi - 0.1, xi + 0.1, "fc1"), "fc1")[0] == pytest.approx(xi)
+
+
+def test_domain_table_keeps_the_raw_xi_beside_the_size_and_not_found_blanks_both():
+    from repro.experiments.lr_sweep import domain_table, found_domains
+
+    rows = _crossing_rows({1e-3: [0.8, 0.7], 1e-2: [0.6, np.nan, np.nan]}, "input")
+    table = domain_table(rows, ["input"])
+    assert table["xi"].tolist()[:3] == pytest.approx([0.8, 0.7, 0.6])
+    assert table["size"].tolist()[:3] == pytest.approx([0.2, 0.3, 0.4])
+    assert table.loc[0, ["size_lo", "size_hi"]].tolist() == pytest.approx([0.19, 0.21])
+    kept = found_domains(table)  # 1e-2: one seed of three crosses → not found, for both quantities
+    assert kept[["xi", "xi_lo", "xi_hi", "size", "size_lo", "size_hi"]].notna().all(axis=1).tolist() == [
+        True, True, False, False, False]
+
+
+def test_xi_and_size_give_both_quantities_with_seed_level_intervals():
+    from repro.experiments.lr_sweep import domain_table, found_domains
+
+    found = found_domains(domain_table(_crossing_rows({1e-3: [0.8, 0.7, 0.75], 1e-2: [0.6, np.nan, np.nan]}, "input"),
+                                       ["input"]))
+    cells = claims.xi_and_size(found).set_index("lr")
+    assert cells.loc[1e-3, "xi"] == pytest.approx(0.75) and cells.loc[1e-3, "size"] == pytest.approx(0.25)
+    assert cells.loc[1e-3, "xi interval"] == pytest.approx((0.7, 0.8))  # three seeds: their range
+    assert cells.loc[1e-3, "size interval"] == pytest.approx((0.2, 0.3))
+    assert cells.loc[1e-3, "interval over"] == "seeds (3)" and cells.loc[1e-3, "found"]
+    assert not cells.loc[1e-2, "found"] and np.isnan(cells.loc[1e-2, "xi"])
+
+
+@pytest.mark.parametrize(
+    ("xi_by_lr", "outcome"),
+    [
+        ({1e-3: [0.5, 0.52, 0.51], 1e-1: [0.8, 0.82, 0.81]}, "contradicted"),  # raw cosine ξ rises: domain shrinks
+        ({1e-3: [0.8, 0.82, 0.81], 1e-1: [0.5, 0.52, 0.51]}, "holds"),  # raw cosine ξ falls: domain grows
+        ({1e-3: [0.5, 0.8, 0.6], 1e-1: [0.55, 0.85, 0.7]}, "undecided"),  # the seeds' intervals overlap
+    ],
+)
+def test_v1_is_judged_on_the_domain_size_not_the_raw_cosine(xi_by_lr, outcome):
+    from repro.experiments.lr_sweep import domain_table, found_domains, raw_direction
+
+    found = found_domains(domain_table(_crossing_rows(xi_by_lr, "input"), ["input"]))
+    assert [c.outcome for c in claims.version_checks(claims.V1_READING, found)] == [outcome]
+    raw = claims.lr_trend(found, "xi", "xi_lo", "xi_hi").iloc[0]["direction"]
+    size = claims.lr_trend(found, "size", "size_lo", "size_hi").iloc[0]["direction"]
+    assert raw == raw_direction(size, "input")
+
+
+@pytest.mark.parametrize(
+    ("xi_by_lr", "outcome"),
+    [
+        ({1e-3: [30.0, 31.0, 30.5], 1e-1: [20.0, 21.0, 20.5]}, "holds"),  # Euclidean ξ falls: v3's claim
+        ({1e-3: [20.0, 21.0, 20.5], 1e-1: [30.0, 31.0, 30.5]}, "contradicted"),
+    ],
+)
+def test_v3_is_judged_on_the_euclidean_critical_length(xi_by_lr, outcome):
+    from repro.experiments.distance import EUCLID
+    from repro.experiments.lr_sweep import domain_table, found_domains, raw_direction
+
+    found = found_domains(domain_table(_crossing_rows(xi_by_lr, EUCLID, rule="images"), [EUCLID]))
+    assert [c.outcome for c in claims.version_checks(claims.V3_READING, found)] == [outcome]
+    assert claims.version_checks(claims.V1_READING, found) == []  # v1's reading is on the dot-product distance
+    assert raw_direction("down", EUCLID) == "down" and raw_direction("up", "input") == "down"

@@ -32,6 +32,7 @@ __all__ = [
     "trend_summary",
     "condition_table",
     "condition_sentence",
+    "xi_size_table",
 ]
 
 
@@ -236,3 +237,33 @@ def condition_sentence(trends: dict[tuple[str, str], pd.DataFrame]) -> str:
         parts = ", ".join(f"{counts.get(w, 0)} {w}" for w in ("up", "down", "unclear"))
         out.append(f"{dist} distance, {rule}: {parts} (of {len(t)})")
     return "Domain size with increasing learning rate — " + "; ".join(out) + "."
+
+
+def _value_with_interval(value: float, ci: object) -> str:
+    """``0.123 [0.100, 0.150]`` for a found crossing, ``not found`` without a value."""
+    if not np.isfinite(value):
+        return "not found"
+    return f"{value:.3f} {_interval(ci).replace('+', '')}"
+
+
+def xi_size_table(cells: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~repro.claims.xi_and_size` as the chapters show it: per dataset, stopping rule and stop,
+    representation and learning rate, the raw crossing ξ (on the representation's own distance: a cosine for the
+    dot-product distance, 1 = same point; a length for the Euclidean one, 0 = same point) and the domain size side
+    by side, each as the mean over seeds with the interval that decides a trend, and what that interval is over."""
+    distance = np.where(cells["layer"] == EUCLID, "Euclidean (0 = same point)", "cosine (1 = same point)")
+    return pd.DataFrame(
+        {
+            "dataset": cells["dataset"],
+            "rule": cells["rule"],
+            "stop": cells["stop"],
+            "representation": cells["layer"],
+            "distance": distance,
+            "lr": cells["lr"],
+            "raw ξ": [_value_with_interval(v, ci) for v, ci in zip(cells["xi"], cells["xi interval"], strict=True)],
+            "domain size": [
+                _value_with_interval(v, ci) for v, ci in zip(cells["size"], cells["size interval"], strict=True)
+            ],
+            "interval over": cells["interval over"],
+        }
+    ).sort_values(["dataset", "rule", "stop", "representation", "lr"], kind="stable", ignore_index=True)

@@ -21,7 +21,16 @@ from repro.claims.convergence import MIN_ORDER, convergence_check, convergence_o
 from repro.claims.distance import MIN_RESOLVED_DEGREES, distance_checks, harmonics_checks, harmonics_resolved
 from repro.claims.hierarchy import hierarchy_checks
 from repro.claims.initialisation import POSITIVE_SHARE_RANGE, init_consistency, init_dependence
-from repro.claims.learning_rate import domain_growth_checks, lr_trend, trend_checks
+from repro.claims.learning_rate import (
+    V1_READING,
+    V3_READING,
+    VersionReading,
+    domain_growth_checks,
+    lr_trend,
+    trend_checks,
+    version_checks,
+    xi_and_size,
+)
 from repro.claims.overfitting import (
     COLLAPSE_DROP,
     collapse_finding,
@@ -89,6 +98,8 @@ __all__ = [
     "VERDICTS",
     "VERDICT_RULE",
     "VERSIONS",
+    "V1_READING",
+    "V3_READING",
     "ChapterRecord",
     "Check",
     "check_above",
@@ -129,4 +140,7 @@ __all__ = [
     "textbook_collapse_checks",
     "trend_checks",
     "verdict",
+    "version_checks",
+    "VersionReading",
+    "xi_and_size",
 ]

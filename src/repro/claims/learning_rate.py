@@ -1,7 +1,11 @@
 """Figures 8 and 10 and the critical-length chapter (the learning rate): the direction rule of a quantity against
-the learning rate (:func:`lr_trend`), and the checks built on it."""
+the learning rate (:func:`lr_trend`), and the checks built on it; the raw crossing ξ beside the stiff-domain size
+per learning rate (:func:`xi_and_size`), and which of the two each paper version's sentences refer to
+(:data:`V1_READING`, :data:`V3_READING`, judged by :func:`version_checks`)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -9,8 +13,18 @@ from scipy.stats import spearmanr
 
 from repro.claims.pooling import interval_over, seed_interval
 from repro.claims.verdicts import CONTRADICTED, HOLDS, UNDECIDED, Check, decide
+from repro.experiments.distance import EUCLID
 
-__all__ = ["lr_trend", "trend_checks", "domain_growth_checks"]
+__all__ = [
+    "lr_trend",
+    "trend_checks",
+    "domain_growth_checks",
+    "xi_and_size",
+    "VersionReading",
+    "V1_READING",
+    "V3_READING",
+    "version_checks",
+]
 
 
 def _end_of_trend(e: pd.DataFrame, value: str, lo: str, hi: str) -> dict[str, object]:
@@ -149,3 +163,67 @@ def domain_growth_checks(trends: dict[str, pd.DataFrame], input_layer: str, expe
             )
         )
     return checks
+
+
+_CELL = ["dataset", "rule", "stop", "layer", "lr"]
+
+
+def xi_and_size(found: pd.DataFrame) -> pd.DataFrame:
+    """The raw crossing ξ beside the stiff-domain size, per (dataset, rule, stop, layer, lr).
+
+    ``found``: one row per seed and cell with ``xi, xi_lo, xi_hi, size, size_lo, size_hi`` as
+    :func:`repro.experiments.lr_sweep.found_domains` leaves them (NaN in a cell whose crossing was not found, so
+    the crossings-found rule applies to both quantities alike). Returns per cell ``seeds``, ``found`` (a value
+    left), ``interval over`` and, for ``xi`` and ``size`` each, the mean over seeds (``xi``, ``size``) and the
+    interval that decides a trend (``xi interval``, ``size interval``: :func:`~repro.claims.pooling.seed_interval`
+    from two seeds on, one seed's own interval over images otherwise, as in :func:`lr_trend`).
+    """
+    out = []
+    for key, g in found.groupby(_CELL, sort=False):
+        rec = dict(zip(_CELL, key, strict=True)) | {"seeds": len(g)}
+        for q in ("xi", "size"):
+            end = _end_of_trend(g.dropna(subset=[q]), q, f"{q}_lo", f"{q}_hi")
+            rec |= {q: end["mean"], f"{q} interval": end["interval"], "interval over": end["over"]}
+        out.append(rec | {"found": bool(np.isfinite(rec["size"]))})
+    return pd.DataFrame(out)
+
+
+@dataclass(frozen=True)
+class VersionReading:
+    """What one paper version's sentences about the critical length refer to, and what they claim of it.
+
+    ``quantity`` is the column judged (``"size"``: a distance that grows with the stiff domain; ``"xi"``: the raw
+    crossing on the distance's own axis), on the distance ``layer`` and the stopping ``rule`` the version uses;
+    ``expected`` the direction ("up"/"down") the version states for that quantity as the learning rate rises;
+    ``label`` names the quantity in a check's text.
+    """
+
+    version: str
+    quantity: str
+    layer: str
+    rule: str
+    expected: str
+    label: str
+
+
+V1_READING = VersionReading("v1", "size", "input", "loss", "up", "dot-product stiff-domain size 1 − ξ (v1)")
+"""v1 (Section 4.3, Figure 10) states that the *size* of stiff domains grows: "the characteristic size of stiff
+regions in the learned function increases with higher learning rates", functions "stiffer over larger distances
+(i.e. data points further apart respond similarly to gradient updates)". On Eq. 9's axis (1 = same point, "Note
+that the dot product distance of 1 corresponds to points being at the same place") points further apart have a
+smaller cosine, so a domain that grows is a raw crossing ξ that *falls*: v1's quantity is the size ``1 − ξ``."""
+
+V3_READING = VersionReading("v3", "size", EUCLID, "images", "down", "Euclidean critical length ξ (v3)")
+"""v3 defines the dynamical critical length ξ as "a distance below which a parameter update based on a data point
+influences its neighbors" in the input space: a length that grows with the stiff domain. On the Euclidean
+distance (0 = same point) that is the raw crossing itself (size = ξ); "higher learning rates reduce ξ" claims the
+size goes down. Which distance and stopping rule v3 uses is our reading (its text available to us gives neither)."""
+
+
+def version_checks(reading: VersionReading, found: pd.DataFrame) -> list[Check]:
+    """The version's claim judged on the quantity it defines: :func:`trend_checks` of :func:`lr_trend` of
+    ``reading.quantity`` (seed-level intervals) over the rows of ``found`` on ``reading.layer`` and
+    ``reading.rule``, expecting ``reading.expected``."""
+    rows = found[(found["layer"] == reading.layer) & (found["rule"] == reading.rule)]
+    q = reading.quantity
+    return trend_checks(lr_trend(rows, q, f"{q}_lo", f"{q}_hi"), reading.label, reading.expected)
