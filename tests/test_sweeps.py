@@ -7,10 +7,13 @@ import pandas as pd
 import pytest
 import torch
 
+from repro.data import resolve_data_root
 from repro.experiments.configs import HarmonicsConfig, LRSweepConfig
 from repro.experiments.distance import EUCLID, distance_analysis
 from repro.experiments.harmonics import run_harmonics
-from repro.experiments.lr_sweep import run_lr_sweep
+from repro.experiments.lr_sweep import lr_sweep_group_files, run_lr_sweep
+from repro.experiments.matrices import GroupMatrices, read_stop, stop_key, stored_stops
+from repro.experiments.reanalysis import reanalyse_lr_sweep
 from repro.models import FCNet
 from repro.stiffness import stiffness_vs_distance
 
@@ -190,3 +193,83 @@ def test_a_run_trained_in_a_group_equals_the_run_trained_alone():
     same = [c for c in mine.columns if c not in ("seconds", "group_runs")]
     pd.testing.assert_frame_equal(mine[same], alone[same], rtol=1e-6, atol=1e-6)
     assert (alone["group_runs"] == 1).all() and (mine["group_runs"] == 2).all()
+
+
+_MEASURED = ["within", "between", "between_lo", "between_hi"]
+
+
+@pytest.fixture(scope="module")
+def cached_sweep(tmp_path_factory):
+    """The tiny sweep with two seeds and a target never reached, trained once into a cache folder: ``(config, sweep,
+    cache folder)``."""
+    cfg = replace(_tiny_sweep_config(), n_seeds=2, target_losses=(0.65, 0.6, 1e-6))
+    cache = tmp_path_factory.mktemp("cache")
+    return cfg, run_lr_sweep(cfg, progress=False, cache_dir=cache), cache
+
+
+def _root() -> str:
+    return str(resolve_data_root(None).resolve())
+
+
+def _measured_columns(sweep) -> list[str]:
+    kinds = ("xi", "xi_lo", "xi_hi", "xi_found")
+    return _MEASURED + [f"{kind}[{layer}]" for layer in sweep.layers for kind in kinds]
+
+
+def test_stored_matrices_reanalysed_give_the_cached_rows(cached_sweep):
+    cfg, sweep, cache = cached_sweep
+    rows = reanalyse_lr_sweep(cfg, cache_dir=cache)
+    assert sweep.rows["train_loss_target_reached"].any() and (~sweep.rows["train_loss_target_reached"]).any()
+    pd.testing.assert_frame_equal(rows[_measured_columns(sweep)], sweep.rows[_measured_columns(sweep)])
+    pd.testing.assert_frame_equal(rows, sweep.rows)
+
+
+def test_stored_matrices_cover_every_stop_reached(cached_sweep):
+    cfg, sweep, cache = cached_sweep
+    reached = sweep.rows[sweep.rows["images_seen"].notna()]
+    expected = {(r.lr, r.seed, r.rule, float(r.stop)) for r in reached.itertuples()}
+    matrices_file = lr_sweep_group_files(cfg, "spherical_harmonics", 0, torch.device("cpu"), _root(), cache)[1]
+    stops = stored_stops(matrices_file)
+    assert len(stops) == len(set(stops)) and set(stops) == expected
+
+
+def test_reanalysis_with_other_bins_and_replicates(cached_sweep):
+    cfg, sweep, cache = cached_sweep
+    rows = reanalyse_lr_sweep(cfg, cache_dir=cache, n_bins=5, n_boot=20)
+    reached = rows["train_loss_target_reached"]
+    layers = sweep.layers
+    xi = rows.loc[reached, [f"xi[{layer}]" for layer in layers]].to_numpy()
+    assert not np.allclose(xi, sweep.rows.loc[reached, [f"xi[{layer}]" for layer in layers]], equal_nan=True)
+    found = rows.loc[reached, [f"xi_found[{layer}]" for layer in layers]].to_numpy()
+    assert ((found >= 0) & (found <= 1)).all()
+    assert (rows.loc[reached, "between_lo"] <= rows.loc[reached, "between_hi"]).all()
+    pd.testing.assert_series_equal(rows["between"], sweep.rows["between"])  # the point estimate needs no bins
+    lo, hi = (rows.loc[reached, [f"{k}[{layer}]" for layer in layers]].to_numpy() for k in ("xi_lo", "xi_hi"))
+    assert (lo[np.isfinite(lo)] <= hi[np.isfinite(lo)]).all()
+
+
+def test_reanalysis_without_stored_matrices_is_a_clear_error(cached_sweep, tmp_path):
+    cfg, _, cache = cached_sweep
+    with pytest.raises(FileNotFoundError, match="rows of the learning-rate sweep's group 'spherical_harmonics'"):
+        reanalyse_lr_sweep(cfg, cache_dir=tmp_path)
+    for path in cache.iterdir():
+        if path.suffix == ".pkl":
+            (tmp_path / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(FileNotFoundError, match=r"matrices of .* 'spherical_harmonics' .*\.npz is missing"):
+        reanalyse_lr_sweep(cfg, cache_dir=tmp_path)
+
+
+def test_a_sign_stiffness_matrix_is_stored_losslessly(tmp_path):
+    S = torch.tensor([[1.0, -1.0, float("nan")], [-1.0, 1.0, 0.0], [float("nan"), 0.0, 1.0]], dtype=torch.float64)
+    reps = {"input": torch.zeros(3, 2), "hidden1": torch.randn(3, 4)}
+    x, y = torch.zeros(3, 2), torch.tensor([0, 1, 1])
+    group = GroupMatrices()
+    group.add_set(0, x, y)
+    group.add_stop(stop_key(1e-3, 0, "loss", 0.4), S, reps)
+    group.save(tmp_path / "g.npz")
+    assert stored_stops(tmp_path / "g.npz") == [(1e-3, 0, "loss", 0.4)]
+    with np.load(tmp_path / "g.npz") as npz:
+        stop = read_stop(npz, 1e-3, 0, "loss", 0.4, torch.device("cpu"))
+    assert torch.equal(stop.S.isnan(), S.isnan()) and torch.equal(stop.S.nan_to_num(), S.nan_to_num())
+    assert list(stop.reps) == ["input", "hidden1"] and torch.equal(stop.reps["hidden1"], reps["hidden1"])
+    assert torch.equal(stop.y, y)

@@ -19,13 +19,13 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 import torch
 
-__all__ = ["source_files", "source_digest", "cache_key", "memoise"]
+__all__ = ["source_files", "source_digest", "cache_key", "entry_path", "write_atomic", "memoise"]
 
 T = TypeVar("T")
 
@@ -100,6 +100,30 @@ def cache_key(depends_on: object, module: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def entry_path(
+    name: str, depends_on: object, directory: str | os.PathLike, *, module: str, suffix: str = ".pkl"
+) -> Path:
+    """The file of the entry ``(name, depends_on)`` in ``directory``: ``<name>-<key><suffix>``, with the key of
+    :func:`cache_key` (``suffix=".npz"`` names a side file kept beside the entry's pickle, under the same key)."""
+    if not name or any(c in name for c in "/\\") or name.startswith("."):
+        raise ValueError(f"cache entry name {name!r} must be a plain file-name label")
+    return Path(directory) / f"{name}-{cache_key(depends_on, module)}{suffix}"
+
+
+def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write ``path`` through ``write(file)`` into a temporary file of its folder (created when missing), then
+    :func:`os.replace` it into place: a run killed mid-write leaves no file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def memoise(
     name: str, depends_on: object, compute: Callable[[], T], directory: str | os.PathLike, *, module: str
 ) -> tuple[T, bool]:
@@ -116,21 +140,10 @@ def memoise(
     Returns:
         ``(value, hit)``: ``hit`` is True when the value was read from the cache.
     """
-    if not name or any(c in name for c in "/\\") or name.startswith("."):
-        raise ValueError(f"cache entry name {name!r} must be a plain file-name label")
-    folder = Path(directory)
-    path = folder / f"{name}-{cache_key(depends_on, module)}.pkl"
+    path = entry_path(name, depends_on, directory, module=module)
     if path.is_file():
         with path.open("rb") as f:
             return pickle.load(f), True
     value = compute()
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, partial(pickle.dump, value, protocol=pickle.HIGHEST_PROTOCOL))
     return value, False

@@ -3,6 +3,8 @@ binned by their distance in the input space and in every layer's representation 
 ("stiff domain size", ξ) and its bootstrap interval.
 
 - :func:`distance_analysis` — one network, one set: the crossing in every representation;
+- :func:`critical_distances` — the same from the stiffness, representations and inputs it measured (a re-analysis
+  of stored matrices, :mod:`repro.experiments.reanalysis`);
 - :func:`run_distance` — train until a target training loss, then analyse (Figure 9).
 
 Distances: the dot-product "distance" of Eq. 9 is a cosine in [−1, 1] with 1 = same direction (``same_point
@@ -29,7 +31,7 @@ from repro.stiffness import (
 )
 from repro.training import TrainConfig, evaluate, train
 
-__all__ = ["EUCLID", "DistanceAnalysis", "distance_analysis", "DistanceRun", "run_distance"]
+__all__ = ["EUCLID", "DistanceAnalysis", "distance_analysis", "critical_distances", "DistanceRun", "run_distance"]
 
 EUCLID = "input (Euclidean)"  # the key of the Euclidean input-space analysis
 
@@ -68,6 +70,27 @@ def distance_analysis(
     gram_seconds = time.perf_counter() - start
     with torch.no_grad():
         reps = model.representations(x)
+    critical = critical_distances(
+        S, reps, x, n_bins=n_bins, euclid_edges=euclid_edges, min_count=min_count, n_boot=n_boot, seed=seed
+    )
+    return DistanceAnalysis(critical, gram_seconds)
+
+
+def critical_distances(
+    S: torch.Tensor,
+    reps: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    *,
+    n_bins: int = 20,
+    euclid_edges: np.ndarray | None = None,
+    min_count: int = 10,
+    n_boot: int = 100,
+    seed: int = 0,
+) -> dict[str, CriticalDistance]:
+    """The crossing of stiffness against distance in every representation and in the input space, as
+    :func:`distance_analysis` measures it, from what it measured: the pairs' stiffness ``S (N, N)``, the
+    representations ``reps[layer] (N, D_layer)`` and the inputs ``x (N, ...)``. Keys: those of ``reps`` in order,
+    then :data:`EUCLID`."""
     cos_edges = np.linspace(-1.0, 1.0, n_bins + 1)
     critical = {
         name: bootstrap_critical_distance(
@@ -82,7 +105,7 @@ def distance_analysis(
     critical[EUCLID] = bootstrap_critical_distance(
         S, D_e, euclid_edges, same_point="low", min_count=min_count, n_boot=n_boot, seed=seed
     )
-    return DistanceAnalysis(critical, gram_seconds)
+    return critical
 
 
 @dataclass

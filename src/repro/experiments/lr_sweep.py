@@ -20,6 +20,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,10 @@ import torch
 from torch import nn
 
 from repro.data import load_dataset, resolve_data_root
-from repro.experiments.cache import memoise
+from repro.experiments.cache import entry_path, memoise
 from repro.experiments.configs import LRSweepConfig
-from repro.experiments.distance import EUCLID, distance_analysis
+from repro.experiments.distance import EUCLID, critical_distances
+from repro.experiments.matrices import GroupMatrices, stop_key
 from repro.experiments.setup import new_model, prepare_split
 from repro.models import prepare_inputs
 from repro.stiffness import bootstrap_class_summary, stiffness_from_gram, unit_gram
@@ -41,6 +43,8 @@ __all__ = [
     "run_lr_sweep",
     "lr_sweep_groups",
     "train_lr_sweep_group",
+    "lr_sweep_group_files",
+    "stop_row",
     "size_from_xi",
     "xi_from_size",
     "raw_direction",
@@ -104,44 +108,72 @@ class LRSweep:
         )
 
 
-def _measure(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int, cfg: LRSweepConfig, euclid_edges, seed: int
-) -> dict:
-    """Class stiffness and the stiff domains of one network at one stop: ``within, between, between_lo,
-    between_hi`` and per layer ``xi, xi_lo, xi_hi`` (NaN where the measured curve does not cross) and ``xi_found``
-    (the share of bootstrap replicates that cross)."""
+def _matrices(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """What one network measures at a stop, in eval mode: the sign stiffness ``S (N, N)`` (float64) of the stiffness
+    set ``(x (N, ...), y (N,))`` and its representations ``{layer: (N, D_layer)}`` (``"input"`` first)."""
     was_training = model.training
     model.eval()
     S = stiffness_from_gram(unit_gram(model, x, y).unit, "sign")
-    dist = distance_analysis(
-        model, x, y, n_bins=cfg.n_bins, euclid_edges=euclid_edges, n_boot=cfg.n_boot, seed=seed, S=S
-    )
-    summ = bootstrap_class_summary(S, y, num_classes=num_classes, n_boot=cfg.n_boot, seed=seed)
+    with torch.no_grad():
+        reps = model.representations(x)
     model.train(was_training)
+    return S, reps
+
+
+def stop_row(
+    S: torch.Tensor,
+    reps: dict[str, torch.Tensor],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    num_classes: int,
+    *,
+    n_bins: int,
+    n_boot: int,
+    seed: int,
+    euclid_edges: np.ndarray | None = None,
+) -> dict:
+    """Class stiffness and the stiff domains of one stop from what it measured (:func:`_matrices`): ``within,
+    between, between_lo, between_hi`` and per layer ``xi, xi_lo, xi_hi`` (NaN where the measured curve does not
+    cross) and ``xi_found`` (the share of bootstrap replicates that cross). ``euclid_edges``: the Euclidean bins
+    (default ``n_bins`` from 0 to the set's largest distance, as the sweep bins them)."""
+    critical = critical_distances(S, reps, x, n_bins=n_bins, euclid_edges=euclid_edges, n_boot=n_boot, seed=seed)
+    summ = bootstrap_class_summary(S, y, num_classes=num_classes, n_boot=n_boot, seed=seed)
     row = {
         "within": summ.within,
         "between": summ.between,
         "between_lo": summ.between_ci[0],
         "between_hi": summ.between_ci[1],
     }
-    for layer, crit in dist.critical.items():
+    for layer, crit in critical.items():
         row[f"xi[{layer}]"] = np.nan if crit.xi is None else crit.xi
         row[f"xi_lo[{layer}]"], row[f"xi_hi[{layer}]"] = crit.ci
         row[f"xi_found[{layer}]"] = crit.found_fraction
     return row
 
 
-def _train_group(cfg: LRSweepConfig, ds, dataset: str, seed: int, device: torch.device, progress: bool) -> list[dict]:
+def _train_group(
+    cfg: LRSweepConfig,
+    ds,
+    dataset: str,
+    seed: int,
+    device: torch.device,
+    progress: bool,
+    matrices_file: Path | None = None,
+) -> list[dict]:
     """Every run of one dataset (each seed of the sweep × each learning rate) trained together as one stacked network
     (:func:`repro.training_many.train_many`; each run as :func:`repro.training.train` would train it alone, up to
     float rounding): a row at each target loss reached, one per target missed (``images_seen`` NaN) and one at the
     fixed image budget. Every row carries the run's status, the group's wall time (``seconds``: training and
-    measuring all its runs) and the number of runs trained together (``group_runs``)."""
+    measuring all its runs) and the number of runs trained together (``group_runs``). With ``matrices_file``,
+    what every stop measured is written there (:class:`repro.experiments.matrices.GroupMatrices`)."""
     start = time.perf_counter()
     runs = [(s, lr) for s in range(seed, seed + cfg.n_seeds) for lr in cfg.lrs]
     inputs = {s: _run_inputs(cfg, ds, s, device) for s in range(seed, seed + cfg.n_seeds)}
     models = [new_model(cfg.arch, ds, init=cfg.init, seed=s, device=device) for s, _ in runs]
     rows: list[list[dict]] = [[] for _ in runs]
+    matrices = GroupMatrices()
+    for s, (_, stiff_set, _) in inputs.items():
+        matrices.add_set(s, *stiff_set)
 
     def base(member: int) -> dict:
         s, lr = runs[member]
@@ -150,8 +182,12 @@ def _train_group(cfg: LRSweepConfig, ds, dataset: str, seed: int, device: torch.
     def measure(member: int, rule: str, stop: float, seen: int, net: nn.Module) -> None:
         s = runs[member][0]
         _, stiff_set, euclid_edges = inputs[s]
-        row = base(member) | {"rule": rule, "stop": stop, "images_seen": seen}
-        rows[member].append(row | _measure(net, *stiff_set, ds.num_classes, cfg, euclid_edges, s))
+        S, reps = _matrices(net, *stiff_set)
+        measured = stop_row(
+            S, reps, *stiff_set, ds.num_classes, n_bins=cfg.n_bins, n_boot=cfg.n_boot, seed=s, euclid_edges=euclid_edges
+        )
+        rows[member].append(base(member) | {"rule": rule, "stop": stop, "images_seen": seen} | measured)
+        matrices.add_stop(stop_key(runs[member][1], s, rule, stop), S, reps)
 
     results = train_many(
         models,
@@ -172,6 +208,8 @@ def _train_group(cfg: LRSweepConfig, ds, dataset: str, seed: int, device: torch.
             if target not in result.target_hits:
                 rows[member].append(base(member) | {"rule": "loss", "stop": target, "images_seen": np.nan})
         out += [row | {"status": result.status, "seconds": seconds, "group_runs": len(runs)} for row in rows[member]]
+    if matrices_file is not None:
+        matrices.save(matrices_file)
     return out
 
 
@@ -224,11 +262,23 @@ def _run_inputs(cfg: LRSweepConfig, ds, seed: int, device: torch.device):
     return (split.x_train, split.y_train), (split.x_stiffness, split.y_stiffness), euclid_edges
 
 
+def lr_sweep_group_files(
+    cfg: LRSweepConfig, dataset: str, seed: int, device: torch.device, root: str, cache_dir: str | os.PathLike
+) -> tuple[Path, Path]:
+    """The per-group cache entry of ``dataset``'s group (its rows, a pickle) and the side file beside it, under the
+    same key (what every stop measured, :mod:`repro.experiments.matrices`); ``root``: the resolved data root."""
+    depends_on = (cfg, dataset, seed, str(device), root)
+    rows = entry_path("lr-sweep-group", depends_on, cache_dir, module=__name__)
+    return rows, entry_path("lr-sweep-group", depends_on, cache_dir, module=__name__, suffix=".npz")
+
+
 def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tuple[list[dict], bool]:
-    """One group of the sweep: ``(rows, read back from the per-group cache)``."""
-    run = partial(_train_group, cfg, ds, dataset, seed, device, progress)
+    """One group of the sweep: ``(rows, read back from the per-group cache)``; a group trained here writes its
+    matrices beside its rows (:func:`lr_sweep_group_files`)."""
     if cache_dir is None:
-        return run(), False
+        return _train_group(cfg, ds, dataset, seed, device, progress), False
+    matrices_file = lr_sweep_group_files(cfg, dataset, seed, device, root, cache_dir)[1]
+    run = partial(_train_group, cfg, ds, dataset, seed, device, progress, matrices_file)
     return memoise("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
 
 
