@@ -16,6 +16,10 @@ One ``.npz`` file per group (:func:`numpy.savez_compressed`), arrays:
 - ``layers``: the representations' names in the network's order (``"input"`` first).
 
 ``<stop>`` is ``lr=<lr>,seed=<s>,rule=<rule>,stop=<stop>`` (:func:`stop_key`; floats as ``repr`` writes them).
+
+Sizes on disk (measured on MNIST, the FC network after 5,000 images): one stop 2.9 MB at N = 1,000 stiffness images
+(0.83 MB at N = 300), one seed's stiffness set 0.27 MB (0.08 MB). The paper profile's sweep (30 runs, at most 4
+stops each) keeps at most ≈ 350 MB in its two files; the quick profile's (8 runs) ≈ 27 MB.
 """
 
 from __future__ import annotations
