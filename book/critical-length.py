@@ -30,7 +30,7 @@
 # | **dot-product distance of inputs (v1)** | v1's definition | |
 # | **Euclidean distance of inputs** | | our reading of v3's definition |
 #
-# ### Which quantity each version's ξ is
+# ## Which quantity each version's ξ is
 #
 # The sweep measures the raw crossing ξ on each distance's own axis. For Eq. 9's dot-product distance that axis is
 # a cosine, with 1 = same point, and a domain that grows has a raw ξ that *falls*. For the Euclidean distance 0 is
