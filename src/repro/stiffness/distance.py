@@ -173,9 +173,10 @@ def _replicate_binned_means(S, pair_bin: np.ndarray, weights: np.ndarray, n_bins
         both = W @ torch.cat([S_t * mask, mask], dim=1)  # (R, 2N): wᵀ(S ⊙ M_b) and wᵀ M_b
         total[:, b] = (both[:, : S_t.shape[0]] * W).sum(1)
         weight[:, b] = (both[:, S_t.shape[0] :] * W).sum(1)
+    total_np, weight_np = total.cpu().numpy(), weight.cpu().numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total.cpu().numpy() / weight.cpu().numpy()
-    mean[weight.cpu().numpy() == 0] = np.nan
+        mean = total_np / weight_np
+    mean[weight_np == 0] = np.nan
     return mean
 
 
