@@ -24,6 +24,8 @@ import pytest
 pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
 
+from distributed import Client  # noqa: E402
+
 from repro import book  # noqa: E402
 from repro.book import BookError, cluster  # noqa: E402
 from repro.experiments.configs import LRSweepConfig  # noqa: E402
@@ -358,6 +360,8 @@ def test_an_existing_scheduler_and_workers_started_with_the_dask_cli(tmp_path):
         address = json.loads(scheduler_file.read_text())["address"]
         for _ in range(2):
             start("worker", address, "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard")
+        with Client(address, timeout=60) as client:  # a loaded machine registers the workers seconds later
+            client.wait_for_workers(2, timeout=120)
         done = subprocess.run(
             [sys.executable, "-m", "repro.book", "--toc", str(toc), "run", "--device", "cpu",
              "--build-dir", str(tmp_path / "_build"), "--scheduler", address],
