@@ -28,10 +28,13 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
 
+from IPython.display import Markdown, display
+
 from repro import claims
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.lr_sweep import run_lr_sweep
+from repro.experiments.reanalysis import stop_accuracy
 
 ch = open_chapter("fig08", profile=profile, device=device, seed=seed, data_root=data_root)
 cfg = ch.config
@@ -46,8 +49,21 @@ cfg = ch.config
 
 # %%
 sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
-loss_rows = sweep.rows[sweep.rows["rule"] == "loss"]
+rows, untrained = claims.split_trained(sweep.rows, ch.run(stop_accuracy, cache_dir=ch.cache_dir))
+loss_rows = rows[rows["rule"] == "loss"]
 ch.describe(sweep)
+
+# %% [markdown]
+# ## Which networks count
+#
+# A high constant learning rate can make Adam collapse a network to an output that no longer depends on the input
+# (on MNIST at the paper profile, Adam at 1e-2 reaches a training loss of 0.4 and then collapses). Its pairs are
+# then stiff or anti-stiff by label alone, whatever the learning rate did to the features, so each stop is first
+# checked for a trained network, on the held-out images it was measured on (their logits are stored at the stop,
+# `repro.experiments.reanalysis.stop_accuracy`).
+
+# %%
+display(Markdown(claims.TRAINED_RULE + "\n\n" + tables.untrained_stops(rows, untrained)))
 
 # %% mystnb={"figure": {"caption": "Between-class sign stiffness of validation pairs (mean off-diagonal cell of the class stiffness matrix) against the learning rate, measured when the training loss first reached each target (like the paper's Figure 8). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-fig08-between"}}
 fig = figures.plot_lr_effect(
@@ -78,8 +94,9 @@ tables.trend_table(trend, "between").style.format(
 # **Rule.** One part for each dataset and target loss: the 95% interval of between-class stiffness at the highest
 # learning rate lies above the interval at the lowest (direction "up": *holds*); below it ("down": *contradicted*);
 # the two overlap ("unclear": *undecided*). The intervals are those of the table above: over seeds (a bootstrap of
-# the seeds' estimates) where an end has two or more seeds, over validation images where it has one. The verdict
-# follows the book's rule, shown below.
+# the seeds' estimates) where an end has two or more seeds, over validation images where it has one. Stops whose
+# network is not trained (*Which networks count*) are left out, so the highest learning rate of a part is the
+# highest whose networks are. The verdict follows the book's rule, shown below.
 
 # %%
 verdict = ch.judge(claims.trend_checks(trend, "between-class stiffness", expected="up"))
@@ -89,7 +106,7 @@ ch.close(
     {f"{r.dataset}_loss{r.stop:g}_spearman": r.spearman for r in trend.itertuples()}
     | {f"{r.dataset}_loss{r.stop:g}_direction": r.direction for r in trend.itertuples()},
     details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
-             "missed_targets": int((~loss_rows["train_loss_target_reached"]).sum()),
+             "missed_targets": int((~loss_rows["train_loss_target_reached"]).sum()), "untrained_stops": len(untrained),
              "seconds_total": sweep.seconds_total},
     summary=[f"{r.dataset}, loss {r.stop:g}: direction {r.direction}" for r in trend.itertuples()],
 )

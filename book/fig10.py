@@ -38,6 +38,7 @@ from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.distance import EUCLID
 from repro.experiments.lr_sweep import MIN_FOUND, crossing_table, domain_table, found_domains, run_lr_sweep
+from repro.experiments.reanalysis import stop_accuracy
 
 ch = open_chapter("fig10", profile=profile, device=device, seed=seed, data_root=data_root)
 cfg = ch.config
@@ -52,11 +53,24 @@ cfg = ch.config
 
 # %%
 sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
-loss_rows = sweep.rows[(sweep.rows["rule"] == "loss") & sweep.rows["train_loss_target_reached"]]
+rows, untrained = claims.split_trained(sweep.rows, ch.run(stop_accuracy, cache_dir=ch.cache_dir))
+loss_rows = rows[(rows["rule"] == "loss") & rows["train_loss_target_reached"]]
 layers = [layer for layer in sweep.layers if layer != EUCLID]
 measured = domain_table(loss_rows, layers)
 sized = found_domains(measured)
 ch.describe(sweep)
+
+# %% [markdown]
+# ## Which networks count
+#
+# A high constant learning rate can make Adam collapse a network to an output that no longer depends on the input
+# (on MNIST at the paper profile, Adam at 1e-2 reaches a training loss of 0.4 and then collapses). Its pairs are
+# then stiff or anti-stiff by label alone, whatever the learning rate did to the features, so each stop is first
+# checked for a trained network, on the held-out images it was measured on (their logits are stored at the stop,
+# `repro.experiments.reanalysis.stop_accuracy`).
+
+# %%
+display(Markdown(claims.TRAINED_RULE + "\n\n" + tables.untrained_stops(rows, untrained)))
 
 # %% [markdown]
 # ## Where a zero crossing was found
@@ -144,6 +158,6 @@ verdict = ch.judge(
 ch.close(
     {f"{r.dataset}_loss{r.stop:g}_input_direction": r.direction for r in trends["input"].itertuples()},
     details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
-             "seconds_total": sweep.seconds_total},
+             "untrained_stops": len(untrained), "seconds_total": sweep.seconds_total},
     summary=[f"{r.dataset}, loss {r.stop:g}: input-space domain {r.direction}" for r in trends["input"].itertuples()],
 )

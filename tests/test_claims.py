@@ -557,3 +557,35 @@ def test_v3_is_judged_on_the_euclidean_critical_length(xi_by_lr, outcome):
     assert [c.outcome for c in claims.version_checks(claims.V3_READING, found)] == [outcome]
     assert claims.version_checks(claims.V1_READING, found) == []  # v1's reading is on the dot-product distance
     assert raw_direction("down", EUCLID) == "down" and raw_direction("up", "input") == "down"
+
+
+def _stops(accuracies: dict[tuple[float, str, float], float | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sweep rows (one seed) and their held-out accuracies; ``None``: a target never reached (no stop, no row of
+    accuracy)."""
+    keys = [{"dataset": "d", "lr": lr, "seed": 0, "rule": rule, "stop": stop} for lr, rule, stop in accuracies]
+    rows = pd.DataFrame(
+        [k | {"images_seen": np.nan if acc is None else 1000.0, "between": 0.1} for k, acc in
+         zip(keys, accuracies.values(), strict=True)]
+    )  # fmt: skip
+    acc = pd.DataFrame(
+        [k | {"held_out_accuracy": a, "held_out_loss": 0.5, "chance": 0.1} for k, a in
+         zip(keys, accuracies.values(), strict=True) if a is not None]
+    )  # fmt: skip
+    return rows, acc
+
+
+def test_split_trained_leaves_out_a_collapsed_network_and_keeps_missed_targets():
+    rows, acc = _stops({(1e-3, "loss", 0.4): 0.9, (1e-2, "loss", 0.4): 0.55, (1e-2, "images", 300_000.0): 0.18,
+                        (1e-2, "loss", 0.1): None})  # fmt: skip
+    kept, untrained = claims.split_trained(rows, acc)
+    assert claims.trained_accuracy(0.1) == pytest.approx(0.55)
+    assert list(zip(untrained["lr"], untrained["rule"], strict=True)) == [(1e-2, "images")]
+    assert untrained["held_out_accuracy"].tolist() == [0.18]
+    assert len(kept) == 3 and kept["images_seen"].isna().sum() == 1  # halfway exactly is trained; a miss stays
+    assert kept.loc[kept["images_seen"].isna(), "held_out_accuracy"].isna().all()
+
+
+def test_split_trained_refuses_a_stop_without_its_accuracy():
+    rows, acc = _stops({(1e-3, "loss", 0.4): 0.9, (1e-2, "loss", 0.4): 0.8})
+    with pytest.raises(ValueError, match="no held-out accuracy for 1 stop"):
+        claims.split_trained(rows, acc.iloc[:1])

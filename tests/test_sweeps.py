@@ -13,7 +13,7 @@ from repro.experiments.distance import EUCLID, distance_analysis
 from repro.experiments.harmonics import run_harmonics
 from repro.experiments.lr_sweep import lr_sweep_group_files, run_lr_sweep
 from repro.experiments.matrices import GroupMatrices, read_stop, stop_key, stored_stops
-from repro.experiments.reanalysis import reanalyse_lr_sweep
+from repro.experiments.reanalysis import reanalyse_lr_sweep, stop_accuracy
 from repro.models import FCNet
 from repro.stiffness import stiffness_vs_distance
 
@@ -257,6 +257,39 @@ def test_reanalysis_without_stored_matrices_is_a_clear_error(cached_sweep, tmp_p
             (tmp_path / path.name).write_bytes(path.read_bytes())
     with pytest.raises(FileNotFoundError, match=r"matrices of .* 'spherical_harmonics' .*\.npz is missing"):
         reanalyse_lr_sweep(cfg, cache_dir=tmp_path)
+
+
+def test_stop_accuracy_is_read_from_the_logits_stored_at_each_stop(tmp_path):
+    """A group file written by hand: 3 of 4 held-out images classified right by the stored logits."""
+    cfg = _tiny_sweep_config()
+    rows_file, matrices_file = lr_sweep_group_files(
+        cfg, "spherical_harmonics", 0, torch.device("cpu"), _root(), tmp_path
+    )
+    rows_file.write_bytes(b"")  # stop_accuracy needs the group's rows to exist, not to be read
+    x, y = torch.randn(4, 3), torch.tensor([0, 1, 1, 0])
+    logits = torch.tensor([[2.0, -1.0], [0.0, 3.0], [1.0, 0.5], [0.2, 0.1]])
+    matrices = GroupMatrices()
+    matrices.add_set(0, x, y)
+    matrices.add_stop(stop_key(1e-3, 0, "loss", 0.6), torch.eye(4), {"input": x, "hidden1": x.abs(), "logits": logits})
+    matrices.save(matrices_file)
+    acc = stop_accuracy(cfg, cache_dir=tmp_path)
+    assert acc[["dataset", "lr", "seed", "rule", "stop"]].values.tolist() == [
+        ["spherical_harmonics", 1e-3, 0, "loss", 0.6]
+    ]
+    assert acc["held_out_accuracy"].item() == 0.75
+    assert acc["held_out_loss"].item() == pytest.approx(float(torch.nn.functional.cross_entropy(logits.double(), y)))
+    assert acc["chance"].item() == 0.5
+
+
+def test_stop_accuracy_covers_every_stop_reached(cached_sweep):
+    cfg, sweep, cache = cached_sweep
+    acc = stop_accuracy(cfg, cache_dir=cache)
+    reached = sweep.rows[sweep.rows["images_seen"].notna()]
+    keys = ["lr", "seed", "rule", "stop"]
+    assert sorted(map(tuple, acc[keys].values.tolist())) == sorted(map(tuple, reached[keys].values.tolist()))
+    assert acc["held_out_accuracy"].between(0, 1).all() and (acc["held_out_loss"] > 0).all()
+    with pytest.raises(FileNotFoundError, match="rows of the learning-rate sweep's group"):
+        stop_accuracy(cfg, cache_dir=cache / "elsewhere")
 
 
 def test_a_sign_stiffness_matrix_is_stored_losslessly(tmp_path):

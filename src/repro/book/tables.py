@@ -33,6 +33,7 @@ __all__ = [
     "condition_table",
     "condition_sentence",
     "xi_size_table",
+    "untrained_stops",
 ]
 
 
@@ -267,3 +268,24 @@ def xi_size_table(cells: pd.DataFrame) -> pd.DataFrame:
             "interval over": cells["interval over"],
         }
     ).sort_values(["dataset", "rule", "stop", "representation", "lr"], kind="stable", ignore_index=True)
+
+
+def untrained_stops(kept: pd.DataFrame, untrained: pd.DataFrame) -> str:
+    """Markdown for the two parts of :func:`repro.claims.split_trained`: how many stops were judged and the least
+    held-out accuracy among those kept, then every stop left out as untrained (a table) or that none was."""
+    judged = kept["held_out_accuracy"].notna().sum() + len(untrained)
+    least = kept["held_out_accuracy"].min()
+    head = f"Stops judged: {judged}; the least held-out accuracy among those kept: {least:.3f}."
+    if untrained.empty:
+        return head + " No stop was left out as untrained."
+    lines = [
+        "| dataset | lr | seed | stop | held-out accuracy | held-out loss (nats) | chance |",
+        "|---|---:|---:|---|---:|---:|---:|",
+    ]
+    for r in untrained.itertuples():
+        stop = f"training loss {r.stop:g}" if r.rule == "loss" else f"{int(r.stop):,} images seen"
+        lines.append(
+            f"| {r.dataset} | {r.lr:g} | {r.seed} | {stop} | {r.held_out_accuracy:.3f} | {r.held_out_loss:.3f} "
+            f"| {r.chance:.3f} |"
+        )
+    return head + f" Left out as untrained ({len(untrained)}):\n\n" + "\n".join(lines)

@@ -22,11 +22,14 @@ from repro.claims.distance import MIN_RESOLVED_DEGREES, distance_checks, harmoni
 from repro.claims.hierarchy import hierarchy_checks
 from repro.claims.initialisation import POSITIVE_SHARE_RANGE, init_consistency, init_dependence
 from repro.claims.learning_rate import (
+    TRAINED_RULE,
     V1_READING,
     V3_READING,
     VersionReading,
     domain_growth_checks,
     lr_trend,
+    split_trained,
+    trained_accuracy,
     trend_checks,
     version_checks,
     xi_and_size,
@@ -136,8 +139,11 @@ __all__ = [
     "random_label_reading",
     "random_label_regime",
     "seed_interval",
+    "split_trained",
     "tally",
     "textbook_collapse_checks",
+    "TRAINED_RULE",
+    "trained_accuracy",
     "trend_checks",
     "verdict",
     "version_checks",

@@ -1,7 +1,8 @@
 """Figures 8 and 10 and the critical-length chapter (the learning rate): the direction rule of a quantity against
 the learning rate (:func:`lr_trend`), and the checks built on it; the raw crossing ξ beside the stiff-domain size
 per learning rate (:func:`xi_and_size`), and which of the two each paper version's sentences refer to
-(:data:`V1_READING`, :data:`V3_READING`, judged by :func:`version_checks`)."""
+(:data:`V1_READING`, :data:`V3_READING`, judged by :func:`version_checks`); which stops count at all
+(:func:`split_trained`, :data:`TRAINED_RULE`: a network that collapsed to a constant output is left out)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from repro.claims.verdicts import CONTRADICTED, HOLDS, UNDECIDED, Check, decide
 from repro.experiments.distance import EUCLID
 
 __all__ = [
+    "TRAINED_RULE",
+    "trained_accuracy",
+    "split_trained",
     "lr_trend",
     "trend_checks",
     "domain_growth_checks",
@@ -25,6 +29,41 @@ __all__ = [
     "V3_READING",
     "version_checks",
 ]
+
+
+TRAINED_RULE = (
+    "**Which stops count.** A stop counts only when its network is trained: its accuracy on the stiffness set "
+    "(the held-out validation images whose pairs it measured) is at least halfway from chance to perfect, "
+    "(1 + 1/C) / 2 for C classes (0.55 for ten). Adam at a high constant learning rate can collapse a network to "
+    "an output that no longer depends on the input; such a network classifies at chance, and its stiffness is that "
+    "of a constant function (within-class +1, between-class −1 for sign stiffness) — a measurement of the collapse, "
+    "not of what the learning rate does to a trained network. Stops that fail are listed here and left out of the "
+    "figures and the trends."
+)
+
+
+def trained_accuracy(chance: float | pd.Series) -> float | pd.Series:
+    """The least held-out accuracy of a trained network under :data:`TRAINED_RULE`: ``(1 + chance) / 2``."""
+    return (1 + chance) / 2
+
+
+def split_trained(rows: pd.DataFrame, accuracy: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``rows`` (one per stop of a learning-rate sweep) with each stop's held-out accuracy joined on ``dataset, lr,
+    seed, rule, stop`` from ``accuracy`` (columns ``held_out_accuracy, held_out_loss, chance``, as
+    :func:`repro.experiments.reanalysis.stop_accuracy` gives them), split by :data:`TRAINED_RULE`.
+
+    Returns ``(kept, untrained)``: ``untrained`` holds the stops whose accuracy is below
+    :func:`trained_accuracy`; ``kept`` every other row, including rows without a stop (a target never reached),
+    whose accuracy is NaN. Raises ValueError when a stop reached has no accuracy (``accuracy`` is from another
+    sweep)."""
+    keys = ["dataset", "lr", "seed", "rule", "stop"]
+    joined = rows.merge(accuracy, on=keys, how="left", validate="one_to_one")
+    reached = joined["images_seen"].notna()
+    if joined.loc[reached, "held_out_accuracy"].isna().any():
+        missing = joined.loc[reached & joined["held_out_accuracy"].isna(), keys]
+        raise ValueError(f"no held-out accuracy for {len(missing)} stop(s) reached, e.g. {missing.iloc[0].to_dict()}")
+    failed = joined["held_out_accuracy"] < trained_accuracy(joined["chance"])
+    return joined[~failed].reset_index(drop=True), joined[failed].reset_index(drop=True)
 
 
 def _end_of_trend(e: pd.DataFrame, value: str, lo: str, hi: str) -> dict[str, object]:
