@@ -363,7 +363,8 @@ def _harmonics(xi, acc=0.9, half_width=0.02):
         ([0.2, 0.4, 0.6, 0.8], 0.9, ["holds", "holds", "holds", "holds"], "reproduced"),  # 1 − ξ shrinks
         ([0.8, 0.6, 0.4, 0.2], 0.9, ["contradicted", "contradicted", "holds", "holds"], "not reproduced"),
         ([0.5, 0.6, 0.4, 0.51], 0.9, ["undecided", "undecided", "holds", "holds"], "inconclusive"),
-        ([0.2, 0.4, np.nan, np.nan], 0.9, ["undecided", "undecided", "holds", "holds"], "inconclusive"),  # too few
+        ([0.2, 0.4, np.nan, np.nan], 0.9, ["undecided", "holds", "holds", "holds"], "inconclusive"),  # ρ: too few
+        ([0.2, np.nan, np.nan, np.nan], 0.9, ["undecided", "undecided", "holds", "holds"], "inconclusive"),
         ([0.2, 0.4, 0.6, 0.8], 0.5, ["holds", "holds", "holds", "does not hold"], "inconclusive"),  # did not learn
     ],
 )
@@ -373,6 +374,16 @@ def test_harmonics_checks_on_constructed_rows(xi, acc, outcomes, expected):
     checks = claims.harmonics_checks(_harmonics(xi, acc), bin_width=0.1)
     assert [shown_outcome(c) for c in checks] == outcomes and checks[-1].precondition and checks[-2].precondition
     assert verdict(checks) == expected
+
+
+def test_harmonics_ends_are_degrees_whose_measured_curve_crosses():
+    """The highest degree's curve does not cross (ξ NaN) although its bootstrap replicates give an interval: the
+    end-to-end part compares the highest degree that crosses, not that interval."""
+    rows = _harmonics([0.2, 0.4, 0.6, 0.8])
+    rows.loc[3, ["xi", "xi_lo", "xi_hi"]] = [np.nan, 0.05, 0.1]  # the interval alone would put it above degree 1
+    checks = claims.harmonics_checks(rows, bin_width=0.1)
+    assert [c.outcome for c in checks[:2]] == ["holds", "holds"]
+    assert "degree 3: [0.380, 0.420]" in checks[1].evidence and "degree 4" not in checks[1].evidence
 
 
 def _record(chapter, verdict_, headline=None):

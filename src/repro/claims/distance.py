@@ -90,31 +90,36 @@ def harmonics_checks(
     ``theory_xi, oracle_lo, oracle_hi, oracle_found`` per degree.
 
     Outcomes: the rank part holds at ρ ≤ ``max_rho``, is contradicted at ρ ≥ ``−max_rho`` (domains grow with the
-    degree), undecided in between or with fewer than three resolved degrees crossing; the end-to-end part (highest
-    and lowest resolved degree) holds when the highest degree's interval lies below the lowest's, is contradicted
-    when it lies above, undecided when they overlap or either is missing. Two preconditions hold or do not: at least
-    :data:`MIN_RESOLVED_DEGREES` resolved degrees, and the accuracy."""
+    degree), undecided in between or with fewer than three resolved degrees crossing; the end-to-end part (the
+    highest and the lowest resolved degree whose measured curve crosses zero, as for the rank part: a degree
+    without a crossing has no domain size, whatever its bootstrap replicates give) holds when the highest degree's
+    interval lies below the lowest's, is contradicted when it lies above, undecided when they overlap or fewer than
+    two resolved degrees cross. Two preconditions hold or do not: at least :data:`MIN_RESOLVED_DEGREES` resolved
+    degrees, and the accuracy."""
     r = rows.sort_values("degree")
     resolved = harmonics_resolved(r, bin_width, min_found)
     used = r[resolved]
     size, size_lo, size_hi = 1 - used["xi"], 1 - used["xi_hi"], 1 - used["xi_lo"]
     ok = size.notna()
     rho = spearmanr(used["degree"][ok], size[ok]).statistic if ok.sum() >= 3 else float("nan")
-    if len(used):
-        first, last = used.index[0], used.index[-1]
-        below = bool(size_hi[last] < size_lo[first])  # NaN compares False
+    crossing = used[ok]
+    if len(crossing) >= 2:
+        first, last = crossing.index[0], crossing.index[-1]
+        below = bool(size_hi[last] < size_lo[first])
         above = bool(size_lo[last] > size_hi[first])
         ends = (f"degree {int(used['degree'][first])}: [{size_lo[first]:.3f}, {size_hi[first]:.3f}]; degree "
                 f"{int(used['degree'][last])}: [{size_lo[last]:.3f}, {size_hi[last]:.3f}]")  # fmt: skip
     else:
-        below, above, ends = False, False, "no resolved degree"
+        below, above, ends = False, False, f"{len(crossing)} resolved degree(s) with a crossing"
     return [
         Check.decided(
             "domain size shrinks with the degree",
             decide(bool(rho <= max_rho), bool(rho >= -max_rho)),
             f"Spearman ρ(degree, 1 − ξ) = {rho:+.2f} over {int(ok.sum())} resolved degrees with a crossing",
         ),
-        Check.decided("highest resolved degree's domain below the lowest's", decide(below, above), ends),
+        Check.decided(
+            "highest resolved degree's domain below the lowest's (degrees with a crossing)", decide(below, above), ends
+        ),
         _resolution_check(r, resolved),
         Check(
             "every resolved degree's network learned its task",
