@@ -57,6 +57,17 @@ def _group_files(cfg: LRSweepConfig, dataset: str, seed: int, device: torch.devi
     return rows_file, matrices_file
 
 
+def _open_groups(cfg: LRSweepConfig, cache_dir, seed: int, device: torch.device, data_root):
+    """Per group of the sweep trained earlier, in order: ``(dataset, rows file, matrices file, the open matrices
+    file, number of classes)``; FileNotFoundError as :func:`_group_files` for a group not in ``cache_dir``."""
+    root = str(resolve_data_root(data_root).resolve())
+    for dataset in lr_sweep_groups(cfg):
+        rows_file, matrices_file = _group_files(cfg, dataset, seed, device, root, cache_dir)
+        num_classes = load_dataset(dataset, data_root).num_classes
+        with np.load(matrices_file) as npz:
+            yield dataset, rows_file, matrices_file, npz, num_classes
+
+
 def reanalyse_lr_sweep(
     cfg: LRSweepConfig,
     *,
@@ -79,17 +90,13 @@ def reanalyse_lr_sweep(
     ``cache_dir`` (a sweep trained before the matrices were kept, or under other settings or code).
     """
     device = torch.device(device)
-    root = str(resolve_data_root(data_root).resolve())
     n_bins = cfg.n_bins if n_bins is None else n_bins
     n_boot = cfg.n_boot if n_boot is None else n_boot
     rows: list[dict] = []
-    for dataset in lr_sweep_groups(cfg):
-        rows_file, matrices_file = _group_files(cfg, dataset, seed, device, root, cache_dir)
+    for _, rows_file, _, npz, num_classes in _open_groups(cfg, cache_dir, seed, device, data_root):
         with rows_file.open("rb") as f:
             cached = pickle.load(f)
-        num_classes = load_dataset(dataset, data_root).num_classes
-        with np.load(matrices_file) as npz:
-            rows += _reanalyse_rows(cached, npz, num_classes, device, n_bins, n_boot)
+        rows += _reanalyse_rows(cached, npz, num_classes, device, n_bins, n_boot)
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
     return frame
@@ -112,20 +119,15 @@ def stop_accuracy(
     ``chance`` (1 / the number of classes). Raises FileNotFoundError as :func:`reanalyse_lr_sweep` does.
     """
     device = torch.device(device)
-    root = str(resolve_data_root(data_root).resolve())
     out: list[dict] = []
-    for dataset in lr_sweep_groups(cfg):
-        matrices_file = _group_files(cfg, dataset, seed, device, root, cache_dir)[1]
-        chance = 1.0 / load_dataset(dataset, data_root).num_classes
-        stops = stored_stops(matrices_file)
-        with np.load(matrices_file) as npz:
-            for lr, run_seed, rule, stop in stops:
-                m = read_stop(npz, lr, run_seed, rule, stop, device)
-                logits = list(m.reps.values())[-1].double()
-                out.append(
-                    {"dataset": dataset, "lr": lr, "seed": run_seed, "rule": rule, "stop": stop,
-                     "held_out_accuracy": float((logits.argmax(1) == m.y).double().mean()),
-                     "held_out_loss": float(torch.nn.functional.cross_entropy(logits, m.y)),
-                     "chance": chance}
-                )  # fmt: skip
+    for dataset, _, matrices_file, npz, num_classes in _open_groups(cfg, cache_dir, seed, device, data_root):
+        for lr, run_seed, rule, stop in stored_stops(matrices_file):
+            m = read_stop(npz, lr, run_seed, rule, stop, device)
+            logits = list(m.reps.values())[-1].double()
+            out.append(
+                {"dataset": dataset, "lr": lr, "seed": run_seed, "rule": rule, "stop": stop,
+                 "held_out_accuracy": float((logits.argmax(1) == m.y).double().mean()),
+                 "held_out_loss": float(torch.nn.functional.cross_entropy(logits, m.y)),
+                 "chance": 1.0 / num_classes}
+            )  # fmt: skip
     return pd.DataFrame(out, columns=[*_STOP_COLUMNS, "held_out_accuracy", "held_out_loss", "chance"])
