@@ -105,9 +105,10 @@ hrun.rows[resolution_columns].assign(resolved=resolved).style.format(precision=3
 #
 # **Rule.** Only the resolved degrees (above) count. (1) Spearman's rank correlation between degree and domain
 # size $1 - \xi$ is ≤ −0.5 (domains shrink with frequency: *holds*); ≥ +0.5 is *contradicted*; in between, or fewer
-# than three resolved degrees with a crossing, *undecided*. (2) The interval of the domain size at the highest
-# resolved degree lies below the interval at the lowest (*holds*), above it (*contradicted*), or they overlap or
-# one is missing (*undecided*). Preconditions (a failure → *inconclusive*): (3) at least three degrees are resolved
+# than three resolved degrees with a crossing, *undecided*. (2) Among the resolved degrees whose measured curve
+# crosses zero (a degree without a crossing has no domain size), the interval of the domain size at the highest
+# lies below the interval at the lowest (*holds*), above it (*contradicted*), or they overlap or fewer than two
+# such degrees exist (*undecided*). Preconditions (a failure → *inconclusive*): (3) at least three degrees are resolved
 # (fewer cannot show a trend); (4) the networks of the resolved degrees learned their tasks, held-out accuracy above
 # 0.6 (otherwise stiffness describes a network that did not fit its target). The verdict follows the book's rule, shown below. This
 # is the book's own hypothesis, not a claim of the paper: the claims page lists it apart, among the questions this
