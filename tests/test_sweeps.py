@@ -161,6 +161,49 @@ def test_an_interrupted_sweep_resumes_from_its_finished_groups(tmp_path):
     assert f"The {len(cfg.lrs) * cfg.n_seeds} runs trained in 1 groups" in first.describe()
 
 
+class _Killed(Exception):
+    """Stands for a process killed part-way through a group (a lost machine, the end of a session)."""
+
+
+def test_a_group_killed_part_way_is_taken_up_from_its_checkpoint(tmp_path, monkeypatch):
+    """A group saving its checkpoint after every step and killed at its third stop: the next call takes it up
+    (measuring only the stops after the last save) and stores the rows and matrices of an uninterrupted group;
+    the checkpoint is removed once the group is stored."""
+    from repro.experiments import lr_sweep
+
+    cfg = replace(_tiny_sweep_config(), n_seeds=2)
+    reference = tmp_path / "reference"
+    lr_sweep.train_lr_sweep_group(cfg, "spherical_harmonics", 0, cache_dir=reference)
+    real_stop_row, calls = lr_sweep.stop_row, []
+
+    def stop_row(*args, **kwargs):
+        calls.append(kwargs["seed"])
+        if kill and len(calls) == 3:
+            raise _Killed
+        return real_stop_row(*args, **kwargs)
+
+    monkeypatch.setattr(lr_sweep, "stop_row", stop_row)
+    monkeypatch.setattr(lr_sweep, "CHECKPOINT_SECONDS", 0.0)
+    taken_up = tmp_path / "taken-up"
+    kill = True
+    with pytest.raises(_Killed):
+        lr_sweep.train_lr_sweep_group(cfg, "spherical_harmonics", 0, cache_dir=taken_up)
+    assert len(list(taken_up.glob("lr-sweep-group-*.ckpt"))) == 1 and not list(taken_up.glob("*.pkl"))
+    kill, calls[:] = False, []
+    assert not lr_sweep.train_lr_sweep_group(cfg, "spherical_harmonics", 0, cache_dir=taken_up)
+    stops = 2 * len(cfg.lrs) * (len(cfg.target_losses) + 1)
+    assert 0 < len(calls) < stops  # taken up: the stops measured before the last save are not measured again
+    assert not list(taken_up.glob("*.ckpt"))
+    [want_rows], [got_rows] = sorted(reference.glob("*.pkl")), sorted(taken_up.glob("*.pkl"))
+    assert want_rows.name == got_rows.name  # the same cache entry
+    want, got = pd.read_pickle(want_rows), pd.read_pickle(got_rows)
+    pd.testing.assert_frame_equal(pd.DataFrame(want).drop(columns="seconds"), pd.DataFrame(got).drop(columns="seconds"))
+    with np.load(want_rows.with_suffix(".npz")) as a, np.load(got_rows.with_suffix(".npz")) as b:
+        assert sorted(a.files) == sorted(b.files)
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name])
+
+
 def test_sweep_groups_trained_on_their_own_are_the_sweeps_groups(tmp_path):
     """``train_lr_sweep_group`` fills the same per-group cache entries as the sweep itself (the cluster runner
     trains each group as a task of its own): the sweep then reads every group back and gets the rows of a sweep

@@ -1,4 +1,5 @@
-"""train_many: each member equal to train alone (float64), divergence, targets, shared/per-member arguments, errors."""
+"""train_many: each member equal to train alone (float64), divergence, targets, shared/per-member arguments, errors;
+a call killed part-way and taken up from its checkpoint ends exactly as an uninterrupted one."""
 
 import copy
 import math
@@ -10,7 +11,7 @@ from torch import nn
 from repro.models import ConvNet, FCNet
 from repro.stacked import StackedForward, check_stacked
 from repro.training import TrainConfig, train
-from repro.training_many import train_many
+from repro.training_many import Checkpoints, train_many
 
 TOL = 1e-10
 
@@ -262,3 +263,120 @@ def test_no_host_sync_per_step_on_cuda():
                 torch.cuda.set_sync_debug_mode("default")
         syncs = [w for w in caught if "synchroniz" in str(w.message)]
         assert len(syncs) < 20, [str(w.message) for w in syncs[:3]]
+
+
+# --- checkpoints: a killed call taken up where its last save left it ---
+
+
+class Killed(Exception):
+    """Stands for a process killed part-way (a lost machine, the end of a session)."""
+
+
+CONFIGS = [
+    TrainConfig(lr=1e-2, seed=1, max_images=4_000, train_eval_size=50),
+    TrainConfig(lr=1e300, seed=2, max_images=4_000, train_eval_size=50),  # diverges in its first steps
+    TrainConfig(lr=1e-3, seed=3, max_images=3_003, train_eval_size=40),  # ends mid-batch
+]
+EVALS = [0, 640, 1_600, 3_003, 4_000]
+TARGETS = [0.9, 0.7]
+
+
+def _call(arch, inits, xs, y, *, checkpoints=None, kill_at=None, collected=None, made_here=None):
+    """One train_many call on copies of ``inits``; ``kill_at=(member, images)`` raises Killed from that member's
+    first evaluation at or past that many images. Returns ``(results, models, collected)``; ``collected`` lists
+    every callback call (restored from a checkpoint when taken up), ``made_here`` those made in this call."""
+    collected = [] if collected is None else collected
+    made_here = [] if made_here is None else made_here
+    models = [copy.deepcopy(m) for m in inits]
+
+    def on_eval(member, seen, net):
+        if kill_at is not None and member == kill_at[0] and seen >= kill_at[1]:
+            raise Killed
+        collected.append(("eval", member, seen, float(flat(net).sum())))
+        made_here.append(collected[-1])
+        return {"w_sum": float(flat(net).sum())}
+
+    def on_target(member, target, seen, net):
+        collected.append(("target", member, target, seen))
+        made_here.append(collected[-1])
+
+    results = train_many(
+        models, xs, y, configs=CONFIGS, eval_at=EVALS, on_eval=on_eval, target_losses=TARGETS, check_every=128,
+        on_target=on_target, progress=False, checkpoints=checkpoints,
+    )  # fmt: skip
+    return results, models, collected
+
+
+def _saves(path, collected, every_seconds=0.0):
+    def restore(state):
+        collected[:] = state
+
+    return Checkpoints(path, every_seconds, lambda: collected, restore)
+
+
+@pytest.mark.parametrize("arch", ["fc", "cnn"])
+def test_a_killed_call_taken_up_from_its_checkpoint_ends_as_an_uninterrupted_one(arch, tmp_path):
+    """Killed at member 0's evaluation at 1,600 images (member 1 diverged and left the stack before; member 2 has
+    hit a target), saved after every step, then taken up by a second call on fresh copies of the initial models:
+    the same results, weights equal bit for bit, and the callbacks' record neither lost nor doubled."""
+    x, y = data(arch, 300, 1)
+    xs = [x, x, x.flip(0)]
+    inits = [make(arch, 80 + e) for e in range(3)]
+    expected, expected_models, expected_calls = _call(arch, inits, xs, y)
+    assert expected[1].status == "diverged" and expected[1].images_seen < 640
+    assert expected[0].images_seen > 1_600 and expected[2].images_seen == 3_003
+
+    path = tmp_path / "group.ckpt"
+    collected: list = []
+    with pytest.raises(Killed):
+        _call(arch, inits, xs, y, checkpoints=_saves(path, collected), kill_at=(0, 1_600), collected=collected)
+    assert path.is_file()
+    assert len([c for c in collected if c[:2] == ("eval", 0)]) == 2  # at 0 and ≈ 640; killed in the one at ≈ 1,600
+    resumed_calls: list = []
+    made_here: list = []
+    results, models, _ = _call(
+        arch, inits, xs, y, checkpoints=_saves(path, resumed_calls), collected=resumed_calls, made_here=made_here
+    )
+
+    assert resumed_calls == expected_calls
+    assert 0 < len(made_here) < len(expected_calls)  # taken up, not started afresh
+    assert made_here == expected_calls[-len(made_here) :]
+    for got, want in zip(results, expected, strict=True):
+        assert (got.status, got.images_seen, got.target_hits, got.records) == (
+            want.status, want.images_seen, want.target_hits, want.records
+        )  # fmt: skip
+    for got, want in zip(models, expected_models, strict=True):
+        assert torch.equal(flat(got), flat(want))
+        assert not got.training
+
+
+def test_a_finished_checkpoint_returns_its_results_without_training(tmp_path):
+    """The final save of a finished call: a later call reads the results and weights from it and calls no callback."""
+    x, y = data("fc", 300, 2)
+    inits = [make("fc", 90 + e) for e in range(3)]
+    path = tmp_path / "done.ckpt"
+    calls: list = []
+    first, first_models, _ = _call(
+        "fc", inits, x, y, checkpoints=_saves(path, calls, every_seconds=1e9), collected=calls
+    )
+    assert path.is_file() and calls
+    again_calls: list = []
+    again, again_models, _ = _call(
+        "fc", inits, x, y, checkpoints=_saves(path, again_calls), kill_at=(0, 0), collected=again_calls
+    )  # kill_at: a callback called again would raise
+    assert again_calls == calls
+    assert [r.records for r in again] == [r.records for r in first]
+    for got, want in zip(again_models, first_models, strict=True):
+        assert torch.equal(flat(got), flat(want))
+
+
+def test_a_checkpoint_of_other_settings_is_refused(tmp_path):
+    x, y = data("fc", 300, 3)
+    inits = [make("fc", 95 + e) for e in range(3)]
+    path = tmp_path / "other.ckpt"
+    _call("fc", inits, x, y, checkpoints=_saves(path, []))
+    models = [copy.deepcopy(m) for m in inits]
+    other = [TrainConfig(lr=3e-3, seed=e, max_images=4_000) for e in range(3)]
+    with pytest.raises(ValueError, match="other settings"):
+        train_many(models, x, y, configs=other, progress=False, checkpoints=Checkpoints(path))
+    assert path.is_file()  # not removed: nothing is lost by a refusal

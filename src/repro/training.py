@@ -207,6 +207,20 @@ class _Run:
         self.result.status = "diverged"
         self.seen = self.seen_before[applied - self.steps_read]
 
+    _STATE = ("result", "pending_evals", "pending_targets", "order", "cursor", "seen", "next_check", "steps",
+              "steps_read", "seen_before")  # fmt: skip
+
+    def state(self) -> dict:
+        """What changes as the run goes (clock, data order and its generator, pending points, result so far): with
+        :meth:`load_state` on a ``_Run`` built from the same arguments, the run goes on as if never interrupted."""
+        return {name: getattr(self, name) for name in self._STATE} | {"gen": self.gen.get_state()}
+
+    def load_state(self, state: dict) -> None:
+        """Take up the run where :meth:`state` left it."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        self.gen.set_state(state["gen"].cpu())
+
     def finish(self) -> TrainResult:
         """The result, with the images seen when the run stopped."""
         self.result.images_seen = self.seen

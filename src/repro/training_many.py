@@ -5,7 +5,8 @@ targets) advance in lockstep as one stacked network (:mod:`repro.stacked`): one 
 all of them per step, then Adam on each member's slice of the stacked weights with the very kernel
 ``torch.optim.Adam(fused=True)`` runs in :func:`~repro.training.train`. Each member keeps its own data order,
 clock, records and stop rule (:class:`repro.training._Run`, shared with ``train``); a member that stopped is taken
-out of the stack and costs nothing more.
+out of the stack and costs nothing more. With :class:`Checkpoints`, a long call saves its whole state now and then,
+and a call killed part-way is taken up by the next one where its last save left it, with the same results.
 
 Index convention: E members in all, A of them still training (the stack's leading axis, "slots"), B the batch
 size, K classes.
@@ -14,19 +15,52 @@ size, K classes.
 from __future__ import annotations
 
 import numbers
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from repro.files import write_atomic
 from repro.stacked import StackedForward, check_stacked
 from repro.training import TrainConfig, TrainResult, _Run
 
-__all__ = ["train_many"]
+__all__ = ["train_many", "Checkpoints"]
 
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, which train uses
+
+
+def _nothing() -> None:
+    return None
+
+
+def _ignore(state: object) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Checkpoints:
+    """Where and how often :func:`train_many` saves its state, so that a call killed part-way (a lost machine, the
+    end of a session) is taken up where its last save left it by the next call with the same arguments.
+
+    The file holds every member's run (clock, data order and its generator, records, targets hit), the stacked
+    weights with Adam's state, every member's module (a stopped member's final weights) and ``caller_state()``:
+    what the callbacks collected so far, handed back to ``restore_caller`` when a call resumes (the callbacks are
+    not called again for the points before the save). It is written whole (:func:`repro.files.write_atomic`) after
+    the first step that ends ``every_seconds`` or more after the last save, and once more when every member has
+    stopped; a call that finds a finished file returns its results without training. The caller removes the file
+    once it has stored what it needs. A file written by a call with other settings is refused (ValueError); the
+    training data are not compared, so give each data set its own path.
+    """
+
+    path: Path
+    every_seconds: float = 600.0
+    caller_state: Callable[[], object] = _nothing
+    restore_caller: Callable[[object], None] = _ignore
 
 
 def _per_member(value: object, members: int, name: str, shared: Callable[[object], bool]) -> list:
@@ -69,14 +103,15 @@ class _Stack:
     def __init__(
         self,
         forward: StackedForward,
-        models: list[nn.Module],
+        params: list[torch.Tensor],
         members: list[int],
         lrs: list[float],
         x_starts: list[int],
         y_starts: list[int],
     ) -> None:
+        """A fresh stack (Adam's state zero) of the stacked weights ``params`` (:meth:`StackedForward.stack`)."""
         self.forward, self.members, self.lrs, self.x_starts, self.y_starts = forward, members, lrs, x_starts, y_starts
-        self.params = [p.requires_grad_() for p in forward.stack(models)]
+        self.params = [p.detach().requires_grad_() for p in params]
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
         device = self.params[0].device
@@ -84,6 +119,21 @@ class _Stack:
         self.applied = torch.zeros(len(members), dtype=torch.long, device=device)
         self.step = torch.zeros((), dtype=torch.float32, device=device)  # Adam's step count, shared by the slots
         self._index()
+
+    _STATE = ("members", "lrs", "x_starts", "y_starts", "exp_avg", "exp_avg_sq", "bad", "applied", "step")
+
+    def state(self) -> dict:
+        """Everything the stack holds (weights, Adam's state, flags, which member is in which slot)."""
+        return {name: getattr(self, name) for name in self._STATE} | {"params": [p.detach() for p in self.params]}
+
+    @classmethod
+    def from_state(cls, forward: StackedForward, state: dict) -> _Stack:
+        """The stack :meth:`state` described, as it was."""
+        stack = cls(forward, state["params"], state["members"], state["lrs"], state["x_starts"], state["y_starts"])
+        for name in ("exp_avg", "exp_avg_sq", "bad", "applied", "step"):
+            setattr(stack, name, state[name])
+        stack._index()
+        return stack
 
     def _index(self) -> None:
         """Per-slot views and constants, remade whenever the slots change."""
@@ -151,6 +201,7 @@ def train_many(
     check_every: int | Sequence[int] = 1024,
     on_target: Callable[[int, float, int, nn.Module], None] | None = None,
     progress: bool = True,
+    checkpoints: Checkpoints | None = None,
 ) -> list[TrainResult]:
     """Train E networks at once; member ``e`` ends as :func:`~repro.training.train` would leave it alone.
 
@@ -173,6 +224,8 @@ def train_many(
         check_every: target-check spacing in images, one or one per member.
         on_target: ``f(member, target, images_seen, model)`` when a member first reaches a target.
         progress: one tqdm bar over all members' images.
+        checkpoints: save the state now and then, and take up a call that was killed part-way
+            (:class:`Checkpoints`); a resumed call returns what an uninterrupted one would, bit for bit.
 
     Returns:
         one :class:`~repro.training.TrainResult` per member, equal to what ``train`` returns for it alone: the same
@@ -229,18 +282,29 @@ def train_many(
         model.train()
     bar = tqdm(total=sum(c.max_images for c in configs_), unit="img", unit_scale=True, disable=not progress)
     stack: _Stack | None = None
+    fingerprint = repr(
+        (configs_, evals, targets, checks, [(tuple(x.shape), tuple(y.shape)) for x, y in zip(xs, ys, strict=True)],
+         [tuple(p.shape) for p in models[0].parameters()], str(first.device), str(first.dtype))
+    )  # fmt: skip
     try:
-        active = [e for e in range(n) if runs[e].start(models[e]) and not runs[e].stopped]
-        if active:
-            stack = _Stack(
-                forward,
-                [models[e] for e in active],
-                active,
-                [configs_[e].lr for e in active],
-                [x_starts[e] for e in active],
-                [y_starts[e] for e in active],
-            )
-            check_stacked(forward, stack.params, [models[e] for e in active], torch.stack([xs[e][:2] for e in active]))
+        if checkpoints is not None and checkpoints.path.is_file():
+            stack = _resume(checkpoints, fingerprint, runs, models, forward)
+            bar.update(sum(run.seen for run in runs))
+        else:
+            active = [e for e in range(n) if runs[e].start(models[e]) and not runs[e].stopped]
+            if active:
+                stack = _Stack(
+                    forward,
+                    forward.stack([models[e] for e in active]),
+                    active,
+                    [configs_[e].lr for e in active],
+                    [x_starts[e] for e in active],
+                    [y_starts[e] for e in active],
+                )
+                check_stacked(
+                    forward, stack.params, [models[e] for e in active], torch.stack([xs[e][:2] for e in active])
+                )
+        saved_at = time.monotonic()
         while stack is not None:
             _step(stack, runs, x_pool, y_pool, batch_size, bar)
             _settle(stack, runs, models)
@@ -251,6 +315,12 @@ def train_many(
                 stack = None
             elif done:
                 stack.keep([a for a in range(len(stack.members)) if a not in done])
+            due = checkpoints is not None and time.monotonic() - saved_at >= checkpoints.every_seconds
+            if stack is not None and due:
+                _save(checkpoints, fingerprint, runs, models, stack)
+                saved_at = time.monotonic()
+        if checkpoints is not None:
+            _save(checkpoints, fingerprint, runs, models, None)
     finally:
         bar.close()
         if stack is not None:  # an exception: leave each model with its latest weights
@@ -259,6 +329,40 @@ def train_many(
         for model in models:
             model.eval()
     return [run.finish() for run in runs]
+
+
+def _save(
+    checkpoints: Checkpoints, fingerprint: str, runs: list[_Run], models: list[nn.Module], stack: _Stack | None
+) -> None:
+    """Write the whole state of a :func:`train_many` call between two steps to ``checkpoints.path``."""
+    state = {
+        "fingerprint": fingerprint,
+        "runs": [run.state() for run in runs],
+        "models": [model.state_dict() for model in models],
+        "stack": None if stack is None else stack.state(),
+        "caller": checkpoints.caller_state(),
+    }
+    write_atomic(checkpoints.path, lambda f: torch.save(state, f))
+
+
+def _resume(
+    checkpoints: Checkpoints, fingerprint: str, runs: list[_Run], models: list[nn.Module], forward: StackedForward
+) -> _Stack | None:
+    """Load what :func:`_save` wrote into ``runs``, ``models`` and the caller; the stack of the members still
+    training (None when all had stopped). ValueError when the file was written by a call with other settings."""
+    device = next(models[0].parameters()).device
+    state = torch.load(checkpoints.path, map_location=device, weights_only=False)
+    if state["fingerprint"] != fingerprint:
+        raise ValueError(
+            f"checkpoint {checkpoints.path} was saved by a train_many call with other settings (members, budgets, "
+            "evaluation points, targets, data shapes, architecture, device or dtype); remove it to start afresh"
+        )
+    for run, run_state in zip(runs, state["runs"], strict=True):
+        run.load_state(run_state)
+    for model, weights in zip(models, state["models"], strict=True):
+        model.load_state_dict(weights)
+    checkpoints.restore_caller(state["caller"])
+    return None if state["stack"] is None else _Stack.from_state(forward, state["stack"])
 
 
 def _step(

@@ -17,13 +17,14 @@ import ast
 import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Callable
 from functools import cache, partial
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 import torch
+
+from repro.files import write_atomic
 
 __all__ = ["source_files", "source_digest", "cache_key", "entry_path", "write_atomic", "memoise"]
 
@@ -108,20 +109,6 @@ def entry_path(
     if not name or any(c in name for c in "/\\") or name.startswith("."):
         raise ValueError(f"cache entry name {name!r} must be a plain file-name label")
     return Path(directory) / f"{name}-{cache_key(depends_on, module)}{suffix}"
-
-
-def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write ``path`` through ``write(file)`` into a temporary file of its folder (created when missing), then
-    :func:`os.replace` it into place: a run killed mid-write leaves no file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def memoise(

@@ -36,7 +36,7 @@ from repro.experiments.setup import new_model, prepare_split
 from repro.models import prepare_inputs
 from repro.stiffness import bootstrap_class_summary, stiffness_from_gram, unit_gram
 from repro.training import CHECK_RESOLUTION, TrainConfig
-from repro.training_many import train_many
+from repro.training_many import Checkpoints, train_many
 
 __all__ = [
     "LRSweep",
@@ -55,7 +55,10 @@ __all__ = [
     "found_domains",
     "crossing_table",
     "NOT_FOUND",
+    "CHECKPOINT_SECONDS",
 ]
+
+CHECKPOINT_SECONDS = 600.0  # a cached sweep group saves its training this often (a killed group loses ≤ 10 min)
 
 
 @dataclass
@@ -159,14 +162,19 @@ def _train_group(
     device: torch.device,
     progress: bool,
     matrices_file: Path | None = None,
+    checkpoint: Path | None = None,
 ) -> list[dict]:
     """Every run of one dataset (each seed of the sweep × each learning rate) trained together as one stacked network
     (:func:`repro.training_many.train_many`; each run as :func:`repro.training.train` would train it alone, up to
     float rounding): a row at each target loss reached, one per target missed (``images_seen`` NaN) and one at the
     fixed image budget. Every row carries the run's status, the group's wall time (``seconds``: training and
-    measuring all its runs) and the number of runs trained together (``group_runs``). With ``matrices_file``,
-    what every stop measured is written there (:class:`repro.experiments.matrices.GroupMatrices`)."""
+    measuring all its runs, summed over the sittings of a resumed group) and the number of runs trained together
+    (``group_runs``). With ``matrices_file``, what every stop measured is written there
+    (:class:`repro.experiments.matrices.GroupMatrices`). With ``checkpoint``, the group's training and what its
+    stops measured so far are saved there every :data:`CHECKPOINT_SECONDS` and taken up from there by the next call
+    (:class:`repro.training_many.Checkpoints`); the file is left for the caller to remove."""
     start = time.perf_counter()
+    earlier = 0.0  # seconds spent in earlier sittings of a resumed group
     runs = [(s, lr) for s in range(seed, seed + cfg.n_seeds) for lr in cfg.lrs]
     inputs = {s: _run_inputs(cfg, ds, s, device) for s in range(seed, seed + cfg.n_seeds)}
     models = [new_model(cfg.arch, ds, init=cfg.init, seed=s, device=device) for s, _ in runs]
@@ -189,6 +197,18 @@ def _train_group(
         rows[member].append(base(member) | {"rule": rule, "stop": stop, "images_seen": seen} | measured)
         matrices.add_stop(stop_key(runs[member][1], s, rule, stop), S, reps)
 
+    def restore(state: dict) -> None:
+        nonlocal earlier
+        rows[:], matrices.arrays, earlier = state["rows"], state["arrays"], state["seconds"]
+
+    saves = None
+    if checkpoint is not None:
+        saves = Checkpoints(
+            checkpoint,
+            CHECKPOINT_SECONDS,
+            lambda: {"rows": rows, "arrays": matrices.arrays, "seconds": earlier + time.perf_counter() - start},
+            restore,
+        )
     results = train_many(
         models,
         [inputs[s][0][0] for s, _ in runs],  # one tensor per seed, shared by that seed's runs
@@ -200,8 +220,9 @@ def _train_group(
         check_every=cfg.check_every,
         on_target=lambda member, target, seen, net: measure(member, "loss", target, seen, net),
         progress=progress,
+        checkpoints=saves,
     )
-    seconds = time.perf_counter() - start
+    seconds = earlier + time.perf_counter() - start
     out: list[dict] = []
     for member, result in enumerate(results):
         for target in cfg.target_losses:  # unreached targets are recorded as such, not dropped
@@ -267,19 +288,31 @@ def lr_sweep_group_files(
 ) -> tuple[Path, Path]:
     """The per-group cache entry of ``dataset``'s group (its rows, a pickle) and the side file beside it, under the
     same key (what every stop measured, :mod:`repro.experiments.matrices`); ``root``: the resolved data root."""
+    return _group_file(cfg, dataset, seed, device, root, cache_dir, ".pkl"), _group_file(
+        cfg, dataset, seed, device, root, cache_dir, ".npz"
+    )
+
+
+def _group_file(cfg, dataset, seed, device, root, cache_dir, suffix: str) -> Path:
+    """A file of the group's cache entry: ``.pkl`` its rows, ``.npz`` its matrices, ``.ckpt`` its checkpoint (a
+    group being trained)."""
     depends_on = (cfg, dataset, seed, str(device), root)
-    rows = entry_path("lr-sweep-group", depends_on, cache_dir, module=__name__)
-    return rows, entry_path("lr-sweep-group", depends_on, cache_dir, module=__name__, suffix=".npz")
+    return entry_path("lr-sweep-group", depends_on, cache_dir, module=__name__, suffix=suffix)
 
 
 def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tuple[list[dict], bool]:
     """One group of the sweep: ``(rows, read back from the per-group cache)``; a group trained here writes its
-    matrices beside its rows (:func:`lr_sweep_group_files`)."""
+    matrices beside its rows (:func:`lr_sweep_group_files`) and, while it trains, a checkpoint beside them every
+    :data:`CHECKPOINT_SECONDS`: a group killed part-way (a lost machine, a session's end) is taken up from there by
+    the next call, and its results are those of an uninterrupted group."""
     if cache_dir is None:
         return _train_group(cfg, ds, dataset, seed, device, progress), False
-    matrices_file = lr_sweep_group_files(cfg, dataset, seed, device, root, cache_dir)[1]
-    run = partial(_train_group, cfg, ds, dataset, seed, device, progress, matrices_file)
-    return memoise("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
+    matrices_file = _group_file(cfg, dataset, seed, device, root, cache_dir, ".npz")
+    checkpoint = _group_file(cfg, dataset, seed, device, root, cache_dir, ".ckpt")
+    run = partial(_train_group, cfg, ds, dataset, seed, device, progress, matrices_file, checkpoint)
+    out = memoise("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
+    checkpoint.unlink(missing_ok=True)  # the group is stored: its training needs no taking up
+    return out
 
 
 def train_lr_sweep_group(
