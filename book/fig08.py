@@ -56,11 +56,8 @@ ch.describe(sweep)
 # %% [markdown]
 # ## Which networks count
 #
-# A high constant learning rate can make Adam collapse a network to an output that no longer depends on the input
-# (on MNIST at the paper profile, Adam at 1e-2 reaches a training loss of 0.4 and then collapses). Its pairs are
-# then stiff or anti-stiff by label alone, whatever the learning rate did to the features, so each stop is first
-# checked for a trained network, on the held-out images it was measured on (their logits are stored at the stop,
-# `repro.experiments.reanalysis.stop_accuracy`).
+# ```{include} _includes/which-networks-count.md
+# ```
 
 # %%
 display(Markdown(claims.TRAINED_RULE + "\n\n" + tables.untrained_stops(rows, untrained)))

@@ -63,11 +63,8 @@ ch.describe(sweep)
 # %% [markdown]
 # ## Which networks count
 #
-# A high constant learning rate can make Adam collapse a network to an output that no longer depends on the input
-# (on MNIST at the paper profile, Adam at 1e-2 reaches a training loss of 0.4 and then collapses). Its pairs are
-# then stiff or anti-stiff by label alone, whatever the learning rate did to the features, so each stop is first
-# checked for a trained network, on the held-out images it was measured on (their logits are stored at the stop,
-# `repro.experiments.reanalysis.stop_accuracy`).
+# ```{include} _includes/which-networks-count.md
+# ```
 
 # %%
 display(Markdown(claims.TRAINED_RULE + "\n\n" + tables.untrained_stops(rows, untrained)))
@@ -75,11 +72,8 @@ display(Markdown(claims.TRAINED_RULE + "\n\n" + tables.untrained_stops(rows, unt
 # %% [markdown]
 # ## Where a zero crossing was found
 #
-# A crossing is a property of one network's curve, and its bootstrap replicates over validation images do not all
-# cross. For every dataset, stopping point, learning rate and representation the table gives how many seeds'
-# measured curves cross zero and the share of bootstrap replicates that cross, pooled over the seeds. A crossing
-# found in fewer than half of the seeds or of the replicates is shown as *not found*: its ξ is not averaged over
-# the seeds that happened to cross, and the trends below leave that learning rate out.
+# ```{include} _includes/crossing-found.md
+# ```
 
 # %%
 display(Markdown(f"A crossing counts as found in at least {MIN_FOUND:.0%} of the seeds and of the replicates."))
