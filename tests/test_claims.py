@@ -600,3 +600,17 @@ def test_split_trained_refuses_a_stop_without_its_accuracy():
     rows, acc = _stops({(1e-3, "loss", 0.4): 0.9, (1e-2, "loss", 0.4): 0.8})
     with pytest.raises(ValueError, match="no held-out accuracy for 1 stop"):
         claims.split_trained(rows, acc.iloc[:1])
+
+
+def test_stops_left_out_are_listed_in_words():
+    from repro.book.tables import untrained_stops
+
+    assert claims.stop_label("loss", 0.2) == "training loss 0.2"
+    assert claims.stop_label("images", 300_000.0) == "300,000 images seen"
+    rows, acc = _stops({(1e-3, "loss", 0.4): 0.9, (1e-2, "images", 300_000.0): 0.18, (1e-2, "loss", 0.1): None})
+    text = untrained_stops(*claims.split_trained(rows, acc))
+    assert text.startswith("Stops judged: 2; the least held-out accuracy among those kept: 0.900.")
+    assert "Left out as untrained (1)" in text
+    assert "| d | 0.01 | 0 | 300,000 images seen | 0.180 | 0.500 | 0.100 |" in text
+    kept, none = claims.split_trained(*_stops({(1e-3, "loss", 0.4): 0.9}))
+    assert untrained_stops(kept, none).endswith("No stop was left out as untrained.")

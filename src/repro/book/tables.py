@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from repro.claims import stop_label
 from repro.experiments.class_stiffness import ClassStiffnessRun
 from repro.experiments.distance import EUCLID, DistanceAnalysis
 from repro.experiments.hierarchy import HierarchyRun
@@ -283,9 +284,8 @@ def untrained_stops(kept: pd.DataFrame, untrained: pd.DataFrame) -> str:
         "|---|---:|---:|---|---:|---:|---:|",
     ]
     for r in untrained.itertuples():
-        stop = f"training loss {r.stop:g}" if r.rule == "loss" else f"{int(r.stop):,} images seen"
         lines.append(
-            f"| {r.dataset} | {r.lr:g} | {r.seed} | {stop} | {r.held_out_accuracy:.3f} | {r.held_out_loss:.3f} "
-            f"| {r.chance:.3f} |"
+            f"| {r.dataset} | {r.lr:g} | {r.seed} | {stop_label(r.rule, r.stop)} | {r.held_out_accuracy:.3f} "
+            f"| {r.held_out_loss:.3f} | {r.chance:.3f} |"
         )
     return head + f" Left out as untrained ({len(untrained)}):\n\n" + "\n".join(lines)

@@ -17,6 +17,7 @@ from repro.claims.verdicts import CONTRADICTED, HOLDS, UNDECIDED, Check, decide
 from repro.experiments.distance import EUCLID
 
 __all__ = [
+    "stop_label",
     "TRAINED_RULE",
     "trained_accuracy",
     "split_trained",
@@ -40,6 +41,11 @@ TRAINED_RULE = (
     "not of what the learning rate does to a trained network. Stops that fail are listed here and left out of the "
     "figures and the trends."
 )
+
+
+def stop_label(rule: str, stop: float) -> str:
+    """A sweep stop in words: ``"training loss 0.2"`` (rule ``"loss"``) or ``"300,000 images seen"``."""
+    return f"training loss {stop:g}" if rule == "loss" else f"{int(stop):,} images seen"
 
 
 def trained_accuracy(chance: float | pd.Series) -> float | pd.Series:
@@ -151,7 +157,7 @@ def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Chec
         raise ValueError(f"expected must be 'up' or 'down', got {expected!r}")
     checks = []
     for _, r in trend.iterrows():
-        stop = f"training loss {r['stop']:g}" if r["rule"] == "loss" else f"{int(r['stop']):,} images seen"
+        stop = stop_label(r["rule"], r["stop"])
         word = "higher" if expected == "up" else "lower"
         evidence = f"direction {r['direction']}, Spearman {_rho(r['spearman'])}"
         lo, hi = r.get("interval at lowest"), r.get("interval at highest")
@@ -181,7 +187,7 @@ def domain_growth_checks(trends: dict[str, pd.DataFrame], input_layer: str, expe
         raise ValueError(f"expected must be 'up' or 'down', got {expected!r}")
     checks = []
     for k, row in trends[input_layer].iterrows():
-        stop = f"training loss {row['stop']:g}" if row["rule"] == "loss" else f"{int(row['stop']):,} images seen"
+        stop = stop_label(row["rule"], row["stop"])
         where = f"{row['dataset']}, {stop}"
         directions = [t.iloc[k]["direction"] for t in trends.values()]
         n_match = sum(d == expected for d in directions)
