@@ -2,7 +2,9 @@
 a call killed part-way and taken up from its checkpoint ends exactly as an uninterrupted one."""
 
 import copy
+import itertools
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -380,3 +382,44 @@ def test_a_checkpoint_of_other_settings_is_refused(tmp_path):
     with pytest.raises(ValueError, match="other settings"):
         train_many(models, x, y, configs=other, progress=False, checkpoints=Checkpoints(path))
     assert path.is_file()  # not removed: nothing is lost by a refusal
+
+
+@pytest.mark.parametrize(("kill_after", "every"), [(2, 0.0), (3, 0.0), (7, 3.0), (60, 3.0), (60, 7.0)])
+def test_a_call_killed_after_any_step_is_taken_up_exactly(kill_after, every, tmp_path, monkeypatch):
+    """Killed after ``kill_after`` steps, saving every step (``every`` 0: the save after step 2 holds member 1's
+    divergence flag set but not yet read — the first check is at step 4) or every few steps of a fake clock (the
+    steps after the last save are thrown away and taken again): the resumed call ends as an uninterrupted one."""
+    import repro.training_many as tm
+
+    x, y = data("fc", 300, 4)
+    xs = [x, x, x.flip(0)]
+    inits = [make("fc", 70 + e) for e in range(3)]
+    expected, expected_models, expected_calls = _call("fc", inits, xs, y)
+    clock = itertools.count()
+    monkeypatch.setattr(tm, "time", SimpleNamespace(monotonic=lambda: float(next(clock))))
+    real_step, steps = tm._step, itertools.count(1)
+
+    def step(*args):
+        if next(steps) > kill_after:
+            raise Killed
+        real_step(*args)
+
+    monkeypatch.setattr(tm, "_step", step)
+    path, collected = tmp_path / "k.ckpt", []
+    with pytest.raises(Killed):
+        _call("fc", inits, xs, y, checkpoints=_saves(path, collected, every), collected=collected)
+    monkeypatch.setattr(tm, "_step", real_step)
+    assert path.is_file()
+    resumed_calls, made_here = [], []
+    results, models, _ = _call(
+        "fc", inits, xs, y, checkpoints=_saves(path, resumed_calls, every), collected=resumed_calls,
+        made_here=made_here,
+    )  # fmt: skip
+    assert resumed_calls == expected_calls
+    assert len(made_here) < len(expected_calls)  # taken up: the evaluations at 0 were not made again
+    for got, want in zip(results, expected, strict=True):
+        assert (got.status, got.images_seen, got.target_hits, got.records) == (
+            want.status, want.images_seen, want.target_hits, want.records
+        )  # fmt: skip
+    for got, want in zip(models, expected_models, strict=True):
+        assert torch.equal(flat(got), flat(want))
