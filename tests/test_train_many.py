@@ -316,6 +316,18 @@ def _saves(path, collected, every_seconds=0.0):
     return Checkpoints(path, every_seconds, lambda: collected, restore)
 
 
+def _assert_same_end(results, models, expected, expected_models):
+    """A taken-up call ended as the uninterrupted one: statuses, images seen, target hits, records, and weights bit
+    for bit, every model left in eval mode."""
+    for got, want in zip(results, expected, strict=True):
+        assert (got.status, got.images_seen, got.target_hits, got.records) == (
+            want.status, want.images_seen, want.target_hits, want.records
+        )  # fmt: skip
+    for got, want in zip(models, expected_models, strict=True):
+        assert torch.equal(flat(got), flat(want))
+        assert not got.training
+
+
 @pytest.mark.parametrize("arch", ["fc", "cnn"])
 def test_a_killed_call_taken_up_from_its_checkpoint_ends_as_an_uninterrupted_one(arch, tmp_path):
     """Killed at member 0's evaluation at 1,600 images (member 1 diverged and left the stack before; member 2 has
@@ -343,13 +355,7 @@ def test_a_killed_call_taken_up_from_its_checkpoint_ends_as_an_uninterrupted_one
     assert resumed_calls == expected_calls
     assert 0 < len(made_here) < len(expected_calls)  # taken up, not started afresh
     assert made_here == expected_calls[-len(made_here) :]
-    for got, want in zip(results, expected, strict=True):
-        assert (got.status, got.images_seen, got.target_hits, got.records) == (
-            want.status, want.images_seen, want.target_hits, want.records
-        )  # fmt: skip
-    for got, want in zip(models, expected_models, strict=True):
-        assert torch.equal(flat(got), flat(want))
-        assert not got.training
+    _assert_same_end(results, models, expected, expected_models)
 
 
 def test_a_finished_checkpoint_returns_its_results_without_training(tmp_path):
@@ -417,9 +423,4 @@ def test_a_call_killed_after_any_step_is_taken_up_exactly(kill_after, every, tmp
     )  # fmt: skip
     assert resumed_calls == expected_calls
     assert len(made_here) < len(expected_calls)  # taken up: the evaluations at 0 were not made again
-    for got, want in zip(results, expected, strict=True):
-        assert (got.status, got.images_seen, got.target_hits, got.records) == (
-            want.status, want.images_seen, want.target_hits, want.records
-        )  # fmt: skip
-    for got, want in zip(models, expected_models, strict=True):
-        assert torch.equal(flat(got), flat(want))
+    _assert_same_end(results, models, expected, expected_models)
