@@ -14,6 +14,7 @@ size, K classes.
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 import time
 from collections.abc import Callable, Sequence
@@ -54,13 +55,16 @@ class Checkpoints:
     the first step that ends ``every_seconds`` or more after the last save, and once more when every member has
     stopped; a call that finds a finished file returns its results without training. The caller removes the file
     once it has stored what it needs. A file written by a call with other settings is refused (ValueError); the
-    training data are not compared, so give each data set its own path.
+    training data are not compared (their shapes are), so give each data set its own path.
     """
 
     path: Path
     every_seconds: float = 600.0
     caller_state: Callable[[], object] = _nothing
     restore_caller: Callable[[object], None] = _ignore
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))  # a str is taken too
 
 
 def _per_member(value: object, members: int, name: str, shared: Callable[[object], bool]) -> list:
@@ -282,13 +286,16 @@ def train_many(
         model.train()
     bar = tqdm(total=sum(c.max_images for c in configs_), unit="img", unit_scale=True, disable=not progress)
     stack: _Stack | None = None
-    fingerprint = repr(
-        (configs_, evals, targets, checks, [(tuple(x.shape), tuple(y.shape)) for x, y in zip(xs, ys, strict=True)],
-         [tuple(p.shape) for p in models[0].parameters()], str(first.device), str(first.dtype))
-    )  # fmt: skip
+    fingerprint = None if checkpoints is None else _fingerprint(models, configs_, evals, targets, checks,
+                                                                [xs, ys, xvs, yvs], on_eval, on_target)  # fmt: skip
     try:
         if checkpoints is not None and checkpoints.path.is_file():
             stack = _resume(checkpoints, fingerprint, runs, models, forward)
+            if stack is not None:  # the slots' rows in this call's pooled data, their rates from its configs
+                stack.x_starts = [x_starts[e] for e in stack.members]
+                stack.y_starts = [y_starts[e] for e in stack.members]
+                stack.lrs = [configs_[e].lr for e in stack.members]
+                stack._index()
             bar.update(sum(run.seen for run in runs))
         else:
             active = [e for e in range(n) if runs[e].start(models[e]) and not runs[e].stopped]
@@ -304,6 +311,7 @@ def train_many(
                 check_stacked(
                     forward, stack.params, [models[e] for e in active], torch.stack([xs[e][:2] for e in active])
                 )
+        _show_members(bar, stack, n)
         saved_at = time.monotonic()
         while stack is not None:
             _step(stack, runs, x_pool, y_pool, batch_size, bar)
@@ -315,6 +323,8 @@ def train_many(
                 stack = None
             elif done:
                 stack.keep([a for a in range(len(stack.members)) if a not in done])
+            if done:
+                _show_members(bar, stack, n)
             due = checkpoints is not None and time.monotonic() - saved_at >= checkpoints.every_seconds
             if stack is not None and due:
                 _save(checkpoints, fingerprint, runs, models, stack)
@@ -329,6 +339,37 @@ def train_many(
         for model in models:
             model.eval()
     return [run.finish() for run in runs]
+
+
+def _show_members(bar: tqdm, stack: _Stack | None, members: int) -> None:
+    """How many members are still training, beside the progress bar (their images per second fall as they stop)."""
+    bar.set_postfix_str(f"{0 if stack is None else len(stack.members)} of {members} members training")
+
+
+def _fingerprint(
+    models: list[nn.Module],
+    configs: list[TrainConfig],
+    evals: list,
+    targets: list,
+    checks: list[int],
+    data: list[list[torch.Tensor | None]],
+    on_eval: Callable | None,
+    on_target: Callable | None,
+) -> str:
+    """What a checkpoint must have been written under to be taken up by this call: the members' settings, evaluation
+    points, targets and checks, every data tensor's shape (training and held-out), which callbacks are given, the
+    architecture (``repr`` of a member), device, dtype, and a digest of the initial weights (SHA-256, 16 hex)."""
+    weights = hashlib.sha256()
+    for model in models:
+        for tensor in model.state_dict().values():
+            weights.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    first = next(models[0].parameters())
+    return repr(
+        (configs, [[int(p) for p in e] for e in evals], [[float(t) for t in ts] for ts in targets], checks,
+         [[None if t is None else tuple(t.shape) for t in member] for member in zip(*data, strict=True)],
+         on_eval is not None, on_target is not None, repr(models[0]), str(first.device), str(first.dtype),
+         weights.hexdigest()[:16])
+    )  # fmt: skip
 
 
 def _save(
@@ -355,7 +396,8 @@ def _resume(
     if state["fingerprint"] != fingerprint:
         raise ValueError(
             f"checkpoint {checkpoints.path} was saved by a train_many call with other settings (members, budgets, "
-            "evaluation points, targets, data shapes, architecture, device or dtype); remove it to start afresh"
+            "evaluation points, targets, data shapes, callbacks, architecture, initial weights, device or dtype); "
+            "remove it to start afresh"
         )
     for run, run_state in zip(runs, state["runs"], strict=True):
         run.load_state(run_state)
