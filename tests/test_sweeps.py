@@ -204,6 +204,16 @@ def test_a_group_killed_part_way_is_taken_up_from_its_checkpoint(tmp_path, monke
             np.testing.assert_array_equal(a[name], b[name])
 
 
+def test_a_checkpoint_under_another_key_is_named_not_taken_up(tmp_path):
+    from repro.experiments.lr_sweep import train_lr_sweep_group
+
+    stale = tmp_path / "lr-sweep-group-0123456789abcdef.ckpt"
+    stale.write_bytes(b"written by other code")
+    with pytest.warns(UserWarning, match="starts afresh.*lr-sweep-group-0123456789abcdef.ckpt"):
+        train_lr_sweep_group(_tiny_sweep_config(), "spherical_harmonics", 0, cache_dir=tmp_path)
+    assert stale.is_file()  # named, not removed
+
+
 def test_sweep_groups_trained_on_their_own_are_the_sweeps_groups(tmp_path):
     """``train_lr_sweep_group`` fills the same per-group cache entries as the sweep itself (the cluster runner
     trains each group as a task of its own): the sweep then reads every group back and gets the rows of a sweep

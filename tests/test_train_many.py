@@ -6,6 +6,7 @@ import itertools
 import math
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -388,6 +389,29 @@ def test_a_checkpoint_of_other_settings_is_refused(tmp_path):
     with pytest.raises(ValueError, match="other settings"):
         train_many(models, x, y, configs=other, progress=False, checkpoints=Checkpoints(path))
     assert path.is_file()  # not removed: nothing is lost by a refusal
+
+
+@pytest.mark.parametrize("change", ["initial weights", "held-out set", "callbacks", "eval points"])
+def test_a_checkpoint_is_refused_by_a_call_that_differs_only_in(change, tmp_path):
+    """Each of these would mix two calls' results if the file were taken up: a member's initial weights, a held-out
+    set given or not, a callback given or not, the evaluation points (given as a NumPy array of many points)."""
+    x, y = data("fc", 300, 3)
+    inits = [make("fc", 95 + e) for e in range(3)]
+    points = np.arange(0, 4_001, 2)  # 2,001 points: their repr would elide the middle
+    path = str(tmp_path / "differs.ckpt")  # a str path is taken
+    kwargs = dict(configs=CONFIGS, eval_at=points, on_eval=lambda e, seen, net: None, progress=False)
+    train_many([copy.deepcopy(m) for m in inits], x, y, checkpoints=Checkpoints(path), **kwargs)
+    models = [copy.deepcopy(m) for m in inits]
+    if change == "initial weights":
+        models = [make("fc", 99), *models[1:]]
+    elif change == "held-out set":
+        kwargs |= dict(x_val=x[:10], y_val=y[:10])
+    elif change == "callbacks":
+        kwargs["on_eval"] = None
+    else:
+        kwargs["eval_at"] = np.where(points == 2_000, 2_001, points)
+    with pytest.raises(ValueError, match="other settings"):
+        train_many(models, x, y, checkpoints=Checkpoints(path), **kwargs)
 
 
 @pytest.mark.parametrize(("kill_after", "every"), [(2, 0.0), (3, 0.0), (7, 3.0), (60, 3.0), (60, 7.0)])

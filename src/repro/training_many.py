@@ -14,6 +14,7 @@ size, K classes.
 
 from __future__ import annotations
 
+import hashlib
 import numbers
 import time
 from collections.abc import Callable, Sequence
@@ -54,13 +55,16 @@ class Checkpoints:
     the first step that ends ``every_seconds`` or more after the last save, and once more when every member has
     stopped; a call that finds a finished file returns its results without training. The caller removes the file
     once it has stored what it needs. A file written by a call with other settings is refused (ValueError); the
-    training data are not compared, so give each data set its own path.
+    training data are not compared (their shapes are), so give each data set its own path.
     """
 
     path: Path
     every_seconds: float = 600.0
     caller_state: Callable[[], object] = _nothing
     restore_caller: Callable[[object], None] = _ignore
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))  # a str is taken too
 
 
 def _per_member(value: object, members: int, name: str, shared: Callable[[object], bool]) -> list:
@@ -120,16 +124,25 @@ class _Stack:
         self.step = torch.zeros((), dtype=torch.float32, device=device)  # Adam's step count, shared by the slots
         self._index()
 
-    _STATE = ("members", "lrs", "x_starts", "y_starts", "exp_avg", "exp_avg_sq", "bad", "applied", "step")
+    _STATE = ("members", "exp_avg", "exp_avg_sq", "bad", "applied", "step")
 
     def state(self) -> dict:
-        """Everything the stack holds (weights, Adam's state, flags, which member is in which slot)."""
+        """The stack's training state: weights, Adam's state, flags and which member is in which slot (the rates and
+        data offsets are the call's, so :meth:`from_state` takes them from the call that takes the state up)."""
         return {name: getattr(self, name) for name in self._STATE} | {"params": [p.detach() for p in self.params]}
 
     @classmethod
-    def from_state(cls, forward: StackedForward, state: dict) -> _Stack:
-        """The stack :meth:`state` described, as it was."""
-        stack = cls(forward, state["params"], state["members"], state["lrs"], state["x_starts"], state["y_starts"])
+    def from_state(
+        cls, forward: StackedForward, state: dict, lrs: list[float], x_starts: list[int], y_starts: list[int]
+    ) -> _Stack:
+        """The stack :meth:`state` described; ``lrs``, ``x_starts``, ``y_starts`` hold one value per member of the
+        call (not per slot), from which each slot takes its member's."""
+        stack = cls.__new__(cls)
+        stack.forward, stack.members = forward, state["members"]
+        stack.lrs = [lrs[e] for e in stack.members]
+        stack.x_starts = [x_starts[e] for e in stack.members]
+        stack.y_starts = [y_starts[e] for e in stack.members]
+        stack.params = [p.detach().requires_grad_() for p in state["params"]]
         for name in ("exp_avg", "exp_avg_sq", "bad", "applied", "step"):
             setattr(stack, name, state[name])
         stack._index()
@@ -282,13 +295,12 @@ def train_many(
         model.train()
     bar = tqdm(total=sum(c.max_images for c in configs_), unit="img", unit_scale=True, disable=not progress)
     stack: _Stack | None = None
-    fingerprint = repr(
-        (configs_, evals, targets, checks, [(tuple(x.shape), tuple(y.shape)) for x, y in zip(xs, ys, strict=True)],
-         [tuple(p.shape) for p in models[0].parameters()], str(first.device), str(first.dtype))
-    )  # fmt: skip
+    fingerprint = None if checkpoints is None else _fingerprint(models, configs_, evals, targets, checks,
+                                                                [xs, ys, xvs, yvs], on_eval, on_target)  # fmt: skip
     try:
         if checkpoints is not None and checkpoints.path.is_file():
-            stack = _resume(checkpoints, fingerprint, runs, models, forward)
+            lrs = [c.lr for c in configs_]
+            stack = _resume(checkpoints, fingerprint, runs, models, forward, lrs, x_starts, y_starts)
             bar.update(sum(run.seen for run in runs))
         else:
             active = [e for e in range(n) if runs[e].start(models[e]) and not runs[e].stopped]
@@ -304,6 +316,7 @@ def train_many(
                 check_stacked(
                     forward, stack.params, [models[e] for e in active], torch.stack([xs[e][:2] for e in active])
                 )
+        _show_members(bar, stack, n)
         saved_at = time.monotonic()
         while stack is not None:
             _step(stack, runs, x_pool, y_pool, batch_size, bar)
@@ -315,6 +328,8 @@ def train_many(
                 stack = None
             elif done:
                 stack.keep([a for a in range(len(stack.members)) if a not in done])
+            if done:
+                _show_members(bar, stack, n)
             due = checkpoints is not None and time.monotonic() - saved_at >= checkpoints.every_seconds
             if stack is not None and due:
                 _save(checkpoints, fingerprint, runs, models, stack)
@@ -329,6 +344,37 @@ def train_many(
         for model in models:
             model.eval()
     return [run.finish() for run in runs]
+
+
+def _show_members(bar: tqdm, stack: _Stack | None, members: int) -> None:
+    """How many members are still training, beside the progress bar (their images per second fall as they stop)."""
+    bar.set_postfix_str(f"{0 if stack is None else len(stack.members)} of {members} members training")
+
+
+def _fingerprint(
+    models: list[nn.Module],
+    configs: list[TrainConfig],
+    evals: list,
+    targets: list,
+    checks: list[int],
+    data: list[list[torch.Tensor | None]],
+    on_eval: Callable | None,
+    on_target: Callable | None,
+) -> str:
+    """What a checkpoint must have been written under to be taken up by this call: the members' settings, evaluation
+    points, targets and checks, every data tensor's shape (training and held-out), which callbacks are given, the
+    architecture (``repr`` of a member), device, dtype, and a digest of the initial weights (SHA-256, 16 hex)."""
+    weights = hashlib.sha256()
+    for model in models:
+        for tensor in model.state_dict().values():
+            weights.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    first = next(models[0].parameters())
+    return repr(
+        (configs, [[int(p) for p in e] for e in evals], [[float(t) for t in ts] for ts in targets], checks,
+         [[None if t is None else tuple(t.shape) for t in member] for member in zip(*data, strict=True)],
+         on_eval is not None, on_target is not None, repr(models[0]), str(first.device), str(first.dtype),
+         weights.hexdigest()[:16])
+    )  # fmt: skip
 
 
 def _save(
@@ -346,23 +392,33 @@ def _save(
 
 
 def _resume(
-    checkpoints: Checkpoints, fingerprint: str, runs: list[_Run], models: list[nn.Module], forward: StackedForward
+    checkpoints: Checkpoints,
+    fingerprint: str,
+    runs: list[_Run],
+    models: list[nn.Module],
+    forward: StackedForward,
+    lrs: list[float],
+    x_starts: list[int],
+    y_starts: list[int],
 ) -> _Stack | None:
     """Load what :func:`_save` wrote into ``runs``, ``models`` and the caller; the stack of the members still
-    training (None when all had stopped). ValueError when the file was written by a call with other settings."""
+    training (None when all had stopped), with each slot's rate and rows in the pooled data taken from this call
+    (``lrs``, ``x_starts``, ``y_starts``: one per member). ValueError when the file was written by a call with other
+    settings."""
     device = next(models[0].parameters()).device
     state = torch.load(checkpoints.path, map_location=device, weights_only=False)
     if state["fingerprint"] != fingerprint:
         raise ValueError(
             f"checkpoint {checkpoints.path} was saved by a train_many call with other settings (members, budgets, "
-            "evaluation points, targets, data shapes, architecture, device or dtype); remove it to start afresh"
+            "evaluation points, targets, data shapes, callbacks, architecture, initial weights, device or dtype); "
+            "remove it to start afresh"
         )
     for run, run_state in zip(runs, state["runs"], strict=True):
         run.load_state(run_state)
     for model, weights in zip(models, state["models"], strict=True):
         model.load_state_dict(weights)
     checkpoints.restore_caller(state["caller"])
-    return None if state["stack"] is None else _Stack.from_state(forward, state["stack"])
+    return None if state["stack"] is None else _Stack.from_state(forward, state["stack"], lrs, x_starts, y_starts)
 
 
 def _step(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -309,6 +310,15 @@ def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tup
         return _train_group(cfg, ds, dataset, seed, device, progress), False
     matrices_file = _group_file(cfg, dataset, seed, device, root, cache_dir, ".npz")
     checkpoint = _group_file(cfg, dataset, seed, device, root, cache_dir, ".ckpt")
+    rows_file = _group_file(cfg, dataset, seed, device, root, cache_dir, ".pkl")
+    others = sorted(p.name for p in Path(cache_dir).glob("lr-sweep-group-*.ckpt") if p != checkpoint)
+    if not rows_file.is_file() and not checkpoint.is_file() and others:
+        warnings.warn(
+            f"{dataset}'s sweep group starts afresh: the checkpoints in {cache_dir} ({', '.join(others)}) were "
+            "written under another cache key (other code of the sweep, torch version, thread count or settings) "
+            "and are not taken up; remove them to free the space",
+            stacklevel=2,
+        )
     run = partial(_train_group, cfg, ds, dataset, seed, device, progress, matrices_file, checkpoint)
     out = memoise("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
     checkpoint.unlink(missing_ok=True)  # the group is stored: its training needs no taking up
