@@ -124,3 +124,20 @@ def test_domain_vs_lr_one_panel_per_dataset():
     np.testing.assert_allclose(sized["size"].iloc[:2], [0.5, 0.8])  # 1 − ξ for the dot-product distance
     fig = figures.plot_domain_vs_lr(sized, ["input"], datasets=["a", "b"], title="t")
     assert len(fig.axes) == 2 and fig.axes[0].get_xscale() == "log"
+
+
+def test_domain_vs_lr_averages_the_same_seeds_for_point_and_bar():
+    # at lr 1e-2 seed 1's curve does not cross (no size) but some of its replicates do (an interval): averaging the
+    # interval over both seeds and the size over one put the point below its bar (paper-profile fig10, mnist hidden2)
+    sized = pd.DataFrame(
+        {"dataset": "a", "layer": "input", "lr": [1e-3, 1e-3, 1e-2, 1e-2], "seed": [0, 1, 0, 1],
+         "size": [0.20, 0.22, 0.32, np.nan], "size_lo": [0.18, 0.20, 0.31, 0.34], "size_hi": [0.22, 0.24, 0.33, 0.35]}
+    )  # fmt: skip
+    fig = figures.plot_domain_vs_lr(sized, ["input"], datasets=["a"], title="t")
+    (ax,) = fig.axes
+    (points,) = [line for line in ax.get_lines() if line.get_label() == "input"]
+    np.testing.assert_allclose(points.get_ydata(), [0.21, 0.32])
+    (bars,) = [c for c in ax.collections if len(c.get_segments()) == 2]
+    spans = sorted((float(seg[:, 1].min()), float(seg[:, 1].max())) for seg in bars.get_segments())
+    np.testing.assert_allclose(spans, [(0.19, 0.23), (0.31, 0.33)])
+    plt.close(fig)

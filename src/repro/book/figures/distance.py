@@ -150,25 +150,20 @@ def plot_harmonics_resolution(rows: pd.DataFrame, resolved: pd.Series, *, title:
 def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: Sequence[str], title: str) -> Figure:
     """Stiff-domain size against learning rate (log axis), one panel per dataset and one line per representation
     (like the paper's Figure 10). ``sized`` has columns ``dataset, lr, layer, size, size_lo, size_hi``; points are
-    means over seeds, error bars the mean 95% bootstrap interval."""
+    means over the seeds with a size, error bars the mean of those seeds' 95% bootstrap intervals, drawn where they
+    lie. A seed whose curve does not cross zero has no size but may have an interval (from the replicates that
+    cross); it is left out of both, so the point and its bar average the same seeds."""
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.8 * len(datasets), 4.2), squeeze=False, sharey=True)
     palette = sns.color_palette("crest", len(layers))
     for ax, dataset in zip(axes[0], datasets, strict=True):
-        d = sized[sized["dataset"] == dataset]
+        d = sized[sized["dataset"] == dataset].dropna(subset=["size", "size_lo", "size_hi"])
         for layer, color in zip(layers, palette, strict=True):
-            g = d[d["layer"] == layer].groupby("lr")[["size", "size_lo", "size_hi"]].mean().dropna()
+            g = d[d["layer"] == layer].groupby("lr")[["size", "size_lo", "size_hi"]].mean()
             if g.empty:
                 continue
-            ax.errorbar(
-                g.index,
-                g["size"],
-                yerr=[g["size"] - g["size_lo"], g["size_hi"] - g["size"]],
-                marker="o",
-                ms=4,
-                capsize=2,
-                color=color,
-                label=layer,
-            )
+            centre, half = (g["size_lo"] + g["size_hi"]) / 2, (g["size_hi"] - g["size_lo"]) / 2
+            ax.errorbar(g.index, centre, yerr=half, fmt="none", capsize=2, color=color)
+            ax.plot(g.index, g["size"], marker="o", ms=4, color=color, label=layer)
         ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
     axes[0, 0].set_ylabel("stiff-domain size 1 − ξ (dot-product distance)")
     axes[0, -1].legend(fontsize=7, loc="best", ncol=2)
