@@ -141,3 +141,16 @@ def test_domain_vs_lr_averages_the_same_seeds_for_point_and_bar():
     spans = sorted((float(seg[:, 1].min()), float(seg[:, 1].max())) for seg in bars.get_segments())
     np.testing.assert_allclose(spans, [(0.19, 0.23), (0.31, 0.33)])
     plt.close(fig)
+
+
+def test_domain_vs_lr_legend_names_every_representation():
+    # "hidden1" has a size on dataset a only: the one legend, beside the panels, still names both representations
+    sized = pd.DataFrame(
+        {"dataset": ["a", "a", "b"], "layer": ["input", "hidden1", "input"], "lr": 1e-3,
+         "size": 0.2, "size_lo": 0.1, "size_hi": 0.3}
+    )  # fmt: skip
+    fig = figures.plot_domain_vs_lr(sized, ["input", "hidden1"], datasets=["a", "b"], title="t")
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["input", "hidden1"]
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    plt.close(fig)

@@ -40,6 +40,23 @@ def test_lr_effect_draws_each_interval_where_it_lies():
     plt.close(fig)
 
 
+def test_lr_effect_gives_a_stop_one_colour_in_every_panel():
+    # dataset b lacks loss 0.1 and lists its stops in another order: each stop keeps its colour, and the lines go in
+    # training order (falling loss, then images seen)
+    rows = pd.DataFrame(
+        {"dataset": ["a", "a", "a", "b", "b"], "rule": ["images", "loss", "loss", "images", "loss"],
+         "stop": [300_000, 0.1, 0.4, 300_000, 0.4], "lr": 1e-3, "v": 0.1, "lo": 0.0, "hi": 0.2}
+    )  # fmt: skip
+    fig = plotting.plot_lr_effect(rows, "v", "lo", "hi", ylabel="v", title="t", datasets=["a", "b"])
+    colours = [{line.get_label(): line.get_color() for line in ax.get_lines() if line.get_marker() == "o"}
+               for ax in fig.axes]  # fmt: skip
+    assert list(colours[0]) == ["train loss 0.4", "train loss 0.1", "300,000 images"]
+    assert list(colours[1]) == ["train loss 0.4", "300,000 images"]
+    assert all(colours[1][k] == colours[0][k] for k in colours[1])
+    assert colours[0]["train loss 0.4"] != colours[0]["300,000 images"]
+    plt.close(fig)
+
+
 def _numerics_history(offset: float) -> pd.DataFrame:
     seen = [0, 100, 1000, 10000]
     cols = {"images_seen": seen}

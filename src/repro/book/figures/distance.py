@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 __all__ = [
     "plot_lr_effect",
@@ -19,6 +20,12 @@ __all__ = [
 ]
 
 
+def _training_order(stop: tuple[str, float]) -> tuple[bool, float]:
+    """Sort key of a ``(rule, stop)``: loss targets first, falling (0.4 before 0.1), then images seen, rising."""
+    rule, value = stop
+    return rule != "loss", -value if rule == "loss" else value
+
+
 def plot_lr_effect(
     rows: pd.DataFrame, value: str, lo: str, hi: str, *, ylabel: str, title: str, datasets: Sequence[str]
 ) -> Figure:
@@ -26,11 +33,15 @@ def plot_lr_effect(
     mean over seeds and the mean 95% interval as error bars (like the paper's Figures 8 and 10). The bars are the
     intervals as they are, also where one does not contain its estimate."""
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False, sharey=True)
+    drawn = rows[rows["dataset"].isin(datasets)].dropna(subset=[value])
+    # the stops in training order (falling loss targets, then images seen), one colour each in every panel
+    stops = sorted(set(zip(drawn["rule"], drawn["stop"], strict=True)), key=_training_order)
+    colors = dict(zip(stops, sns.color_palette("viridis", len(stops)), strict=True))
     for ax, dataset in zip(axes[0], datasets, strict=True):
-        d = rows[rows["dataset"] == dataset].dropna(subset=[value])
-        stops = list(dict.fromkeys(zip(d["rule"], d["stop"], strict=True)))
-        palette = sns.color_palette("viridis", len(stops))
-        for (rule, stop), color in zip(stops, palette, strict=True):
+        d = drawn[drawn["dataset"] == dataset]
+        present = set(zip(d["rule"], d["stop"], strict=True))
+        for rule, stop in (s for s in stops if s in present):
+            color = colors[(rule, stop)]
             g = d[(d["rule"] == rule) & (d["stop"] == stop)].groupby("lr")[[value, lo, hi]].mean()
             label = f"train loss {stop:g}" if rule == "loss" else f"{int(stop):,} images"
             # The bar spans the interval wherever it lies: a mean of per-seed intervals, or a percentile interval
@@ -152,7 +163,8 @@ def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: S
     (like the paper's Figure 10). ``sized`` has columns ``dataset, lr, layer, size, size_lo, size_hi``; points are
     means over the seeds with a size, error bars the mean of those seeds' 95% bootstrap intervals, drawn where they
     lie. A seed whose curve does not cross zero has no size but may have an interval (from the replicates that
-    cross); it is left out of both, so the point and its bar average the same seeds."""
+    cross); it is left out of both, so the point and its bar average the same seeds. A representation whose crossing
+    was not found at a rate has no point there; the legend, beside the panels, names every representation."""
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.8 * len(datasets), 4.2), squeeze=False, sharey=True)
     palette = sns.color_palette("crest", len(layers))
     for ax, dataset in zip(axes[0], datasets, strict=True):
@@ -166,7 +178,10 @@ def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: S
             ax.plot(g.index, g["size"], marker="o", ms=4, color=color, label=layer)
         ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
     axes[0, 0].set_ylabel("stiff-domain size 1 − ξ (dot-product distance)")
-    axes[0, -1].legend(fontsize=7, loc="best", ncol=2)
+    handles = [
+        Line2D([], [], color=color, marker="o", ms=4, label=layer) for layer, color in zip(layers, palette, strict=True)
+    ]
     fig.suptitle(title, y=1.02)
     fig.tight_layout()
+    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title="representation")
     return fig
