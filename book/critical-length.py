@@ -182,6 +182,7 @@ verdict = ch.judge(
 ch.close(
     {"v1_verdict": v1_verdict, "v3_verdict": v3_verdict}
     | {f"{d}|{s}|{r.dataset}|{r.stop:g}": r.direction for (d, s), t in trends.items() for r in t.itertuples()},
-    details={"data": sweep.data, "untrained_stops": len(untrained), "seconds_total": sweep.seconds_total},
+    details={"data": sweep.data, "untrained_stops": len(untrained), "seconds_total": sweep.seconds_total,
+             "group_seconds": sweep.group_seconds},
     summary=[f"v1 under v1's definition: {v1_verdict}", f"v3 under v3's definition (our reading): {v3_verdict}"],
 )

@@ -104,6 +104,7 @@ ch.close(
     | {f"{r.dataset}_loss{r.stop:g}_direction": r.direction for r in trend.itertuples()},
     details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
              "missed_targets": int((~loss_rows["train_loss_target_reached"]).sum()), "untrained_stops": len(untrained),
-             "seconds_total": sweep.seconds_total},
+             "seconds_total": sweep.seconds_total,
+             "group_seconds": sweep.group_seconds},
     summary=[f"{r.dataset}, loss {r.stop:g}: direction {r.direction}" for r in trend.itertuples()],
 )

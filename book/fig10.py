@@ -152,6 +152,7 @@ verdict = ch.judge(
 ch.close(
     {f"{r.dataset}_loss{r.stop:g}_input_direction": r.direction for r in trends["input"].itertuples()},
     details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
-             "untrained_stops": len(untrained), "seconds_total": sweep.seconds_total},
+             "untrained_stops": len(untrained), "seconds_total": sweep.seconds_total,
+             "group_seconds": sweep.group_seconds},
     summary=[f"{r.dataset}, loss {r.stop:g}: input-space domain {r.direction}" for r in trends["input"].itertuples()],
 )

@@ -150,6 +150,7 @@ def test_an_interrupted_sweep_resumes_from_its_finished_groups(tmp_path):
     resumed = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
     assert not resumed.from_cache and resumed.groups_from_cache == len(groups)
     assert f"{len(groups)} of its {len(groups)} groups were read back from the per-group cache" in resumed.describe()
+    assert resumed.group_seconds == first.group_seconds > resumed.seconds_total  # the groups' cost, not this call's
     pd.testing.assert_frame_equal(first.rows, resumed.rows)
     for path in tmp_path.glob("lr-sweep-*.pkl"):
         path.unlink()

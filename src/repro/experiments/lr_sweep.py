@@ -83,6 +83,13 @@ class LRSweep:
     groups_from_cache: int = 0  # groups read back from the per-group cache (an interrupted sweep, or groups trained
     # as tasks of their own)
 
+    @property
+    def group_seconds(self) -> float:
+        """Seconds its groups took to train and measure, summed over the groups (a group taken up from its
+        checkpoint counts every sitting): the sweep's cost also when this call read the groups back from the cache,
+        where ``seconds_total`` (this call's own time) is about zero."""
+        return float(self.rows.groupby("dataset")["seconds"].first().sum())
+
     def describe(self) -> str:
         """What the sweep used and how it went (Markdown): data, sizes, learning rates, stopping points, seeds,
         missed targets and run time."""
@@ -107,7 +114,7 @@ class LRSweep:
                 else ""
             )
             + f". The {int(per_group['group_runs'].sum())} runs trained in {len(per_group)} groups (one per dataset, "
-            f"its runs together as one stacked network) that took {per_group['seconds'].sum():.0f} s in all "
+            f"its runs together as one stacked network) that took {self.group_seconds:.0f} s in all "
             "(training and measuring)."
         )
 
