@@ -42,7 +42,7 @@ def test_lr_effect_draws_each_interval_where_it_lies():
 
 def test_lr_effect_gives_a_stop_one_colour_in_every_panel():
     # dataset b lacks loss 0.1 and lists its stops in another order: each stop keeps its colour, and the lines go in
-    # training order (falling loss, then images seen)
+    # one order (falling loss targets, then image budgets)
     rows = pd.DataFrame(
         {"dataset": ["a", "a", "a", "b", "b"], "rule": ["images", "loss", "loss", "images", "loss"],
          "stop": [300_000, 0.1, 0.4, 300_000, 0.4], "lr": 1e-3, "v": 0.1, "lo": 0.0, "hi": 0.2}

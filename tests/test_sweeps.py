@@ -1,5 +1,7 @@
 """Learning-rate sweeps, distance analysis and the harmonics task, on small synthetic problems."""
 
+import os
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -150,7 +152,8 @@ def test_an_interrupted_sweep_resumes_from_its_finished_groups(tmp_path):
     resumed = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
     assert not resumed.from_cache and resumed.groups_from_cache == len(groups)
     assert f"{len(groups)} of its {len(groups)} groups were read back from the per-group cache" in resumed.describe()
-    assert resumed.group_seconds == first.group_seconds > resumed.seconds_total  # the groups' cost, not this call's
+    assert resumed.group_seconds == first.group_seconds  # the groups' cost, also when read back
+    assert 0 < first.group_seconds <= first.seconds_total  # timed inside the call that trained them
     pd.testing.assert_frame_equal(first.rows, resumed.rows)
     for path in tmp_path.glob("lr-sweep-*.pkl"):
         path.unlink()
@@ -206,13 +209,24 @@ def test_a_group_killed_part_way_is_taken_up_from_its_checkpoint(tmp_path, monke
 
 
 def test_a_checkpoint_under_another_key_is_named_not_taken_up(tmp_path):
+    """A group that starts afresh names the old checkpoints of other keys, but not one written recently (a group
+    of another sweep may be training) nor the checkpoint of another group of its own sweep (trained beside it)."""
     from repro.experiments.lr_sweep import train_lr_sweep_group
 
-    stale = tmp_path / "lr-sweep-group-0123456789abcdef.ckpt"
-    stale.write_bytes(b"written by other code")
-    with pytest.warns(UserWarning, match="starts afresh.*lr-sweep-group-0123456789abcdef.ckpt"):
-        train_lr_sweep_group(_tiny_sweep_config(), "spherical_harmonics", 0, cache_dir=tmp_path)
-    assert stale.is_file()  # named, not removed
+    cfg = replace(_tiny_sweep_config(), datasets=("spherical_harmonics", "mnist"))
+    root = str(resolve_data_root(None).resolve())
+    sibling = lr_sweep_group_files(cfg, "mnist", 0, torch.device("cpu"), root, tmp_path)[0].with_suffix(".ckpt")
+    stale, live = tmp_path / "lr-sweep-group-0123456789abcdef.ckpt", tmp_path / "lr-sweep-group-fedcba9876543210.ckpt"
+    for path in (stale, live, sibling):
+        path.write_bytes(b"written elsewhere")
+    an_hour_ago = time.time() - 3600
+    for path in (stale, sibling):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    with pytest.warns(UserWarning, match="starts afresh") as caught:
+        train_lr_sweep_group(cfg, "spherical_harmonics", 0, cache_dir=tmp_path)
+    (message,) = [str(w.message) for w in caught if "starts afresh" in str(w.message)]
+    assert stale.name in message and live.name not in message and sibling.name not in message
+    assert stale.is_file() and live.is_file() and sibling.is_file()  # named, not removed
 
 
 def test_sweep_groups_trained_on_their_own_are_the_sweeps_groups(tmp_path):

@@ -414,6 +414,26 @@ def test_a_checkpoint_is_refused_by_a_call_that_differs_only_in(change, tmp_path
         train_many(models, x, y, checkpoints=Checkpoints(path), **kwargs)
 
 
+def test_a_call_taken_up_with_its_data_pooled_otherwise_reads_each_members_own_rows(tmp_path):
+    """The checkpoint holds no row offsets into the pooled training data: killed with three separate tensors
+    (pooled at rows 0, N, 2N) and taken up with the first two given as one tensor (0, 0, N), each member still
+    reads its own rows and the call ends as an uninterrupted one."""
+    x, y = data("fc", 300, 5)
+    inits = [make("fc", 60 + e) for e in range(3)]
+    shared = [x, x, x.flip(0)]
+    expected, expected_models, expected_calls = _call("fc", inits, shared, y)
+    path, collected = tmp_path / "pooled.ckpt", []
+    with pytest.raises(Killed):
+        _call("fc", inits, [x, x.clone(), x.flip(0)], y, checkpoints=_saves(path, collected), kill_at=(0, 1_600),
+              collected=collected)  # fmt: skip
+    resumed_calls, made_here = [], []
+    results, models, _ = _call(
+        "fc", inits, shared, y, checkpoints=_saves(path, resumed_calls), collected=resumed_calls, made_here=made_here
+    )
+    assert resumed_calls == expected_calls and 0 < len(made_here) < len(expected_calls)
+    _assert_same_end(results, models, expected, expected_models)
+
+
 @pytest.mark.parametrize(("kill_after", "every"), [(2, 0.0), (3, 0.0), (7, 3.0), (60, 3.0), (60, 7.0)])
 def test_a_call_killed_after_any_step_is_taken_up_exactly(kill_after, every, tmp_path, monkeypatch):
     """Killed after ``kill_after`` steps, saving every step (``every`` 0: the save after step 2 holds member 1's

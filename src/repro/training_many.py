@@ -55,7 +55,9 @@ class Checkpoints:
     the first step that ends ``every_seconds`` or more after the last save, and once more when every member has
     stopped; a call that finds a finished file returns its results without training. The caller removes the file
     once it has stored what it needs. A file written by a call with other settings is refused (ValueError); the
-    training data are not compared (their shapes are), so give each data set its own path.
+    training data are not compared (their shapes are), so give each data set its own path. The initial weights are
+    compared (a digest): take a call up with models holding the weights the killed call was *given* (fresh copies,
+    as a new process makes them), not the modules that call left behind with its latest weights.
     """
 
     path: Path
@@ -143,7 +145,7 @@ class _Stack:
         stack.x_starts = [x_starts[e] for e in stack.members]
         stack.y_starts = [y_starts[e] for e in stack.members]
         stack.params = [p.detach().requires_grad_() for p in state["params"]]
-        for name in ("exp_avg", "exp_avg_sq", "bad", "applied", "step"):
+        for name in cls._STATE[1:]:  # Adam's state, flags, step
             setattr(stack, name, state[name])
         stack._index()
         return stack
@@ -367,7 +369,7 @@ def _fingerprint(
     weights = hashlib.sha256()
     for model in models:
         for tensor in model.state_dict().values():
-            weights.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+            weights.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     first = next(models[0].parameters())
     return repr(
         (configs, [[int(p) for p in e] for e in evals], [[float(t) for t in ts] for ts in targets], checks,

@@ -60,6 +60,7 @@ __all__ = [
 ]
 
 CHECKPOINT_SECONDS = 600.0  # a cached sweep group saves its training this often (a killed group loses ≤ 10 min)
+STALE_CHECKPOINT_SECONDS = 3 * CHECKPOINT_SECONDS  # a checkpoint not written for this long has no group training
 
 
 @dataclass
@@ -86,8 +87,9 @@ class LRSweep:
     @property
     def group_seconds(self) -> float:
         """Seconds its groups took to train and measure, summed over the groups (a group taken up from its
-        checkpoint counts every sitting): the sweep's cost also when this call read the groups back from the cache,
-        where ``seconds_total`` (this call's own time) is about zero."""
+        checkpoint counts each sitting up to its last save; the steps a kill threw away and were taken again count
+        once): the sweep's cost also when this call read the groups back from the cache, where ``seconds_total``
+        (this call's own time) is about zero."""
         return float(self.rows.groupby("dataset")["seconds"].first().sum())
 
     def describe(self) -> str:
@@ -308,6 +310,18 @@ def _group_file(cfg, dataset, seed, device, root, cache_dir, suffix: str) -> Pat
     return entry_path("lr-sweep-group", depends_on, cache_dir, module=__name__, suffix=suffix)
 
 
+def _stale_checkpoints(cache_dir: Path, ours: set[Path]) -> list[str]:
+    """The names of the sweep-group checkpoints in ``cache_dir`` other than ``ours`` (this sweep's groups) that have
+    not been written for :data:`STALE_CHECKPOINT_SECONDS`: a group still training rewrites its checkpoint every
+    :data:`CHECKPOINT_SECONDS`, so a file this old belongs to no running group."""
+    now = time.time()
+    return sorted(
+        p.name
+        for p in cache_dir.glob("lr-sweep-group-*.ckpt")
+        if p not in ours and now - p.stat().st_mtime > STALE_CHECKPOINT_SECONDS
+    )
+
+
 def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tuple[list[dict], bool]:
     """One group of the sweep: ``(rows, read back from the per-group cache)``; a group trained here writes its
     matrices beside its rows (:func:`lr_sweep_group_files`) and, while it trains, a checkpoint beside them every
@@ -318,14 +332,17 @@ def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tup
     matrices_file = _group_file(cfg, dataset, seed, device, root, cache_dir, ".npz")
     checkpoint = _group_file(cfg, dataset, seed, device, root, cache_dir, ".ckpt")
     rows_file = _group_file(cfg, dataset, seed, device, root, cache_dir, ".pkl")
-    others = sorted(p.name for p in Path(cache_dir).glob("lr-sweep-group-*.ckpt") if p != checkpoint)
-    if not rows_file.is_file() and not checkpoint.is_file() and others:
-        warnings.warn(
-            f"{dataset}'s sweep group starts afresh: the checkpoints in {cache_dir} ({', '.join(others)}) were "
-            "written under another cache key (other code of the sweep, torch version, thread count or settings) "
-            "and are not taken up; remove them to free the space",
-            stacklevel=2,
-        )
+    if not rows_file.is_file() and not checkpoint.is_file():
+        ours = {_group_file(cfg, d, seed, device, root, cache_dir, ".ckpt") for d in lr_sweep_groups(cfg)}
+        stale = _stale_checkpoints(Path(cache_dir), ours)
+        if stale:
+            warnings.warn(
+                f"{dataset}'s sweep group starts afresh: checkpoints in {cache_dir} not written for over "
+                f"{STALE_CHECKPOINT_SECONDS / 60:.0f} minutes ({', '.join(stale)}) are not this sweep's (written under "
+                "another cache key: other code of the sweep, torch version, thread count, or another sweep's "
+                "settings) and are not taken up; once no sweep of theirs is running, remove them to free the space",
+                stacklevel=2,
+            )
     run = partial(_train_group, cfg, ds, dataset, seed, device, progress, matrices_file, checkpoint)
     out = memoise("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
     checkpoint.unlink(missing_ok=True)  # the group is stored: its training needs no taking up

@@ -20,8 +20,9 @@ __all__ = [
 ]
 
 
-def _training_order(stop: tuple[str, float]) -> tuple[bool, float]:
-    """Sort key of a ``(rule, stop)``: loss targets first, falling (0.4 before 0.1), then images seen, rising."""
+def _stop_order(stop: tuple[str, float]) -> tuple[bool, float]:
+    """Sort key of a ``(rule, stop)`` for a legend: the loss targets falling (0.4 before 0.1), then the image
+    budgets rising (a fixed order: an image budget may come before or after a loss target in training)."""
     rule, value = stop
     return rule != "loss", -value if rule == "loss" else value
 
@@ -34,8 +35,8 @@ def plot_lr_effect(
     intervals as they are, also where one does not contain its estimate."""
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False, sharey=True)
     drawn = rows[rows["dataset"].isin(datasets)].dropna(subset=[value])
-    # the stops in training order (falling loss targets, then images seen), one colour each in every panel
-    stops = sorted(set(zip(drawn["rule"], drawn["stop"], strict=True)), key=_training_order)
+    # the stops in one order (falling loss targets, then image budgets), one colour each in every panel
+    stops = sorted(set(zip(drawn["rule"], drawn["stop"], strict=True)), key=_stop_order)
     colors = dict(zip(stops, sns.color_palette("viridis", len(stops)), strict=True))
     for ax, dataset in zip(axes[0], datasets, strict=True):
         d = drawn[drawn["dataset"] == dataset]
@@ -161,9 +162,10 @@ def plot_harmonics_resolution(rows: pd.DataFrame, resolved: pd.Series, *, title:
 def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: Sequence[str], title: str) -> Figure:
     """Stiff-domain size against learning rate (log axis), one panel per dataset and one line per representation
     (like the paper's Figure 10). ``sized`` has columns ``dataset, lr, layer, size, size_lo, size_hi``; points are
-    means over the seeds with a size, error bars the mean of those seeds' 95% bootstrap intervals, drawn where they
-    lie. A seed whose curve does not cross zero has no size but may have an interval (from the replicates that
-    cross); it is left out of both, so the point and its bar average the same seeds. A representation whose crossing
+    means over the seeds with both a size and an interval, error bars the mean of those seeds' 95% bootstrap
+    intervals, drawn where they lie. A seed whose curve does not cross zero has no size but may have an interval
+    (from the replicates that cross), and one whose replicates never cross has a size but no interval; either is
+    left out of both, so the point and its bar average the same seeds. A representation whose crossing
     was not found at a rate has no point there; the legend, beside the panels, names every representation."""
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.8 * len(datasets), 4.2), squeeze=False, sharey=True)
     palette = sns.color_palette("crest", len(layers))
