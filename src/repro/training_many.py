@@ -115,8 +115,10 @@ class _Stack:
         x_starts: list[int],
         y_starts: list[int],
     ) -> None:
-        """A fresh stack (Adam's state zero) of the stacked weights ``params`` (:meth:`StackedForward.stack`)."""
-        self.forward, self.members, self.lrs, self.x_starts, self.y_starts = forward, members, lrs, x_starts, y_starts
+        """A fresh stack (Adam's state zero) of the stacked weights ``params`` (:meth:`StackedForward.stack`) of
+        ``members``; ``lrs``, ``x_starts``, ``y_starts`` hold one value per member of the call (not per slot), from
+        which each slot takes its member's."""
+        self._take_members(forward, members, lrs, x_starts, y_starts)
         self.params = [p.detach().requires_grad_() for p in params]
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
@@ -137,18 +139,23 @@ class _Stack:
     def from_state(
         cls, forward: StackedForward, state: dict, lrs: list[float], x_starts: list[int], y_starts: list[int]
     ) -> _Stack:
-        """The stack :meth:`state` described; ``lrs``, ``x_starts``, ``y_starts`` hold one value per member of the
-        call (not per slot), from which each slot takes its member's."""
+        """The stack :meth:`state` described; ``lrs``, ``x_starts``, ``y_starts`` as for a fresh stack."""
         stack = cls.__new__(cls)
-        stack.forward, stack.members = forward, state["members"]
-        stack.lrs = [lrs[e] for e in stack.members]
-        stack.x_starts = [x_starts[e] for e in stack.members]
-        stack.y_starts = [y_starts[e] for e in stack.members]
+        stack._take_members(forward, state["members"], lrs, x_starts, y_starts)
         stack.params = [p.detach().requires_grad_() for p in state["params"]]
         for name in cls._STATE[1:]:  # Adam's state, flags, step
             setattr(stack, name, state[name])
         stack._index()
         return stack
+
+    def _take_members(
+        self, forward: StackedForward, members: list[int], lrs: list[float], x_starts: list[int], y_starts: list[int]
+    ) -> None:
+        """Slot ``a`` holds member ``members[a]``, with that member's rate and rows in the pooled data."""
+        self.forward, self.members = forward, members
+        self.lrs = [lrs[e] for e in members]
+        self.x_starts = [x_starts[e] for e in members]
+        self.y_starts = [y_starts[e] for e in members]
 
     def _index(self) -> None:
         """Per-slot views and constants, remade whenever the slots change."""
@@ -300,21 +307,14 @@ def train_many(
     fingerprint = None if checkpoints is None else _fingerprint(models, configs_, evals, targets, checks,
                                                                 [xs, ys, xvs, yvs], on_eval, on_target)  # fmt: skip
     try:
+        lrs = [c.lr for c in configs_]
         if checkpoints is not None and checkpoints.path.is_file():
-            lrs = [c.lr for c in configs_]
             stack = _resume(checkpoints, fingerprint, runs, models, forward, lrs, x_starts, y_starts)
             bar.update(sum(run.seen for run in runs))
         else:
             active = [e for e in range(n) if runs[e].start(models[e]) and not runs[e].stopped]
             if active:
-                stack = _Stack(
-                    forward,
-                    forward.stack([models[e] for e in active]),
-                    active,
-                    [configs_[e].lr for e in active],
-                    [x_starts[e] for e in active],
-                    [y_starts[e] for e in active],
-                )
+                stack = _Stack(forward, forward.stack([models[e] for e in active]), active, lrs, x_starts, y_starts)
                 check_stacked(
                     forward, stack.params, [models[e] for e in active], torch.stack([xs[e][:2] for e in active])
                 )

@@ -27,6 +27,14 @@ def _stop_order(stop: tuple[str, float]) -> tuple[bool, float]:
     return rule != "loss", -value if rule == "loss" else value
 
 
+def _estimate_with_interval(ax, x, value, lo, hi, *, color, label: str, capsize: float, **marker) -> None:
+    """Points ``value`` against ``x`` joined by a line, and the interval ``[lo, hi]`` as a bar wherever it lies: a
+    mean of per-seed intervals, or a percentile interval of a zero crossing over the bootstrap replicates that
+    cross, need not contain the estimate."""
+    ax.errorbar(x, (lo + hi) / 2, yerr=(hi - lo) / 2, fmt="none", capsize=capsize, color=color)
+    ax.plot(x, value, marker="o", color=color, label=label, **marker)
+
+
 def plot_lr_effect(
     rows: pd.DataFrame, value: str, lo: str, hi: str, *, ylabel: str, title: str, datasets: Sequence[str]
 ) -> Figure:
@@ -45,11 +53,7 @@ def plot_lr_effect(
             color = colors[(rule, stop)]
             g = d[(d["rule"] == rule) & (d["stop"] == stop)].groupby("lr")[[value, lo, hi]].mean()
             label = f"train loss {stop:g}" if rule == "loss" else f"{int(stop):,} images"
-            # The bar spans the interval wherever it lies: a mean of per-seed intervals, or a percentile interval
-            # of a zero crossing over the bootstrap replicates that cross, need not contain the estimate.
-            centre, half = (g[lo] + g[hi]) / 2, (g[hi] - g[lo]) / 2
-            ax.errorbar(g.index, centre, yerr=half, fmt="none", capsize=3, color=color)
-            ax.plot(g.index, g[value], marker="o", color=color, label=label)
+            _estimate_with_interval(ax, g.index, g[value], g[lo], g[hi], color=color, label=label, capsize=3)
         ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
         ax.axhline(0, color="k", lw=0.8)
         ax.legend(fontsize=8)
@@ -175,9 +179,9 @@ def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: S
             g = d[d["layer"] == layer].groupby("lr")[["size", "size_lo", "size_hi"]].mean()
             if g.empty:
                 continue
-            centre, half = (g["size_lo"] + g["size_hi"]) / 2, (g["size_hi"] - g["size_lo"]) / 2
-            ax.errorbar(g.index, centre, yerr=half, fmt="none", capsize=2, color=color)
-            ax.plot(g.index, g["size"], marker="o", ms=4, color=color, label=layer)
+            _estimate_with_interval(
+                ax, g.index, g["size"], g["size_lo"], g["size_hi"], color=color, label=layer, capsize=2, ms=4
+            )
         ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
     axes[0, 0].set_ylabel("stiff-domain size 1 − ξ (dot-product distance)")
     handles = [
