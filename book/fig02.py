@@ -31,6 +31,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from repro import claims
+from repro.analysis.class_stiffness import describe_precision, describe_run, run_details
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.class_stiffness import run_class_stiffness_seeds
@@ -57,7 +58,7 @@ subset_note = (
     if ch.config.n_train is not None
     else "This run trains on the whole training split."
 )
-display(Markdown(f"{runs[0].describe()}  \n{subset_note}  \n{ch.run_line(seeds)}"))
+display(Markdown(f"{describe_run(runs[0])}  \n{subset_note}  \n{ch.run_line(seeds)}"))
 
 # %% mystnb={"figure": {"caption": "Training and validation loss (top), within-class (middle) and between-class (bottom) stiffness of validation pairs against images seen, one line per seed. Solid: sign stiffness with its 95% bootstrap band; dashed: cosine stiffness. Orange: the onset of overfitting (minimum of the validation loss).", "name": "fig-fig02-dynamics"}}
 fig = figures.plot_training_dynamics(
@@ -167,7 +168,7 @@ display(Markdown(
 
 # %%
 display(Markdown("  \n".join(
-    f"Seed {s}: " + (run.precision.describe() if run.precision else "training diverged; nothing to check.")
+    f"Seed {s}: " + (describe_precision(run.precision) if run.precision else "training diverged; nothing to check.")
     for s, run in zip(seeds, runs, strict=True)
 )))
 
@@ -176,7 +177,7 @@ headline = {"onsets": onsets, "end_within": end_within.tolist(), "end_between": 
             "peak_within": peak_within.tolist(), "seeds": seeds, "textbook32_collapse": collapse,
             "end_within_textbook32": [r.history[TB32].iloc[-1] for r in runs]}
 per_seed = {str(s): [c.as_record() for c in checks] for s, checks in zip(seeds, checks_per_seed, strict=True)}
-ch.close(headline, details=runs[0].details() | {"checks_per_seed": per_seed}, summary=[
+ch.close(headline, details=run_details(runs[0]) | {"checks_per_seed": per_seed}, summary=[
     *(f"seed {s}: overfits {onset is not None}; end within {w:+.1f}, between {b:+.1f}"
       for s, onset, w, b in zip(seeds, onsets, end_within, end_between, strict=True)),
     f"collapse with textbook float32 numerics: {collapse}",

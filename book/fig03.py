@@ -33,6 +33,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
+from repro.analysis.class_stiffness import headline, run_details, summary_lines, trajectory
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.class_stiffness import run_class_stiffness
@@ -84,11 +85,11 @@ verdict = ch.judge(claims.class_membership_checks(run.snapshots), rule=claims.cl
 # stiff within a class, anti-stiff between classes. The paper's Figure 4 gives the same argument for random labels.
 
 # %%
-display(Markdown(run.trajectory()))
+display(Markdown(trajectory(run)))
 
 # %% [markdown]
 # The late stages also bear on the paper's Figure 2, which reports that stiffness on validation pairs falls back
 # towards zero once the network starts to overfit. The chapter on Figure 2 follows the whole run and tests that.
 
 # %% tags=["nbval-check-output"]
-ch.close(run.headline(), details=run.details(), summary=run.summary_lines())
+ch.close(headline(run), details=run_details(run), summary=summary_lines(run))

@@ -38,6 +38,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
+from repro.analysis.class_stiffness import describe_run, headline, run_details, summary_lines, trajectory
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.class_stiffness import run_class_stiffness_configs
@@ -85,7 +86,7 @@ display(Markdown(claims.random_label_reading(run.history, len(run.class_names)))
 # images once the network *can* fit noise.
 
 # %%
-display(Markdown(contrast.describe()))
+display(Markdown(describe_run(contrast)))
 
 # %% mystnb={"figure": {"caption": "Sign stiffness by class for the network trained on a small subset with random labels, at the same kind of stages.", "name": "fig-fig04-contrast"}}
 fig = figures.plot_run_stages(
@@ -133,7 +134,7 @@ display(Markdown(f"The same rule on the memorising contrast would read: *{claims
 
 # %%
 display(Markdown(
-    "In the paper's regime: " + run.trajectory() + "  \nIn the memorising contrast: " + contrast.trajectory()
+    "In the paper's regime: " + trajectory(run) + "  \nIn the memorising contrast: " + trajectory(contrast)
 ))
 
 # %% tags=["nbval-check-output"]
@@ -142,9 +143,9 @@ regimes = {
     "contrast_regime": claims.random_label_regime(contrast.history, len(contrast.class_names)),
 }
 ch.close(
-    run.headline() | regimes | {"contrast_verdict": claims.verdict(contrast_checks)},
-    details=run.details()
-    | {"contrast": contrast.details(), "contrast_checks": [c.as_record() for c in contrast_checks]},
-    summary=[f"full split: {regimes['main_regime']}", *run.summary_lines(),
-             f"subset: {regimes['contrast_regime']}", *contrast.summary_lines()],
+    headline(run) | regimes | {"contrast_verdict": claims.verdict(contrast_checks)},
+    details=run_details(run)
+    | {"contrast": run_details(contrast), "contrast_checks": [c.as_record() for c in contrast_checks]},
+    summary=[f"full split: {regimes['main_regime']}", *summary_lines(run),
+             f"subset: {regimes['contrast_regime']}", *summary_lines(contrast)],
 )

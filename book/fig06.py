@@ -29,6 +29,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
+from repro.analysis.class_stiffness import headline, run_details, summary_lines, trajectory
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.class_stiffness import run_class_stiffness
@@ -76,7 +77,7 @@ verdict = ch.judge(claims.class_membership_checks(run.snapshots), rule=claims.cl
 # ```
 
 # %%
-display(Markdown(run.trajectory()))
+display(Markdown(trajectory(run)))
 
 # %% tags=["nbval-check-output"]
-ch.close(run.headline(), details=run.details(), summary=run.summary_lines())
+ch.close(headline(run), details=run_details(run), summary=summary_lines(run))

@@ -40,6 +40,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
+from repro.analysis.class_stiffness import describe_run, run_details
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.hierarchy import run_hierarchy
@@ -61,7 +62,7 @@ for h in hruns:
         f"*{name}*: " + ", ".join(h.run.class_names[i] for i, g in enumerate(h.coarse_of_fine) if g == k)
         for k, name in enumerate(h.coarse_names)
     )
-    display(Markdown(h.run.describe() + f"  \n**Hierarchy ({len(h.coarse_names)} groups).** {groups}"))
+    display(Markdown(describe_run(h.run) + f"  \n**Hierarchy ({len(h.coarse_names)} groups).** {groups}"))
 display(Markdown(ch.run_line()))
 
 # %%
@@ -133,7 +134,7 @@ for h in hruns:
                  f"{h.run.config.dataset}_p_value": c.p_value}
 ch.close(
     headline,
-    details={"runs": [h.run.details() | {"hierarchy": list(h.coarse_names)} for h in hruns]},
+    details={"runs": [run_details(h.run) | {"hierarchy": list(h.coarse_names)} for h in hruns]},
     summary=[
         f"{h.run.config.dataset}: contrast {c.contrast:+.1f}, interval above 0 {c.contrast_ci[0] > 0}"
         for h, c in ((h, h.contrasts[EARLY]["sign"]) for h in hruns)

@@ -31,6 +31,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
+from repro.analysis.lr_sweep import group_seconds
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.lr_sweep import run_lr_sweep
@@ -105,6 +106,6 @@ ch.close(
     details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
              "missed_targets": int((~loss_rows["train_loss_target_reached"]).sum()), "untrained_stops": len(untrained),
              "seconds_total": sweep.seconds_total,
-             "group_seconds": sweep.group_seconds},
+             "group_seconds": group_seconds(sweep)},
     summary=[f"{r.dataset}, loss {r.stop:g}: direction {r.direction}" for r in trend.itertuples()],
 )

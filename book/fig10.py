@@ -34,10 +34,12 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
+from repro.analysis.lr_sweep import group_seconds
+from repro.analysis.sweep_domains import MIN_FOUND, domain_table, found_domains
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.distance import EUCLID
-from repro.experiments.lr_sweep import MIN_FOUND, crossing_table, domain_table, found_domains, run_lr_sweep
+from repro.experiments.lr_sweep import run_lr_sweep
 from repro.experiments.reanalysis import stop_accuracy
 
 ch = open_chapter("fig10", profile=profile, device=device, seed=seed, data_root=data_root)
@@ -77,7 +79,7 @@ display(Markdown(claims.TRAINED_RULE + "\n\n" + tables.untrained_stops(rows, unt
 
 # %%
 display(Markdown(f"A crossing counts as found in at least {MIN_FOUND:.0%} of the seeds and of the replicates."))
-crossing_table(measured).style.format({"stop": "{:g}", "lr": "{:g}"}).hide(axis="index")
+tables.sweep_crossing_table(measured).style.format({"stop": "{:g}", "lr": "{:g}"}).hide(axis="index")
 
 # %% [markdown]
 # ## Raw ξ and domain size: which one the paper means
@@ -153,6 +155,6 @@ ch.close(
     {f"{r.dataset}_loss{r.stop:g}_input_direction": r.direction for r in trends["input"].itertuples()},
     details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
              "untrained_stops": len(untrained), "seconds_total": sweep.seconds_total,
-             "group_seconds": sweep.group_seconds},
+             "group_seconds": group_seconds(sweep)},
     summary=[f"{r.dataset}, loss {r.stop:g}: input-space domain {r.direction}" for r in trends["input"].itertuples()],
 )

@@ -32,6 +32,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
+from repro.analysis.class_stiffness import run_details
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.class_stiffness import run_class_stiffness
@@ -99,7 +100,7 @@ for kind in PAIR_KINDS:
     for metric in METRICS:
         s = last.summary(kind, metric)
         headline |= {f"{kind}_{metric}_within": s.within, f"{kind}_{metric}_between": s.between}
-ch.close(headline, details=run.details(), summary=[
+ch.close(headline, details=run_details(run), summary=[
     f"{kind}: within {last.summary(kind, 'sign').within:+.1f}, between {last.summary(kind, 'sign').between:+.1f}"
     for kind in PAIR_KINDS
 ])

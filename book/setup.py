@@ -33,6 +33,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
+from repro.analysis.class_stiffness import headline, run_details
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.book.profiles import get_config
@@ -198,7 +199,7 @@ ch.close(
         "verdicts": verdict_by,
         "checks_by_init": {name: {i: [c.as_record() for c in cs] for i, cs in by_init.items()}
                            for name, by_init in checks.items()},
-        "runs": {name: {i: run.details() | run.headline() for i, run in by_init.items()}
+        "runs": {name: {i: run_details(run) | headline(run) for i, run in by_init.items()}
                  for name, by_init in runs.items()},
     },
     summary=[

@@ -435,7 +435,8 @@ def _sized(sizes_by_lr: dict[float, list[float]], found_by_lr: dict[float, list[
 
 
 def test_a_crossing_found_in_fewer_than_half_is_not_found_not_averaged():
-    from repro.experiments.lr_sweep import crossing_shares, crossing_table, found_domains
+    from repro.analysis.sweep_domains import crossing_shares, found_domains
+    from repro.book.tables import sweep_crossing_table
 
     sized = _sized(
         {1e-3: [0.2, np.nan, np.nan], 1e-2: [0.5, 0.6, np.nan], 1e-1: [0.7, 0.8, 0.9]},  # 1/3, 2/3, 3/3 seeds cross
@@ -448,7 +449,7 @@ def test_a_crossing_found_in_fewer_than_half_is_not_found_not_averaged():
     kept = found_domains(sized)
     assert kept["size"].notna().tolist() == [False] * 3 + [True, True, False] + [False] * 3
     assert sized["size"].notna().sum() == 6  # the input is left as it was
-    cells = crossing_table(sized).set_index("lr")["input"]
+    cells = sweep_crossing_table(sized).set_index("lr")["input"]
     assert cells[1e-2] == "2/3 seeds, 60% of replicates"
     assert cells[1e-3] == "not found (1/3 seeds, 37% of replicates)"
     # with one learning rate left found, the trend has no two ends to compare
@@ -457,7 +458,7 @@ def test_a_crossing_found_in_fewer_than_half_is_not_found_not_averaged():
 
 
 def test_found_domains_keep_the_found_learning_rates_for_the_trend():
-    from repro.experiments.lr_sweep import found_domains
+    from repro.analysis.sweep_domains import found_domains
 
     sized = _sized(
         {1e-3: [0.2, 0.25, 0.22], 1e-2: [np.nan, np.nan, 0.9], 1e-1: [0.7, 0.75, 0.72]},
@@ -498,8 +499,8 @@ def _crossing_rows(
 
 
 def test_raw_xi_and_domain_size_convert_both_ways():
+    from repro.analysis.sweep_domains import size_from_xi, xi_from_size
     from repro.experiments.distance import EUCLID
-    from repro.experiments.lr_sweep import size_from_xi, xi_from_size
 
     assert size_from_xi(0.8, 0.75, 0.9, "input") == pytest.approx((0.2, 0.1, 0.25))  # cosine: 1 − ξ, ends swap
     assert xi_from_size(0.2, 0.1, 0.25, "input") == pytest.approx((0.8, 0.75, 0.9))
@@ -510,7 +511,7 @@ def test_raw_xi_and_domain_size_convert_both_ways():
 
 
 def test_domain_table_keeps_the_raw_xi_beside_the_size_and_not_found_blanks_both():
-    from repro.experiments.lr_sweep import domain_table, found_domains
+    from repro.analysis.sweep_domains import domain_table, found_domains
 
     rows = _crossing_rows({1e-3: [0.8, 0.7], 1e-2: [0.6, np.nan, np.nan]}, "input")
     table = domain_table(rows, ["input"])
@@ -523,7 +524,7 @@ def test_domain_table_keeps_the_raw_xi_beside_the_size_and_not_found_blanks_both
 
 
 def test_xi_and_size_give_both_quantities_with_seed_level_intervals():
-    from repro.experiments.lr_sweep import domain_table, found_domains
+    from repro.analysis.sweep_domains import domain_table, found_domains
 
     found = found_domains(domain_table(_crossing_rows({1e-3: [0.8, 0.7, 0.75], 1e-2: [0.6, np.nan, np.nan]}, "input"),
                                        ["input"]))
@@ -544,7 +545,7 @@ def test_xi_and_size_give_both_quantities_with_seed_level_intervals():
     ],
 )
 def test_v1_is_judged_on_the_domain_size_not_the_raw_cosine(xi_by_lr, outcome):
-    from repro.experiments.lr_sweep import domain_table, found_domains, raw_direction
+    from repro.analysis.sweep_domains import domain_table, found_domains, raw_direction
 
     found = found_domains(domain_table(_crossing_rows(xi_by_lr, "input"), ["input"]))
     assert [c.outcome for c in claims.version_checks(claims.V1_READING, found)] == [outcome]
@@ -561,8 +562,8 @@ def test_v1_is_judged_on_the_domain_size_not_the_raw_cosine(xi_by_lr, outcome):
     ],
 )
 def test_v3_is_judged_on_the_euclidean_critical_length(xi_by_lr, outcome):
+    from repro.analysis.sweep_domains import domain_table, found_domains, raw_direction
     from repro.experiments.distance import EUCLID
-    from repro.experiments.lr_sweep import domain_table, found_domains, raw_direction
 
     found = found_domains(domain_table(_crossing_rows(xi_by_lr, EUCLID, rule="images"), [EUCLID]))
     assert [c.outcome for c in claims.version_checks(claims.V3_READING, found)] == [outcome]

@@ -262,7 +262,7 @@ def test_local_cluster_runs_chapters_and_a_sweep_like_a_serial_run(tmp_path):
         )
     nb = json.loads((executed / "sweepy.ipynb").read_text())
     assert "groups read back: 1" in json.dumps(nb["cells"])  # the chapter read the group its task trained
-    assert len(list((build / "results" / "cache").glob("lr-sweep-group-*.pkl"))) == len(CFG.datasets)
+    assert len(list((build / "results" / "cache").glob("lr-sweep-group-*.measurement"))) == len(CFG.datasets)
     timings = json.loads((build / "results" / "quick" / "_timings.json").read_text())
     assert timings["alpha"]["status"] == timings["sweepy"]["status"] == "ok"
     assert timings["broken"]["status"] == "failed" and timings["broken"]["worker"].startswith("tcp://")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from repro.analysis.class_stiffness import describe_run
 from repro.book.profiles import get_config, profile_table
 from repro.experiments.class_stiffness import run_class_stiffness
 from repro.experiments.configs import ClassStiffnessConfig
@@ -45,7 +46,7 @@ def test_class_stiffness_run_on_synthetic_data():
     assert hist["images_seen"].is_monotonic_increasing
     assert "generated in code" in run.data_description
     assert run.precision is not None and run.precision.n_pairs == 40 * 39
-    assert run.precision.sign_agreement == 1.0 and "Precision check" in run.describe()
+    assert run.precision.sign_agreement == 1.0 and "Precision check" in describe_run(run)
 
 
 def test_precision_check_on_a_saturated_network():
@@ -114,4 +115,4 @@ def test_full_split_run_trains_on_every_training_image():
     )
     run = run_class_stiffness(cfg, seed=0, progress=False)
     assert run.n_train == load_dataset("spherical_harmonics").n_train
-    assert "randomly permuted" in run.describe() and "Glorot" in run.describe()
+    assert "randomly permuted" in describe_run(run) and "Glorot" in describe_run(run)

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from repro.analysis.class_stiffness import describe_run
 from repro.experiments import init_study
 from repro.experiments.class_stiffness import (
     ClassStiffnessRun,
@@ -42,10 +43,10 @@ def test_seeds_trained_together_equal_each_seed_alone():
     cfg = dataclasses.replace(CFG, n_seeds=3)
     runs = run_class_stiffness_seeds(cfg, seed=5, progress=False)
     assert len(runs) == 3 and all(r.trained_together == 3 for r in runs)
-    assert "3 networks trained together" in runs[0].describe()
+    assert "3 networks trained together" in describe_run(runs[0])
     for k, run in enumerate(runs):
         alone = run_class_stiffness(cfg, seed=5 + k, progress=False)
-        assert alone.trained_together == 1 and "trained together" not in alone.describe()
+        assert alone.trained_together == 1 and "trained together" not in describe_run(alone)
         assert_same_run(run, alone)
     assert not runs[0].history.equals(runs[1].history)  # the seeds are different runs
 

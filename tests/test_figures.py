@@ -13,12 +13,12 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from repro.analysis.sweep_domains import domain_table  # noqa: E402
 from repro.book import figures  # noqa: E402
 from repro.experiments.class_stiffness import run_class_stiffness  # noqa: E402
 from repro.experiments.configs import ClassStiffnessConfig, HarmonicsConfig  # noqa: E402
 from repro.experiments.distance import EUCLID, distance_analysis  # noqa: E402
 from repro.experiments.harmonics import run_harmonics  # noqa: E402
-from repro.experiments.lr_sweep import domain_table  # noqa: E402
 from repro.experiments.numerics import finite_difference_check  # noqa: E402
 from repro.models import FCNet  # noqa: E402
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+from repro.analysis.lr_sweep import describe_sweep, group_seconds
 from repro.data import resolve_data_root
 from repro.experiments.configs import HarmonicsConfig, LRSweepConfig
 from repro.experiments.distance import EUCLID, distance_analysis
@@ -16,6 +17,7 @@ from repro.experiments.harmonics import run_harmonics
 from repro.experiments.lr_sweep import lr_sweep_group_files, run_lr_sweep
 from repro.experiments.matrices import GroupMatrices, read_stop, stop_key, stored_stops
 from repro.experiments.reanalysis import reanalyse_lr_sweep, stop_accuracy
+from repro.measurements.store import load
 from repro.models import FCNet
 from repro.stiffness import stiffness_vs_distance
 
@@ -96,7 +98,7 @@ def test_lr_sweep_cache_returns_the_same_sweep_for_the_same_settings(tmp_path):
     read_back = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
     assert not trained.from_cache and read_back.from_cache
     pd.testing.assert_frame_equal(trained.rows, read_back.rows)
-    assert "read back from the cache" in read_back.describe() and "cache" not in trained.describe()
+    assert "read back from the cache" in describe_sweep(read_back) and "cache" not in describe_sweep(trained)
     other_seed = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path, seed=1)
     assert not other_seed.from_cache and set(other_seed.rows["seed"]) == {1}
 
@@ -146,23 +148,25 @@ def test_an_interrupted_sweep_resumes_from_its_finished_groups(tmp_path):
     cfg = _tiny_sweep_config()
     first = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
     assert first.groups_from_cache == 0
-    whole, groups = sorted(tmp_path.glob("lr-sweep-[0-9a-f]*.pkl")), sorted(tmp_path.glob("lr-sweep-group-*.pkl"))
+    whole = sorted(tmp_path.glob("lr-sweep-[0-9a-f]*.measurement"))
+    groups = sorted(tmp_path.glob("lr-sweep-group-*.measurement"))
     assert len(whole) == 1 and len(groups) == len(cfg.datasets)
     whole[0].unlink()
     resumed = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
     assert not resumed.from_cache and resumed.groups_from_cache == len(groups)
-    assert f"{len(groups)} of its {len(groups)} groups were read back from the per-group cache" in resumed.describe()
-    assert resumed.group_seconds == first.group_seconds  # the groups' cost, also when read back
-    assert 0 < first.group_seconds <= first.seconds_total  # timed inside the call that trained them
+    told = f"{len(groups)} of its {len(groups)} groups were read back from the per-group cache"
+    assert told in describe_sweep(resumed)
+    assert group_seconds(resumed) == group_seconds(first)  # the groups' cost, also when read back
+    assert 0 < group_seconds(first) <= first.seconds_total  # timed inside the call that trained them
     pd.testing.assert_frame_equal(first.rows, resumed.rows)
-    for path in tmp_path.glob("lr-sweep-*.pkl"):
+    for path in tmp_path.glob("lr-sweep-*.measurement"):
         path.unlink()
     retrained = run_lr_sweep(cfg, progress=False, cache_dir=tmp_path)
     assert retrained.groups_from_cache == 0
     same = [c for c in first.rows.columns if c != "seconds"]
     pd.testing.assert_frame_equal(first.rows[same], retrained.rows[same])
     assert (first.rows["seconds"] > 0).all() and (first.rows["group_runs"] == len(cfg.lrs) * cfg.n_seeds).all()
-    assert f"The {len(cfg.lrs) * cfg.n_seeds} runs trained in 1 groups" in first.describe()
+    assert f"The {len(cfg.lrs) * cfg.n_seeds} runs trained in 1 groups" in describe_sweep(first)
 
 
 class _Killed(Exception):
@@ -193,14 +197,14 @@ def test_a_group_killed_part_way_is_taken_up_from_its_checkpoint(tmp_path, monke
     kill = True
     with pytest.raises(_Killed):
         lr_sweep.train_lr_sweep_group(cfg, "spherical_harmonics", 0, cache_dir=taken_up)
-    assert len(list(taken_up.glob("lr-sweep-group-*.ckpt"))) == 1 and not list(taken_up.glob("*.pkl"))
+    assert len(list(taken_up.glob("lr-sweep-group-*.ckpt"))) == 1 and not list(taken_up.glob("*.measurement"))
     kill, calls[:] = False, []
     assert not lr_sweep.train_lr_sweep_group(cfg, "spherical_harmonics", 0, cache_dir=taken_up)
     assert 0 < len(calls) < stops  # taken up: the stops measured before the last save are not measured again
     assert not list(taken_up.glob("*.ckpt"))
-    [want_rows], [got_rows] = sorted(reference.glob("*.pkl")), sorted(taken_up.glob("*.pkl"))
+    [want_rows], [got_rows] = sorted(reference.glob("*.measurement")), sorted(taken_up.glob("*.measurement"))
     assert want_rows.name == got_rows.name  # the same cache entry
-    want, got = pd.read_pickle(want_rows), pd.read_pickle(got_rows)
+    want, got = load(want_rows).value, load(got_rows).value
     pd.testing.assert_frame_equal(pd.DataFrame(want).drop(columns="seconds"), pd.DataFrame(got).drop(columns="seconds"))
     with np.load(want_rows.with_suffix(".npz")) as a, np.load(got_rows.with_suffix(".npz")) as b:
         assert sorted(a.files) == sorted(b.files)
@@ -321,7 +325,7 @@ def test_reanalysis_without_stored_matrices_is_a_clear_error(cached_sweep, tmp_p
     with pytest.raises(FileNotFoundError, match="rows of the learning-rate sweep's group 'spherical_harmonics'"):
         reanalyse_lr_sweep(cfg, cache_dir=tmp_path)
     for path in cache.iterdir():
-        if path.suffix == ".pkl":
+        if path.suffix == ".measurement":
             (tmp_path / path.name).write_bytes(path.read_bytes())
     with pytest.raises(FileNotFoundError, match=r"matrices of .* 'spherical_harmonics' .*\.npz is missing"):
         reanalyse_lr_sweep(cfg, cache_dir=tmp_path)

@@ -5,13 +5,18 @@ A chapter is its prose, its run call, its figures and its reading; around them::
     ch = open_chapter("fig03", profile=profile, device=device, seed=seed, data_root=data_root)
     run = ch.run(run_class_stiffness)                   # the experiment, with the chapter's config, device, seed
     ch.describe(run)                                    # what the run used, and the profile, seed and device
-    ...                                                 # figures, tables, readings
+    ...                                                 # figures, tables, readings (repro.analysis, repro.book)
     verdict = ch.judge(claims.class_membership_checks(run.snapshots), rule=claims.class_membership_rule())
     ...
-    ch.close(run.headline(), details=run.details(), summary=run.summary_lines())   # the nbval-checked cell
+    ch.close(headline(run), details=run_details(run), summary=summary_lines(run))   # the nbval-checked cell
 
 :func:`open_chapter` sets the plotting style, reads the chapter's config for the profile
-(:func:`repro.book.profiles.get_config`), resolves the device and seeds torch. :meth:`ChapterContext.judge` turns
+(:func:`repro.book.profiles.get_config`), resolves the device and seeds torch. :meth:`ChapterContext.run` is the
+chapter's *measure* step: it stores what the experiment returns (:mod:`repro.measurements`) in
+``<results root>/measurements/<profile>/<chapter>/`` under a key that covers the experiment's settings, seed,
+device, data root, threads, torch version and the source of the code that measures, and reads it back on the next
+execution while that key holds — so everything after it (analysis, figures, verdict, prose) re-runs in seconds
+after an edit that does not touch the measuring code. :meth:`ChapterContext.judge` turns
 typed checks (:class:`repro.claims.verdicts.Check`: each part holds, is contradicted or is undecided) into the
 verdict by the book's rule and shows them; :meth:`ChapterContext.close` writes the results file (the config, the
 checks as records, the headline numbers; see :mod:`repro.book.results`) and prints the lines nbval compares,
@@ -20,6 +25,7 @@ ending with the verdict.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,14 +34,38 @@ from pathlib import Path
 import torch
 from IPython.display import Markdown, display
 
+from repro.analysis.descriptions import describe
 from repro.book.figures import set_style
 from repro.book.profiles import chapters as configured_chapters
 from repro.book.profiles import get_config
-from repro.book.results import cache_dir, save_results
+from repro.book.results import cache_dir, display_path, measurements_dir, save_results
 from repro.claims.verdicts import VERDICT_RULE, Check, checks_table, verdict
+from repro.data import resolve_data_root
 from repro.devices import describe_device, resolve_device
+from repro.measurements.keys import measurement_key
+from repro.measurements.store import SUFFIX, memoise
 
-__all__ = ["ChapterContext", "open_chapter"]
+__all__ = ["ChapterContext", "MeasurementRecord", "open_chapter", "NOT_SETTINGS"]
+
+NOT_SETTINGS = ("cache_dir", "progress")  # options of an experiment that say where or how loudly, not what, it measures
+
+
+@dataclass(frozen=True)
+class MeasurementRecord:
+    """One :meth:`ChapterContext.run` call: which experiment, under which key, whether it was read back from the
+    store, what the measuring took (seconds, when it was measured) and the stored file's size (bytes)."""
+
+    experiment: str
+    key: str
+    read_back: bool
+    seconds: float
+    measured_utc: str
+    bytes: int
+    file: str
+
+    def as_record(self) -> dict[str, object]:
+        """The record as a results file keeps it."""
+        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -50,6 +80,7 @@ class ChapterContext:
     config: object = None  # the chapter's settings (repro.book.profiles), None for a chapter without experiments
     checks: list[Check] = field(default_factory=list)
     verdict: str | None = None
+    measurements: list[MeasurementRecord] = field(default_factory=list)
 
     @property
     def device_name(self) -> str:
@@ -66,17 +97,58 @@ class ChapterContext:
         seed = f"seed {self.seed}" if seeds is None else f"seeds {list(seeds)}"
         return f"Profile *{self.profile}*, {seed}, device {self.device_name}."
 
+    @property
+    def measurements_dir(self) -> Path:
+        """Where this chapter's measurements are stored: ``<results root>/measurements/<profile>/<chapter>``."""
+        return measurements_dir(self.name, self.profile)
+
     def run(self, experiment: Callable, config: object = None, **options):
-        """``experiment(config, device=…, seed=…, data_root=…, **options)`` with the chapter's config (or
-        ``config``), device and seed; ``data_root`` only where the experiment takes one."""
+        """The measure step: ``experiment(config, device=…, seed=…, data_root=…, **options)`` with the chapter's
+        config (or ``config``), device and seed (``data_root`` only where the experiment takes one), stored in
+        :attr:`measurements_dir` and read back instead of measured again while its key holds.
+
+        The key (:func:`repro.measurements.keys.measurement_key`) covers the experiment's name, the config, seed,
+        device, resolved data root and options (but not :data:`NOT_SETTINGS`), torch's version and thread count,
+        and the source of the experiment's module and every ``repro`` module it imports. A stored file that is
+        truncated, corrupt or foreign is an error naming it (:class:`repro.measurements.store.MeasurementError`)."""
+        cfg = self.config if config is None else config
         kwargs = {"device": self.device, "seed": self.seed, **options}
         if "data_root" in inspect.signature(experiment).parameters:
             kwargs["data_root"] = self.data_root
-        return experiment(self.config if config is None else config, **kwargs)
+        settings = {
+            "experiment": f"{experiment.__module__}.{experiment.__qualname__}",
+            "config": cfg,
+            "seed": self.seed,
+            "device": self.device_name,
+            "data_root": str(resolve_data_root(self.data_root).resolve()),
+            "options": {k: v for k, v in sorted(options.items()) if k not in NOT_SETTINGS},
+        }
+        key = measurement_key(settings, experiment.__module__)
+        path = self.measurements_dir / f"{experiment.__name__}-{key}{SUFFIX}"
+        value, header, hit = memoise(path, key, lambda: experiment(cfg, **kwargs), name=experiment.__name__)
+        self.measurements.append(
+            MeasurementRecord(
+                experiment.__name__, key, hit, float(header.get("seconds", float("nan"))),
+                str(header.get("created_utc", "")), path.stat().st_size, display_path(path),
+            )
+        )  # fmt: skip
+        return value
 
     def describe(self, run, extra: str = "") -> None:
-        """Show what a run used (its ``describe()``), ``extra`` Markdown, and the profile, seed and device."""
-        display(Markdown("  \n".join(part for part in (run.describe(), extra, self.run_line()) if part)))
+        """Show what a run used (:func:`repro.analysis.descriptions.describe`), ``extra`` Markdown, the profile,
+        seed and device, and where the measurement came from when it was read back from the store."""
+        parts = (describe(run), extra, self.run_line(), self.measurement_line())
+        display(Markdown("  \n".join(part for part in parts if part)))
+
+    def measurement_line(self) -> str:
+        """``Measurement read back from the store (measured in 812 s at 2026-…).`` for the runs this chapter read
+        back so far, or ``""`` when it measured them all in this execution."""
+        back = [m for m in self.measurements if m.read_back]
+        if not back:
+            return ""
+        spent = sum(m.seconds for m in back)
+        when = ", ".join(sorted({m.measured_utc for m in back}))
+        return f"Measurement read back from the store (measured in {spent:,.0f} s at {when})."
 
     def judge(self, checks: Iterable[Check], *, rule: str | None = None, note: str = "") -> str:
         """The verdict on ``checks`` by the book's rule (:func:`repro.claims.verdicts.verdict`), shown after
@@ -105,6 +177,9 @@ class ChapterContext:
         checks, details) and print the regression lines: ``summary``, then ``verdict: …`` when the chapter judged a
         claim. ``device``: what to record instead of the device (``"none"`` for a chapter that computes nothing).
         Returns nothing, so that the checked cell shows only the printed lines."""
+        details = dict(details or {})
+        if self.measurements:
+            details["measurements"] = [m.as_record() for m in self.measurements]
         save_results(
             self.name,
             profile=self.profile,
@@ -113,7 +188,7 @@ class ChapterContext:
             headline=dict(headline),
             verdict=self.verdict,
             checks=self.checks,
-            details=dict(details or {}),
+            details=details,
             config=self.config,
         )
         for line in summary:

@@ -56,6 +56,7 @@ __all__ = [
     "markdown_table",
     "load_records",
     "cache_dir",
+    "measurements_dir",
     "display_path",
 ]
 
@@ -78,6 +79,12 @@ def cache_dir(out_dir: str | os.PathLike | None = None) -> Path:
     """Where experiments shared by chapters are cached (:func:`repro.experiments.cache.memoise`):
     ``<results root>/cache``."""
     return results_dir(out_dir) / "cache"
+
+
+def measurements_dir(chapter: str, profile: str, out_dir: str | os.PathLike | None = None) -> Path:
+    """Where chapter ``chapter``'s measurements for ``profile`` are stored
+    (:meth:`repro.book.chapter.ChapterContext.run`): ``<results root>/measurements/<profile>/<chapter>``."""
+    return results_dir(out_dir) / "measurements" / _check_name(profile, "profile") / _check_name(chapter, "chapter")
 
 
 def display_path(path: str | os.PathLike) -> str:

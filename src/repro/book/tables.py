@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from repro.analysis.sweep_domains import NOT_FOUND, crossing_shares
 from repro.claims import stop_label
 from repro.experiments.class_stiffness import ClassStiffnessRun
 from repro.experiments.distance import EUCLID, DistanceAnalysis
@@ -29,6 +30,7 @@ __all__ = [
     "hierarchy_table",
     "runs_table",
     "crossing_table",
+    "sweep_crossing_table",
     "trend_table",
     "trend_summary",
     "condition_table",
@@ -289,3 +291,21 @@ def untrained_stops(kept: pd.DataFrame, untrained: pd.DataFrame) -> str:
             f"| {r.held_out_loss:.3f} | {r.chance:.3f} |"
         )
     return head + f" Left out as untrained ({len(untrained)}):\n\n" + "\n".join(lines)
+
+
+def sweep_crossing_table(sized: pd.DataFrame) -> pd.DataFrame:
+    """:func:`crossing_shares` as the chapters show it: one row per (dataset, rule, stop, lr), one column per
+    layer, each cell ``"3/3 seeds, 97% of replicates"``, or ``"not found (1/3 seeds, 30% of replicates)"``."""
+    shares = crossing_shares(sized)
+    text = (
+        shares["seeds crossing"].astype(str)
+        + "/"
+        + shares["seeds"].astype(str)
+        + " seeds, "
+        + shares["replicates crossing"].map("{:.0%}".format)
+        + " of replicates"
+    )
+    shares["cell"] = text.where(shares["found"], NOT_FOUND + " (" + text + ")")
+    layers = list(dict.fromkeys(shares["layer"]))
+    table = shares.pivot(index=["dataset", "rule", "stop", "lr"], columns="layer", values="cell")
+    return table[layers].reset_index().rename_axis(columns=None)

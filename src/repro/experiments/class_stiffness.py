@@ -27,9 +27,8 @@ from repro.experiments.history import KINDS, METRICS, STIFFNESS_ENTROPY, stiffne
 from repro.experiments.numerics import PrecisionCheck, precision_check, textbook_numerics
 from repro.experiments.setup import Split, new_model, split_for
 from repro.losses import softmax_entropy
-from repro.models import INIT_DESCRIPTIONS
 from repro.stiffness import ClassSummary, bootstrap_class_summary, class_stiffness, stiffness_from_gram, unit_gram
-from repro.training import TrainConfig, TrainResult, images_seen_schedule, stage_label
+from repro.training import TrainConfig, TrainResult, images_seen_schedule
 from repro.training_many import train_many
 
 __all__ = [
@@ -153,71 +152,6 @@ class ClassStiffnessRun:
     seconds_gram: float
     precision: PrecisionCheck | None = None
     trained_together: int = 1  # networks trained in one stack with this one (itself included)
-
-    def describe(self) -> str:
-        """What the run used, read from the data and the run (Markdown): dataset and source, images used, budget,
-        and the precision check of the final Gram."""
-        cfg = self.config
-        labels = " with randomly permuted training labels" if cfg.random_labels else ""
-        return (
-            f"**Data.** {self.data_description}  \n"
-            f"Trained on {self.n_train:,} training images{labels} from {INIT_DESCRIPTIONS[cfg.init]}, Adam with "
-            f"learning rate {cfg.lr:g}, batch {cfg.batch_size}, for {cfg.max_images:,} images seen (status "
-            f"*{self.status}*). Stiffness measured on "
-            f"{self.n_stiffness} validation images ({self.n_stiffness // len(self.class_names)} per class); "
-            f"validation loss on {self.n_val:,} other held-out images. Run time {self.seconds_total:.0f} s"
-            + (f" for {self.trained_together} networks trained together" if self.trained_together > 1 else "")
-            + f", of which {self.seconds_gram:.1f} s computing this network's Gram matrices."
-            + (f"  \n{self.precision.describe()}" if self.precision is not None else "")
-        )
-
-    def trajectory(self) -> str:
-        """One Markdown sentence with within/between sign stiffness at every stage and the cosine's endpoints."""
-        sign = [s.summaries["sign"] for s in self.snapshots]
-        stages = ", ".join(
-            f"{stage_label(s.images_seen)}: within **{x.within:+.2f}**, between **{x.between:+.2f}**"
-            for s, x in zip(self.snapshots, sign, strict=True)
-        )
-        cos0, cos1 = self.snapshots[0].summaries["cos"], self.snapshots[-1].summaries["cos"]
-        return (
-            f"In this run, sign stiffness goes {stages}. Cosine stiffness goes from within {cos0.within:+.3f} / "
-            f"between {cos0.between:+.3f} to within {cos1.within:+.3f} / between {cos1.between:+.3f}."
-        )
-
-    def details(self) -> dict[str, object]:
-        """What a results file records about the run besides the headline numbers."""
-        return {
-            "data": self.data_description,
-            "n_train": self.n_train,
-            "n_stiffness": self.n_stiffness,
-            "n_val": self.n_val,
-            "status": self.status,
-            "seconds_total": self.seconds_total,
-            "seconds_gram": self.seconds_gram,
-            "trained_together": self.trained_together,
-        }
-
-    def summary_lines(self) -> list[str]:
-        """Rounded within/between per stage: the lines a chapter's regression cell prints."""
-        return [
-            f"{stage_label(s.images_seen):>24}: within {s.summaries['sign'].within:+.1f}, "
-            f"between {s.summaries['sign'].between:+.1f}"
-            for s in self.snapshots
-        ]
-
-    def headline(self, metric: str = "sign") -> dict[str, object]:
-        """Within/between stiffness (value and interval) at every stage, for a results file."""
-        out: dict[str, object] = {}
-        for k, snap in enumerate(self.snapshots):
-            s = snap.summaries[metric]
-            out |= {
-                f"stage{k}_images_seen": snap.images_seen,
-                f"stage{k}_within": s.within,
-                f"stage{k}_between": s.between,
-                f"stage{k}_within_ci": list(s.within_ci),
-                f"stage{k}_between_ci": list(s.between_ci),
-            }
-        return out
 
 
 def _validation_set(split: Split, n_val: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

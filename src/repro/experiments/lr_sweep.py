@@ -2,16 +2,15 @@
 rates, stop at target training losses (the first version's rule) and at a fixed number of images seen (a fixed-budget
 rule), and measure class stiffness and stiffness against distance at each stop.
 
-- :func:`run_lr_sweep` — the sweep (cached on disk by :mod:`repro.experiments.cache` when asked);
+- :func:`run_lr_sweep` — the sweep (stored on disk by :func:`repro.measurements.store.cached` when asked);
 - :func:`lr_sweep_groups`, :func:`train_lr_sweep_group` — its groups (one per dataset: every seed and learning
   rate of it, trained together as one stacked network by :func:`repro.training_many.train_many`), and one group
   trained on its own into the sweep's per-group cache entry (the cluster runner, :mod:`repro.book.cluster`, makes
-  each group a task);
-- :func:`domain_size`, :func:`domain_table` — the raw crossing ξ of each row (in its distance's units) beside the
-  stiff-domain size, a distance that grows with the domain (:func:`size_from_xi`, :func:`xi_from_size`,
-  :func:`raw_direction` convert between the two); :func:`crossing_shares`, :func:`found_domains` — in how many
-  seeds and replicates a crossing was found, and both quantities with those found in fewer than half shown as not
-  found (:data:`MIN_FOUND`).
+  each group a task).
+
+This module measures; what is read from its rows (stiff-domain sizes, crossing shares, the sweep's description)
+lives in :mod:`repro.analysis.sweep_domains` and :mod:`repro.analysis.lr_sweep`, which it does not import, so that
+editing a reading keeps the sweep's stored groups.
 """
 
 from __future__ import annotations
@@ -29,14 +28,14 @@ import torch
 from torch import nn
 
 from repro.data import load_dataset, resolve_data_root
-from repro.experiments.cache import entry_path, memoise
 from repro.experiments.configs import LRSweepConfig
 from repro.experiments.distance import EUCLID, critical_distances
 from repro.experiments.matrices import GroupMatrices, stop_key
 from repro.experiments.setup import new_model, prepare_split
+from repro.measurements.store import SUFFIX, cached, entry_path
 from repro.models import prepare_inputs
 from repro.stiffness import bootstrap_class_summary, stiffness_from_gram, unit_gram
-from repro.training import CHECK_RESOLUTION, TrainConfig
+from repro.training import TrainConfig
 from repro.training_many import Checkpoints, train_many
 
 __all__ = [
@@ -46,16 +45,6 @@ __all__ = [
     "train_lr_sweep_group",
     "lr_sweep_group_files",
     "stop_row",
-    "size_from_xi",
-    "xi_from_size",
-    "raw_direction",
-    "domain_size",
-    "domain_table",
-    "MIN_FOUND",
-    "crossing_shares",
-    "found_domains",
-    "crossing_table",
-    "NOT_FOUND",
     "CHECKPOINT_SECONDS",
 ]
 
@@ -83,42 +72,6 @@ class LRSweep:
     from_cache: bool = False  # read back from the on-disk cache instead of trained in this call
     groups_from_cache: int = 0  # groups read back from the per-group cache (an interrupted sweep, or groups trained
     # as tasks of their own)
-
-    @property
-    def group_seconds(self) -> float:
-        """Seconds its groups took to train and measure, summed over the groups (a group taken up from its
-        checkpoint counts each sitting up to its last save; the steps a kill threw away and were taken again count
-        once): the sweep's cost also when this call read the groups back from the cache, where ``seconds_total``
-        (this call's own time) is about zero."""
-        return float(self.rows.groupby("dataset")["seconds"].first().sum())
-
-    def describe(self) -> str:
-        """What the sweep used and how it went (Markdown): data, sizes, learning rates, stopping points, seeds,
-        missed targets and run time."""
-        cfg = self.config
-        loss = self.rows[self.rows["rule"] == "loss"]
-        missed = int((~loss["train_loss_target_reached"]).sum())
-        per_group = self.rows.groupby("dataset")[["seconds", "group_runs"]].first()
-        subset = "the full training split" if cfg.n_train is None else f"{cfg.n_train:,} images"
-        return (
-            "**Data.** " + "  \n".join(self.data.values()) + f"  \nTraining subset: {subset}; stiffness set: "
-            f"{cfg.n_stiffness} validation images; learning rates {', '.join(f'{lr:g}' for lr in cfg.lrs)}; stopping "
-            f"at training losses {', '.join(f'{t:g}' for t in cfg.target_losses)} (first reached; checked every "
-            f"{cfg.check_every} images, or every 1/{CHECK_RESOLUTION} of the images seen once that is more) and at "
-            f"{cfg.fixed_images:,} images seen; seeds {self.seed}–"
-            f"{self.seed + cfg.n_seeds - 1}; at most {cfg.max_images:,} images per run.  \n"
-            f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {self.seconds_total:.0f} s"
-            + (" (trained by an earlier chapter or build and read back from the cache)" if self.from_cache else "")
-            + (
-                f"; {self.groups_from_cache} of its {len(per_group)} groups were read back from the per-group cache "
-                "(an interrupted earlier sweep, or groups trained as tasks of their own)"
-                if self.groups_from_cache
-                else ""
-            )
-            + f". The {int(per_group['group_runs'].sum())} runs trained in {len(per_group)} groups (one per dataset, "
-            f"its runs together as one stacked network) that took {self.group_seconds:.0f} s in all "
-            "(training and measuring)."
-        )
 
 
 def _matrices(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -260,13 +213,13 @@ def run_lr_sweep(
 
     With ``cache_dir`` (the book passes the book's cache folder), a sweep with the same settings, seed,
     device, data root and package source is trained once and read back by the chapters that share it
-    (:func:`repro.experiments.cache.memoise`); the returned sweep's ``from_cache`` says which happened.
+    (:func:`repro.measurements.store.cached`); the returned sweep's ``from_cache`` says which happened.
     """
     device = torch.device(device)
     if cache_dir is None:
         return _run_lr_sweep(cfg, data_root, device, seed, progress)
     depends_on = (cfg, seed, str(device), str(resolve_data_root(data_root).resolve()))
-    sweep, hit = memoise(
+    sweep, hit = cached(
         "lr-sweep",
         depends_on,
         lambda: _run_lr_sweep(cfg, data_root, device, seed, progress, cache_dir),
@@ -296,15 +249,16 @@ def _run_inputs(cfg: LRSweepConfig, ds, seed: int, device: torch.device):
 def lr_sweep_group_files(
     cfg: LRSweepConfig, dataset: str, seed: int, device: torch.device, root: str, cache_dir: str | os.PathLike
 ) -> tuple[Path, Path]:
-    """The per-group cache entry of ``dataset``'s group (its rows, a pickle) and the side file beside it, under the
-    same key (what every stop measured, :mod:`repro.experiments.matrices`); ``root``: the resolved data root."""
-    return _group_file(cfg, dataset, seed, device, root, cache_dir, ".pkl"), _group_file(
+    """The per-group cache entry of ``dataset``'s group (its rows, a stored measurement) and the side file beside
+    it, under the same key (what every stop measured, :mod:`repro.experiments.matrices`); ``root``: the resolved
+    data root."""
+    return _group_file(cfg, dataset, seed, device, root, cache_dir, SUFFIX), _group_file(
         cfg, dataset, seed, device, root, cache_dir, ".npz"
     )
 
 
 def _group_file(cfg, dataset, seed, device, root, cache_dir, suffix: str) -> Path:
-    """A file of the group's cache entry: ``.pkl`` its rows, ``.npz`` its matrices, ``.ckpt`` its checkpoint (a
+    """A file of the group's cache entry: ``.measurement`` its rows, ``.npz`` its matrices, ``.ckpt`` its checkpoint (a
     group being trained)."""
     depends_on = (cfg, dataset, seed, str(device), root)
     return entry_path("lr-sweep-group", depends_on, cache_dir, module=__name__, suffix=suffix)
@@ -331,7 +285,7 @@ def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tup
         return _train_group(cfg, ds, dataset, seed, device, progress), False
     matrices_file = _group_file(cfg, dataset, seed, device, root, cache_dir, ".npz")
     checkpoint = _group_file(cfg, dataset, seed, device, root, cache_dir, ".ckpt")
-    rows_file = _group_file(cfg, dataset, seed, device, root, cache_dir, ".pkl")
+    rows_file = _group_file(cfg, dataset, seed, device, root, cache_dir, SUFFIX)
     if not rows_file.is_file() and not checkpoint.is_file():
         ours = {_group_file(cfg, d, seed, device, root, cache_dir, ".ckpt") for d in lr_sweep_groups(cfg)}
         stale = _stale_checkpoints(Path(cache_dir), ours)
@@ -344,7 +298,7 @@ def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tup
                 stacklevel=2,
             )
     run = partial(_train_group, cfg, ds, dataset, seed, device, progress, matrices_file, checkpoint)
-    out = memoise("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
+    out = cached("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
     checkpoint.unlink(missing_ok=True)  # the group is stored: its training needs no taking up
     return out
 
@@ -393,111 +347,3 @@ def _run_lr_sweep(
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
     return LRSweep(cfg, frame, data, time.perf_counter() - t0, seed, layers, groups_from_cache=groups_from_cache)
-
-
-def size_from_xi(xi, lo, hi, layer: str) -> tuple:
-    """The stiff-domain size and its interval ``(size, size_lo, size_hi)`` from the raw crossing ``xi`` and its
-    interval ``[lo, hi]`` on ``layer``'s distance (floats, arrays or Series).
-
-    For the dot-product distance of Eq. 9 (a cosine, 1 = same point) the domain reaches from 1 down to the crossing,
-    so its size is ``1 − ξ`` and the interval's ends swap; for the Euclidean distance (0 = same point) the size is ξ.
-    """
-    if layer == EUCLID:
-        return xi, lo, hi
-    return 1 - xi, 1 - hi, 1 - lo
-
-
-def xi_from_size(size, lo, hi, layer: str) -> tuple:
-    """The inverse of :func:`size_from_xi`: the raw crossing and its interval ``(xi, xi_lo, xi_hi)`` on ``layer``'s
-    distance from a domain size and its interval."""
-    if layer == EUCLID:
-        return size, lo, hi
-    return 1 - size, 1 - hi, 1 - lo
-
-
-def raw_direction(size_direction: str, layer: str) -> str:
-    """The direction of the raw crossing ξ on ``layer``'s distance when the domain size goes ``size_direction``
-    ("up", "down" or "unclear"): the same for the Euclidean distance, the opposite for the cosine (a domain that
-    grows reaches further from 1, so its ξ falls)."""
-    if layer == EUCLID or size_direction not in ("up", "down"):
-        return size_direction
-    return "down" if size_direction == "up" else "up"
-
-
-def domain_size(rows: pd.DataFrame, layer: str) -> pd.DataFrame:
-    """The raw crossing and the stiff-domain size of ``layer`` for every row.
-
-    Returns columns ``xi, xi_lo, xi_hi`` (the first zero crossing in the units of ``layer``'s distance: a cosine
-    for Eq. 9's dot-product distance, 1 = same point; a Euclidean distance for :data:`EUCLID`, 0 = same point),
-    ``size, size_lo, size_hi`` (a distance that grows with the domain, :func:`size_from_xi`), all NaN where no
-    crossing was found, and ``found`` (the share of bootstrap replicates that cross).
-    """
-    xi, lo, hi = rows[f"xi[{layer}]"], rows[f"xi_lo[{layer}]"], rows[f"xi_hi[{layer}]"]
-    size, size_lo, size_hi = size_from_xi(xi, lo, hi, layer)
-    return pd.DataFrame(
-        {"xi": xi, "xi_lo": lo, "xi_hi": hi, "size": size, "size_lo": size_lo, "size_hi": size_hi,
-         "found": rows[f"xi_found[{layer}]"]},
-        index=rows.index,
-    )
-
-
-def domain_table(rows: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
-    """Long table of crossings: one row per sweep row and layer, with the raw ``xi, xi_lo, xi_hi``, the domain's
-    ``size, size_lo, size_hi`` and ``found`` from :func:`domain_size` (``dataset, lr, seed, rule, stop`` kept)."""
-    keys = ["dataset", "lr", "seed", "rule", "stop"]
-    parts = [rows[keys].assign(layer=layer).join(domain_size(rows, layer)) for layer in layers]
-    return pd.concat(parts, ignore_index=True)
-
-
-MIN_FOUND = 0.5  # a crossing found in fewer than half of the seeds or of the bootstrap replicates is "not found"
-NOT_FOUND = "not found"
-_CELL = ["dataset", "rule", "stop", "layer", "lr"]
-_VALUES = ["xi", "xi_lo", "xi_hi", "size", "size_lo", "size_hi"]  # what a crossing not found blanks
-
-
-def crossing_shares(sized: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, rule, stop, layer, lr) of a :func:`domain_table`: ``seeds`` (how many), ``seeds crossing``
-    (seeds whose measured curve crosses zero), ``replicates crossing`` (the share of bootstrap replicates that
-    cross, pooled over the seeds: the mean of their shares) and ``found``: True when at least :data:`MIN_FOUND`
-    of the seeds and of the replicates cross."""
-    g = sized.groupby(_CELL, sort=False)
-    out = pd.DataFrame(
-        {
-            "seeds": g["size"].size(),
-            "seeds crossing": g["size"].count(),
-            "replicates crossing": g["found"].mean(),
-        }
-    ).reset_index()
-    out["found"] = (out["seeds crossing"] >= MIN_FOUND * out["seeds"]) & (out["replicates crossing"] >= MIN_FOUND)
-    return out
-
-
-def found_domains(sized: pd.DataFrame) -> pd.DataFrame:
-    """``sized`` with the raw ``xi, xi_lo, xi_hi`` and the ``size, size_lo, size_hi`` (those of them it has) set to
-    NaN in every (dataset, rule, stop, layer, lr) whose crossing was not found (:func:`crossing_shares`): such a ξ
-    is not averaged over the seeds that happened to cross, and a trend (:func:`repro.claims.lr_trend`) of either
-    quantity leaves that learning rate out."""
-    shares = crossing_shares(sized)[[*_CELL, "found"]]
-    merged = sized.merge(shares, on=_CELL, how="left", suffixes=("", "_cell"), validate="many_to_one")
-    merged.index = sized.index
-    out = sized.copy()
-    out.loc[~merged["found_cell"].astype(bool), [c for c in _VALUES if c in out]] = np.nan
-    return out
-
-
-def crossing_table(sized: pd.DataFrame) -> pd.DataFrame:
-    """:func:`crossing_shares` as the chapters show it: one row per (dataset, rule, stop, lr), one column per
-    layer, each cell ``"3/3 seeds, 97% of replicates"``, or ``"not found (1/3 seeds, 30% of replicates)"``."""
-    shares = crossing_shares(sized)
-    text = (
-        shares["seeds crossing"].astype(str)
-        + "/"
-        + shares["seeds"].astype(str)
-        + " seeds, "
-        + shares["replicates crossing"].map("{:.0%}".format)
-        + " of replicates"
-    )
-    shares["cell"] = text.where(shares["found"], NOT_FOUND + " (" + text + ")")
-    layers = list(dict.fromkeys(shares["layer"]))
-    table = shares.pivot(index=["dataset", "rule", "stop", "lr"], columns="layer", values="cell")
-    return table[layers].reset_index().rename_axis(columns=None)

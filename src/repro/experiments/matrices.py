@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from repro.experiments.cache import write_atomic
+from repro.files import write_atomic
 
 __all__ = ["NAN_CODE", "stop_key", "parse_stop_key", "StopMatrices", "GroupMatrices", "read_stop", "stored_stops"]
 

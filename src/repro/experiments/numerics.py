@@ -93,13 +93,6 @@ class PrecisionCheck:
     min_loss: float
     n_pairs: int
 
-    def describe(self) -> str:
-        return (
-            f"Precision check at the end of training: the float32 Gram's signs equal a float64 recomputation for "
-            f"{100 * self.sign_agreement:.2f}% of the {self.n_pairs:,} pairs (largest cosine gap "
-            f"{self.max_cos_gap:.1e}; smallest validation loss {self.min_loss:.1e})."
-        )
-
 
 def precision_check(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> PrecisionCheck:
     """Compare the unit Gram of ``model`` on ``(x (N, ...), y (N,))`` in the model's dtype with one in float64."""

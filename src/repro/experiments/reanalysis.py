@@ -13,7 +13,6 @@ This module is not imported by the sweep, so editing it keeps the sweep's cache 
 from __future__ import annotations
 
 import os
-import pickle
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ from repro.data import load_dataset, resolve_data_root
 from repro.experiments.configs import LRSweepConfig
 from repro.experiments.lr_sweep import lr_sweep_group_files, lr_sweep_groups, stop_row
 from repro.experiments.matrices import read_stop, stored_stops
+from repro.measurements.store import load
 
 _STOP_COLUMNS = ["dataset", "lr", "seed", "rule", "stop"]
 
@@ -94,9 +94,7 @@ def reanalyse_lr_sweep(
     n_boot = cfg.n_boot if n_boot is None else n_boot
     rows: list[dict] = []
     for _, rows_file, _, npz, num_classes in _open_groups(cfg, cache_dir, seed, device, data_root):
-        with rows_file.open("rb") as f:
-            cached = pickle.load(f)
-        rows += _reanalyse_rows(cached, npz, num_classes, device, n_bins, n_boot)
+        rows += _reanalyse_rows(load(rows_file).value, npz, num_classes, device, n_bins, n_boot)
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
     return frame

@@ -1,0 +1,46 @@
+"""Readings of a learning-rate sweep (:class:`repro.experiments.lr_sweep.LRSweep`) that are not its measurements:
+what it used and how it went, and what its groups cost. The sweep does not import this module."""
+
+from __future__ import annotations
+
+from repro.experiments.lr_sweep import LRSweep
+from repro.training import CHECK_RESOLUTION
+
+__all__ = ["group_seconds", "describe_sweep"]
+
+
+def group_seconds(sweep: LRSweep) -> float:
+    """Seconds its groups took to train and measure, summed over the groups (a group taken up from its
+    checkpoint counts each sitting up to its last save; the steps a kill threw away and were taken again count
+    once): the sweep's cost also when this call read the groups back from the cache, where ``seconds_total``
+    (this call's own time) is about zero."""
+    return float(sweep.rows.groupby("dataset")["seconds"].first().sum())
+
+
+def describe_sweep(sweep: LRSweep) -> str:
+    """What the sweep used and how it went (Markdown): data, sizes, learning rates, stopping points, seeds,
+    missed targets and run time."""
+    cfg = sweep.config
+    loss = sweep.rows[sweep.rows["rule"] == "loss"]
+    missed = int((~loss["train_loss_target_reached"]).sum())
+    per_group = sweep.rows.groupby("dataset")[["seconds", "group_runs"]].first()
+    subset = "the full training split" if cfg.n_train is None else f"{cfg.n_train:,} images"
+    return (
+        "**Data.** " + "  \n".join(sweep.data.values()) + f"  \nTraining subset: {subset}; stiffness set: "
+        f"{cfg.n_stiffness} validation images; learning rates {', '.join(f'{lr:g}' for lr in cfg.lrs)}; stopping "
+        f"at training losses {', '.join(f'{t:g}' for t in cfg.target_losses)} (first reached; checked every "
+        f"{cfg.check_every} images, or every 1/{CHECK_RESOLUTION} of the images seen once that is more) and at "
+        f"{cfg.fixed_images:,} images seen; seeds {sweep.seed}–"
+        f"{sweep.seed + cfg.n_seeds - 1}; at most {cfg.max_images:,} images per run.  \n"
+        f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {sweep.seconds_total:.0f} s"
+        + (" (trained by an earlier chapter or build and read back from the cache)" if sweep.from_cache else "")
+        + (
+            f"; {sweep.groups_from_cache} of its {len(per_group)} groups were read back from the per-group cache "
+            "(an interrupted earlier sweep, or groups trained as tasks of their own)"
+            if sweep.groups_from_cache
+            else ""
+        )
+        + f". The {int(per_group['group_runs'].sum())} runs trained in {len(per_group)} groups (one per dataset, "
+        f"its runs together as one stacked network) that took {group_seconds(sweep):.0f} s in all "
+        "(training and measuring)."
+    )

@@ -1,0 +1,94 @@
+"""Keys of stored measurements: they change only when the measurement would.
+
+A key hashes what the caller says the measurement depends on (settings, seed, device, data root) together with the
+torch version, torch's CPU thread count (float results on the CPU depend on it) and the source of the ``repro``
+modules that *measure*: the measuring function's module and every ``repro`` module it imports, directly or through
+others, read from the files' ``import`` statements (:func:`source_files`). An edit to any of those, an upgrade of
+torch or another thread count gives another key; an edit to a module the measurement never imports (the analysis of
+:mod:`repro.analysis`, the verdicts of :mod:`repro.claims`, the figures and tables of :mod:`repro.book`, the runner,
+a chapter's prose) keeps it, so re-reading a result never costs the hours of training behind it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+import torch
+
+__all__ = ["PACKAGE_ROOT", "source_files", "source_digest", "measurement_key", "modules_imported_by"]
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # src/repro
+
+
+def _module_file(module: str, root: Path) -> Path | None:
+    """The source file of ``repro`` module ``module`` (dotted) under ``root``, or None when it is not one."""
+    parts = module.split(".")
+    if parts[0] != "repro":
+        return None
+    base = root.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def modules_imported_by(source: bytes | str, package: str = "", filename: str = "<source>") -> set[str]:
+    """The dotted names of everything ``source`` imports, anywhere in the file, with relative imports resolved
+    against ``package`` and ``from a import b`` counted as both ``a`` and ``a.b``."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source, filename=filename)):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return names
+
+
+def source_files(modules: str | Iterable[str], root: Path = PACKAGE_ROOT) -> list[Path]:
+    """The files of ``modules`` (dotted, e.g. ``"repro.experiments.lr_sweep"``) and of every ``repro`` module they
+    import, transitively, with the ``__init__.py`` of each package on the way, sorted. ``root``: the package folder
+    read (a copy of ``src/repro`` in tests)."""
+    todo = [modules] if isinstance(modules, str) else list(modules)
+    for module in todo:
+        if _module_file(module, root) is None:
+            raise ValueError(f"{module!r} is not a module of the repro package")
+    seen: dict[str, Path] = {}
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for k in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__ first
+            prefix = ".".join(parts[:k])
+            path = _module_file(prefix, root)
+            if path is None or prefix in seen:
+                continue
+            seen[prefix] = path
+            package = prefix if path.name == "__init__.py" else prefix.rpartition(".")[0]
+            todo += sorted(modules_imported_by(path.read_bytes(), package, str(path)))
+    return sorted(set(seen.values()))
+
+
+@cache
+def source_digest(modules: str | tuple[str, ...], root: Path = PACKAGE_ROOT) -> str:
+    """SHA-256 over the path and bytes of the files of :func:`source_files` ``(modules)`` (hex, 16 characters).
+    Cached for the process: a long-lived process that edits its own source must call ``source_digest.cache_clear()``."""
+    digest = hashlib.sha256()
+    for path in source_files(modules, root):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def measurement_key(depends_on: object, module: str, root: Path = PACKAGE_ROOT) -> str:
+    """A 16-hex-digit key for ``repr(depends_on)``, the source of ``module`` and its imports (:func:`source_digest`),
+    torch's version and its CPU thread count (float results on the CPU depend on it)."""
+    threads = torch.get_num_threads()
+    text = f"{depends_on!r}|{module}={source_digest(module, root)}|torch={torch.__version__}|threads={threads}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
