@@ -22,6 +22,7 @@ from torch import nn
 from repro.gram.engine import FACTORISED, MATERIALISED, GramResult, compute_gram
 from repro.gram.rules import register_rule
 from repro.gram.textbook import SignDisagreement, sign_disagreement, textbook_gram
+from repro.gram.validate import check_independent, check_labels, check_model, check_set, count_classes
 
 __all__ = [
     "per_example_gram",
@@ -39,27 +40,6 @@ __all__ = [
 _GRADIENT_BYTES_PER_CHUNK = 256 * 2**20  # one chunk of materialised gradients stays under this
 _CAPTURE_CHUNK = 1024  # examples per batched forward/backward of the fast path
 DEFAULT_MEMORY_BUDGET = 2**30  # bytes of per-layer work buffers (gradient panels, factorised temporaries)
-
-
-def _check_set(x: torch.Tensor, y: torch.Tensor, which: str) -> None:
-    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise ValueError(f"{which}: x and y must be torch tensors")
-    if x.ndim < 1 or x.shape[0] == 0:
-        raise ValueError(f"{which}: the set is empty (x has shape {tuple(x.shape)})")
-    if y.ndim != 1 or y.shape[0] != x.shape[0]:
-        raise ValueError(f"{which}: y must have shape ({x.shape[0]},) to match x, got {tuple(y.shape)}")
-    if y.dtype not in (torch.int64, torch.int32):
-        raise ValueError(f"{which}: y must hold integer class labels, got dtype {y.dtype}")
-
-
-def check_independent(model: nn.Module) -> None:
-    """Raise ``ValueError`` if a module couples the examples of a batch (batch norm using batch statistics)."""
-    for name, module in model.named_modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm) and (module.training or module.running_mean is None):
-            raise ValueError(
-                f"module {name!r} ({type(module).__name__}) normalises with batch statistics, which couples the "
-                "examples: per-example gradients are undefined. Call model.eval() (with running statistics) first."
-            )
 
 
 def default_chunk_size(model: nn.Module) -> int:
@@ -102,16 +82,15 @@ def _compute(
     memory_budget: int,
     form: str | None = None,
 ) -> GramResult:
-    """Check the arguments of :func:`per_example_gram` / :func:`unit_gram` and run the engine."""
-    _check_set(x, y, "x, y")
+    """Check the arguments of :func:`per_example_gram` / :func:`unit_gram` (:mod:`repro.gram.validate`) and run the
+    engine."""
+    check_set(x, y)
     if (x2 is None) != (y2 is None):
         raise ValueError("give both x2 and y2, or neither")
-    sets = [(x.detach(), y.long())]
     if x2 is not None and y2 is not None:
-        _check_set(x2, y2, "x2, y2")
+        check_set(x2, y2, "x2", "y2")
         if x2.shape[1:] != x.shape[1:]:
             raise ValueError(f"x2 examples have shape {tuple(x2.shape[1:])}, x examples {tuple(x.shape[1:])}")
-        sets.append((x2.detach(), y2.long()))
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be ≥ 1, got {chunk_size}")
     if method not in ("auto", "fast", "vmap"):
@@ -120,7 +99,13 @@ def _compute(
         raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget}")
     if form not in (None, FACTORISED, MATERIALISED):
         raise ValueError(f"form must be None, {FACTORISED!r} or {MATERIALISED!r}, got {form!r}")
-    check_independent(model)
+    check_model(model)
+    num_classes = count_classes(model, x)
+    check_labels(y, num_classes)
+    sets = [(x.detach(), y.long())]
+    if x2 is not None and y2 is not None:
+        check_labels(y2, num_classes, "y2")
+        sets.append((x2.detach(), y2.long()))
     return compute_gram(
         model,
         sets,
@@ -207,9 +192,11 @@ def per_example_gram(
 
     Args:
         model: any ``nn.Module`` mapping ``(N, *input_shape)`` to logits ``(N, classes)`` and treating examples
-            independently (batch norm only in eval mode). Its mode (train/eval) and its parameters' ``.grad`` are
+            independently and deterministically (batch norm, dropout and ``RReLU`` only in eval mode), with at
+            least one parameter with ``requires_grad``. Its mode (train/eval) and its parameters' ``.grad`` are
             left as they are.
-        x: inputs ``(N, *input_shape)``; y: integer labels ``(N,)``.
+        x: finite inputs ``(N, *input_shape)``; y: integer labels ``(N,)`` (int64 or int32), each in
+            ``[0, classes)``.
         x2, y2: optional second set ``(M, *input_shape)``, ``(M,)``; then the result is the ``N×M`` cross Gram.
         chunk_size: examples per batched forward/backward (default 1024) and per ``torch.func`` call (default
             :func:`default_chunk_size`).
@@ -239,6 +226,12 @@ def per_example_gram(
 
     Returns:
         float64 tensor ``(N, N)`` (symmetric) or ``(N, M)``, on ``x.device``; or a dict of them if ``per_layer``.
+
+    Raises:
+        ValueError: before any Gram work, for a model or set that breaks the above (:mod:`repro.gram.validate`):
+            no trainable parameter, batch norm with batch statistics, dropout or ``RReLU`` in training mode, a
+            NaN or infinite input, labels of the wrong shape or dtype or outside the model's logits, a model
+            output that is not ``(N, classes)``; and for an invalid keyword argument.
     """
     gram = unit_gram(
         model,

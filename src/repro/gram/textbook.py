@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
+from repro.gram.validate import check_labels, check_model, check_set, count_classes
+
 __all__ = ["textbook_gram", "sign_disagreement", "SignDisagreement"]
 
 
@@ -70,21 +72,24 @@ def textbook_gram(
     Returns:
         float64 ``(N, N)`` on the model's device: the ``dtype`` Gram, converted exactly. Entries of saturated
         examples are exact zeros (sign 0; their cosine is NaN in :func:`repro.stiffness.stiffness_from_gram`).
-    """
-    from repro.gram import DEFAULT_MEMORY_BUDGET, _check_set, check_independent, default_chunk_size
 
-    _check_set(x, y, "x, y")
+    Raises:
+        ValueError: for the models and sets :func:`repro.gram.per_example_gram` rejects (:mod:`repro.gram.validate`),
+            before any gradient is taken, and for a non-floating ``dtype`` or ``chunk_size < 1``.
+    """
+    from repro.gram import DEFAULT_MEMORY_BUDGET, default_chunk_size
+
+    check_set(x, y)
     if not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating dtype, got {dtype}")
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be ≥ 1, got {chunk_size}")
-    check_independent(model)
+    check_model(model)
     work = copy.deepcopy(model).to(dtype)
     n_params = sum(p.numel() for p in work.parameters() if p.requires_grad)
-    if n_params == 0:
-        raise ValueError("the model has no trainable parameters")
     device = next(p for p in work.parameters() if p.requires_grad).device
     x, y = x.detach().to(device=device, dtype=dtype), y.detach().to(device=device, dtype=torch.long)
+    check_labels(y, count_classes(work, x))
     size = torch.finfo(dtype).bits // 8
     chunk = chunk_size or max(1, default_chunk_size(work) * 4 // size)
     budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
