@@ -33,8 +33,7 @@ from machine import describe_machine  # benchmarks/machine.py, beside this scrip
 from torch import nn
 
 from repro.models import build_model
-from repro.training import TrainConfig, train
-from repro.training_many import train_many
+from repro.training import TrainConfig, train, train_many
 
 MODELS = {"fc": ("fc", (784,)), "cnn": ("cnn", (3, 32, 32))}  # name: (architecture, input shape); 10 classes
 BATCH = 32

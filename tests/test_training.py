@@ -132,12 +132,12 @@ def test_targets_do_not_cut_pending_evaluations_short():
 def test_target_checks_thin_out_as_training_goes_on(monkeypatch):
     """Checks every ``check_every`` images at first, then every 1/64 of the images seen: for 65,536 images and
     ``check_every=64``, 64 checks up to 4,096 images and about 64·ln(16) ≈ 177 after, not 1,024."""
-    import repro.training
+    import repro.training.run
 
     x, y = toy_problem()
     calls = []
-    real = repro.training.evaluate
-    monkeypatch.setattr(repro.training, "evaluate", lambda *a: calls.append(1) or real(*a))
+    real = repro.training.run.evaluate
+    monkeypatch.setattr(repro.training.run, "evaluate", lambda *a: calls.append(1) or real(*a))
     res = train(
         small_model(),
         x,

@@ -5,8 +5,8 @@ One layer per line, read top to bottom; every import runs down this list, never 
 - :mod:`repro.data` — datasets (real, and the synthetic spherical harmonics), standardisation, seeded subsets;
 - :mod:`repro.models` — the paper's fully-connected and convolutional networks, and the inputs each takes;
 - :mod:`repro.losses` — a cross-entropy that keeps its precision far into training;
-- :mod:`repro.training` — Adam training with evaluation schedules and target-loss stops; :mod:`repro.training_many`
-  trains several networks of one architecture as one stacked model (:mod:`repro.stacked`), each equal to ``train``;
+- :mod:`repro.training` — Adam training with evaluation schedules and target-loss stops; ``train_many`` trains
+  several networks of one architecture as one stacked model (:mod:`repro.training.stacked`), each equal to ``train``;
 - :mod:`repro.devices` — the ``device`` parameter (``auto``, ``cpu``, ``cuda``), validated and described;
 - :mod:`repro.gram` — exact Gram matrices of per-example loss gradients (rules = the math, capture = hooks, engine =
   planning + accumulation);

@@ -76,7 +76,7 @@ def results_dir(out_dir: str | os.PathLike | None = None) -> Path:
 
 
 def cache_dir(out_dir: str | os.PathLike | None = None) -> Path:
-    """Where experiments shared by chapters are cached (:func:`repro.experiments.cache.memoise`):
+    """Where experiments shared by chapters are cached (:func:`repro.measurements.store.cached`):
     ``<results root>/cache``."""
     return results_dir(out_dir) / "cache"
 

@@ -6,7 +6,7 @@ between-class means (Eq. 7).
 - :func:`run_class_stiffness` — train with snapshots at the config's stages and a history at every evaluation point
   (columns: :mod:`repro.experiments.history`);
 - :func:`run_class_stiffness_many` — several such runs (configs × seeds), the networks of one architecture trained
-  together as one stack (:func:`repro.training_many.train_many`); :func:`run_class_stiffness_seeds` (one config,
+  together as one stack (:func:`repro.training.train_many`); :func:`run_class_stiffness_seeds` (one config,
   ``n_seeds`` seeds) and :func:`run_class_stiffness_configs` (several configs, one seed) call it.
 """
 
@@ -28,8 +28,7 @@ from repro.experiments.numerics import PrecisionCheck, precision_check, textbook
 from repro.experiments.setup import Split, new_model, split_for
 from repro.losses import softmax_entropy
 from repro.stiffness import ClassSummary, bootstrap_class_summary, class_stiffness, stiffness_from_gram, unit_gram
-from repro.training import TrainConfig, TrainResult, images_seen_schedule
-from repro.training_many import train_many
+from repro.training import TrainConfig, TrainResult, images_seen_schedule, train_many
 
 __all__ = [
     "StiffnessSnapshot",
@@ -269,7 +268,7 @@ def _member(cfg: ClassStiffnessConfig, seed: int, device: torch.device, data_roo
 
 
 def _train_together(members: list[_Member], progress: bool) -> list[TrainResult]:
-    """One :func:`~repro.training_many.train_many` call for ``members`` (one architecture, one batch size)."""
+    """One :func:`~repro.training.train_many` call for ``members`` (one architecture, one batch size)."""
     return train_many(
         [m.model for m in members],
         [m.split.x_train for m in members],
@@ -299,7 +298,7 @@ def run_class_stiffness_many(
     progress: bool = True,
 ) -> list[ClassStiffnessRun]:
     """:func:`run_class_stiffness` for every ``(config, seed)`` of ``runs``, in that order, the networks of one
-    dataset, architecture and batch size trained together by one :func:`~repro.training_many.train_many` call.
+    dataset, architecture and batch size trained together by one :func:`~repro.training.train_many` call.
 
     Each run has its own split, data, model, evaluation points and snapshots, and its result is the one
     :func:`run_class_stiffness` gives for it (the weights equal up to float rounding). ``seconds_total`` of each run
@@ -361,6 +360,6 @@ def run_class_stiffness(
     points plus the stages; 0: the stages only); the full sign and cosine matrices with bootstrap intervals at
     ``cfg.stages``. With ``cfg.textbook_numerics`` every evaluation point also records the stiffness a textbook
     computation would report (:func:`repro.experiments.numerics.textbook_numerics`). The network is trained by
-    :func:`~repro.training_many.train_many` as a stack of one (:func:`run_class_stiffness_many`).
+    :func:`~repro.training.train_many` as a stack of one (:func:`run_class_stiffness_many`).
     """
     return run_class_stiffness_many([(cfg, seed)], data_root=data_root, device=device, progress=progress)[0]

@@ -25,8 +25,7 @@ from repro.experiments.configs import HarmonicsConfig
 from repro.experiments.distance import DistanceAnalysis, distance_analysis
 from repro.experiments.setup import Split, new_model, prepare_split
 from repro.stiffness import CriticalDistance, bootstrap_critical_distance, pairwise_cosine
-from repro.training import TrainConfig, TrainResult
-from repro.training_many import train_many
+from repro.training import TrainConfig, TrainResult, train_many
 
 __all__ = ["HarmonicsRun", "run_harmonics", "theory_crossing", "label_agreement", "oracle_critical"]
 
@@ -115,7 +114,7 @@ def run_harmonics(
     of held-out pairs against their dot-product distance in input space (points lie on the unit sphere, so it is
     the cosine of the angle between them); the same for label agreement instead of stiffness (the oracle, see
     :func:`oracle_critical`). The degrees' networks are trained together, each on its own task, by one
-    :func:`~repro.training_many.train_many` call."""
+    :func:`~repro.training.train_many` call."""
     device = torch.device(device)
     tasks = [_task(cfg, degree, seed, device) for degree in cfg.degrees]
     results = train_many(

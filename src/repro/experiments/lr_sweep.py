@@ -4,7 +4,7 @@ rule), and measure class stiffness and stiffness against distance at each stop.
 
 - :func:`run_lr_sweep` — the sweep (stored on disk by :func:`repro.measurements.store.cached` when asked);
 - :func:`lr_sweep_groups`, :func:`train_lr_sweep_group` — its groups (one per dataset: every seed and learning
-  rate of it, trained together as one stacked network by :func:`repro.training_many.train_many`), and one group
+  rate of it, trained together as one stacked network by :func:`repro.training.train_many`), and one group
   trained on its own into the sweep's per-group cache entry (the cluster runner, :mod:`repro.book.cluster`, makes
   each group a task).
 
@@ -35,8 +35,7 @@ from repro.experiments.setup import new_model, prepare_split
 from repro.measurements.store import SUFFIX, cached, entry_path
 from repro.models import prepare_inputs
 from repro.stiffness import bootstrap_class_summary, stiffness_from_gram, unit_gram
-from repro.training import TrainConfig
-from repro.training_many import Checkpoints, train_many
+from repro.training import Checkpoints, TrainConfig, train_many
 
 __all__ = [
     "LRSweep",
@@ -128,14 +127,14 @@ def _train_group(
     checkpoint: Path | None = None,
 ) -> list[dict]:
     """Every run of one dataset (each seed of the sweep × each learning rate) trained together as one stacked network
-    (:func:`repro.training_many.train_many`; each run as :func:`repro.training.train` would train it alone, up to
+    (:func:`repro.training.train_many`; each run as :func:`repro.training.train` would train it alone, up to
     float rounding): a row at each target loss reached, one per target missed (``images_seen`` NaN) and one at the
     fixed image budget. Every row carries the run's status, the group's wall time (``seconds``: training and
     measuring all its runs, summed over the sittings of a resumed group) and the number of runs trained together
     (``group_runs``). With ``matrices_file``, what every stop measured is written there
     (:class:`repro.experiments.matrices.GroupMatrices`). With ``checkpoint``, the group's training and what its
     stops measured so far are saved there every :data:`CHECKPOINT_SECONDS` and taken up from there by the next call
-    (:class:`repro.training_many.Checkpoints`); the file is left for the caller to remove."""
+    (:class:`repro.training.Checkpoints`); the file is left for the caller to remove."""
     start = time.perf_counter()
     earlier = 0.0  # seconds spent in earlier sittings of a resumed group
     runs = [(s, lr) for s in range(seed, seed + cfg.n_seeds) for lr in cfg.lrs]

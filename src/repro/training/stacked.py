@@ -1,6 +1,6 @@
 """E networks of one architecture as one: weights stacked on a leading member axis, one forward pass for all.
 
-Used by :func:`repro.training_many.train_many` to train several networks in lockstep.
+Used by :func:`repro.training.train_many` to train several networks in lockstep.
 
 Index convention (here and in the shape comments): E members, B examples per member, C channels, H×W an image,
 F features. Activations travel *member-first*, ``(E, B, ...)``, except around convolutions, where they are

@@ -12,9 +12,7 @@ import torch
 from torch import nn
 
 from repro.models import ConvNet, FCNet
-from repro.stacked import StackedForward, check_stacked
-from repro.training import TrainConfig, train
-from repro.training_many import Checkpoints, train_many
+from repro.training import Checkpoints, StackedForward, TrainConfig, check_stacked, train, train_many
 
 TOL = 1e-10
 
@@ -439,7 +437,7 @@ def test_a_call_killed_after_any_step_is_taken_up_exactly(kill_after, every, tmp
     """Killed after ``kill_after`` steps, saving every step (``every`` 0: the save after step 2 holds member 1's
     divergence flag set but not yet read — the first check is at step 4) or every few steps of a fake clock (the
     steps after the last save are thrown away and taken again): the resumed call ends as an uninterrupted one."""
-    import repro.training_many as tm
+    import repro.training.many as tm
 
     x, y = data("fc", 300, 4)
     xs = [x, x, x.flip(0)]
