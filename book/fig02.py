@@ -27,15 +27,14 @@ seed = 0  # first seed; the paper profile adds seed + 1 and seed + 2
 data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 
 # %% tags=["remove-cell"]
-import numpy as np
 from IPython.display import Markdown, display
 
 from repro import claims
-from repro.analysis.class_stiffness import describe_precision, describe_run, run_details
+from repro.analysis import overfitting as fig2
+from repro.analysis.class_stiffness import describe_run, run_details
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.class_stiffness import run_class_stiffness_seeds
-from repro.experiments.history import numerics_column, stiffness_column
 
 ch = open_chapter("fig02", profile=profile, device=device, seed=seed, data_root=data_root)
 seeds = [seed + k for k in range(ch.config.n_seeds)]
@@ -52,13 +51,7 @@ seeds = [seed + k for k in range(ch.config.n_seeds)]
 # %%
 runs = ch.run(run_class_stiffness_seeds)  # one run per seed, the networks trained together
 onsets = [claims.overfitting_onset(r.history) for r in runs]
-subset_note = (
-    f"**This run trains on a {runs[0].n_train:,}-image subset** of the training split to make overfitting happen "
-    "within the quick profile's budget."
-    if ch.config.n_train is not None
-    else "This run trains on the whole training split."
-)
-display(Markdown(f"{describe_run(runs[0])}  \n{subset_note}  \n{ch.run_line(seeds)}"))
+display(Markdown(f"{describe_run(runs[0])}  \n{fig2.subset_note(runs)}  \n{ch.run_line(seeds)}"))
 
 # %% mystnb={"figure": {"caption": "Training and validation loss (top), within-class (middle) and between-class (bottom) stiffness of validation pairs against images seen, one line per seed. Solid: sign stiffness with its 95% bootstrap band; dashed: cosine stiffness. Orange: the onset of overfitting (minimum of the validation loss).", "name": "fig-fig02-dynamics"}}
 fig = figures.plot_training_dynamics(
@@ -90,29 +83,10 @@ tables.dynamics_table(runs, seeds, onsets).style.hide(axis="index")
 # %%
 checks_per_seed = [claims.overfitting_checks(run.history) for run in runs]
 verdict = ch.judge(claims.pool_seeds(checks_per_seed, seeds))
-claims.checks_table(
-    [c.labelled(f"seed {s}") for s, checks in zip(seeds, checks_per_seed, strict=True) for c in checks]
-).style.hide(axis="index")
+claims.checks_table(fig2.labelled_per_seed(checks_per_seed, seeds)).style.hide(axis="index")
 
 # %%
-WITHIN, BETWEEN = stiffness_column("within"), stiffness_column("between")
-end_within = np.array([r.history[WITHIN].iloc[-1] for r in runs])
-end_between = np.array([r.history[BETWEEN].iloc[-1] for r in runs])
-peak_within = np.array([r.history[WITHIN].max() for r in runs])
-spread = (
-    f" Across the {len(runs)} seeds, within-class stiffness at the end is {end_within.mean():+.3f} ± "
-    f"{end_within.std(ddof=1):.3f} and between-class {end_between.mean():+.3f} ± {end_between.std(ddof=1):.3f} "
-    "(mean ± standard deviation)."
-    if len(runs) > 1
-    else " (One seed in this profile; the paper profile runs three and reports their spread.)"
-)
-display(Markdown(
-    f"Within-class sign stiffness peaks at {peak_within.max():+.2f} and ends at "
-    + ", ".join(f"{v:+.2f}" for v in end_within)
-    + "; between-class stiffness ends at "
-    + ", ".join(f"{v:+.2f}" for v in end_between)
-    + "." + spread
-))
+display(Markdown(fig2.end_of_training_sentence(runs)))
 
 # %% [markdown]
 # ## The paper's numerics beside the exact ones
@@ -146,39 +120,17 @@ fig = figures.plot_numerics_comparison(
 # %%
 collapse_checks = [claims.textbook_collapse_checks(r.history) for r in runs]
 collapse = claims.collapse_finding(collapse_checks)
-display(claims.checks_table(
-    [c.labelled(f"seed {s}") for s, checks in zip(seeds, collapse_checks, strict=True) for c in checks]
-).style.hide(axis="index"))
-TB32, TB64 = (stiffness_column("within", numerics=n) for n in ("textbook32", "textbook64"))
-ZERO, FLIP = numerics_column("textbook32", "zero"), numerics_column("textbook32", "flip")
-ends = "; ".join(
-    f"seed {s}: exact {r.history[WITHIN].iloc[-1]:+.2f}, float32 textbook {r.history[TB32].iloc[-1]:+.2f}, "
-    f"float64 textbook {r.history[TB64].iloc[-1]:+.2f} ({100 * r.history[ZERO].iloc[-1]:.1f}% of float32 signs "
-    f"exactly 0, {100 * r.history[FLIP].iloc[-1]:.1f}% flipped)"
-    for s, r in zip(seeds, runs, strict=True)
-)
-display(Markdown(
-    f"**The paper's collapse appears with textbook float32 numerics: {collapse}.** Within-class sign stiffness at "
-    f"the end of training — {ends}."
-))
+display(claims.checks_table(fig2.labelled_per_seed(collapse_checks, seeds)).style.hide(axis="index"))
+display(Markdown(fig2.textbook_ends_sentence(runs, seeds, collapse)))
 
 # %% [markdown]
 # For each seed's final network, the share of pair signs of the exact float32 unit Gram that agree with a float64
 # recomputation (the exact path's own precision check):
 
 # %%
-display(Markdown("  \n".join(
-    f"Seed {s}: " + (describe_precision(run.precision) if run.precision else "training diverged; nothing to check.")
-    for s, run in zip(seeds, runs, strict=True)
-)))
+display(Markdown(fig2.precision_sentences(runs, seeds)))
 
 # %% tags=["nbval-check-output"]
-headline = {"onsets": onsets, "end_within": end_within.tolist(), "end_between": end_between.tolist(),
-            "peak_within": peak_within.tolist(), "seeds": seeds, "textbook32_collapse": collapse,
-            "end_within_textbook32": [r.history[TB32].iloc[-1] for r in runs]}
 per_seed = {str(s): [c.as_record() for c in checks] for s, checks in zip(seeds, checks_per_seed, strict=True)}
-ch.close(headline, details=run_details(runs[0]) | {"checks_per_seed": per_seed}, summary=[
-    *(f"seed {s}: overfits {onset is not None}; end within {w:+.1f}, between {b:+.1f}"
-      for s, onset, w, b in zip(seeds, onsets, end_within, end_between, strict=True)),
-    f"collapse with textbook float32 numerics: {collapse}",
-])
+ch.close(fig2.seeds_headline(runs, seeds, onsets, collapse), details=run_details(runs[0]) | {"checks_per_seed": per_seed},
+         summary=fig2.seeds_summary(runs, seeds, onsets, collapse))

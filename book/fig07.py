@@ -40,7 +40,7 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
-from repro.analysis.class_stiffness import describe_run, run_details
+from repro.analysis import hierarchy as fig7
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.experiments.hierarchy import run_hierarchy
@@ -58,18 +58,12 @@ ch = open_chapter("fig07", profile=profile, device=device, seed=seed, data_root=
 # %%
 hruns = [ch.run(run_hierarchy, cfg) for cfg in ch.config]
 for h in hruns:
-    groups = "; ".join(
-        f"*{name}*: " + ", ".join(h.run.class_names[i] for i, g in enumerate(h.coarse_of_fine) if g == k)
-        for k, name in enumerate(h.coarse_names)
-    )
-    display(Markdown(describe_run(h.run) + f"  \n**Hierarchy ({len(h.coarse_names)} groups).** {groups}"))
+    display(Markdown(fig7.describe_hierarchy(h)))
 display(Markdown(ch.run_line()))
 
 # %%
-EARLY = 1  # index of the "early in training" stage
 for h in hruns:
-    snap = h.run.snapshots[EARLY]
-    c = h.contrasts[EARLY]["sign"]
+    snap, c = h.run.snapshots[fig7.EARLY], fig7.early_contrast(h)
     figures.plot_hierarchy_matrix(
         snap.matrices["sign"], h.run.class_names, h.coarse_of_fine, h.coarse_names,
         title=f"CNN on {h.run.config.dataset}, {figures.stage_label(snap.images_seen)}: sign stiffness\n"
@@ -103,7 +97,7 @@ for h in hruns:
 
 # %%
 verdict = ch.judge(
-    (c for h in hruns for c in claims.hierarchy_checks(h.contrasts[EARLY]["sign"], h.run.config.dataset)),
+    (c for h in hruns for c in claims.hierarchy_checks(fig7.early_contrast(h), h.run.config.dataset)),
     note=f"Data: {', '.join(h.run.config.dataset for h in hruns)}.",
 )
 
@@ -117,26 +111,7 @@ verdict = ch.judge(
 # confused (all five *flowers*), while Fashion-MNIST's "tops" group exactly the classes a network confuses most.
 
 # %%
-display(Markdown(" ".join(
-    f"**{h.run.config.dataset}** early ({figures.stage_label(h.run.snapshots[EARLY].images_seen)}): same-group "
-    f"{h.contrasts[EARLY]['sign'].same_coarse:+.3f}, different groups {h.contrasts[EARLY]['sign'].diff_coarse:+.3f}, "
-    f"contrast {h.contrasts[EARLY]['sign'].contrast:+.3f} "
-    f"[{h.contrasts[EARLY]['sign'].contrast_ci[0]:+.3f}, {h.contrasts[EARLY]['sign'].contrast_ci[1]:+.3f}], "
-    f"p = {h.contrasts[EARLY]['sign'].p_value:.3f}."
-    for h in hruns
-)))
+display(Markdown(fig7.contrast_sentence(hruns)))
 
 # %% tags=["nbval-check-output"]
-headline = {}
-for h in hruns:
-    c = h.contrasts[EARLY]["sign"]
-    headline |= {f"{h.run.config.dataset}_contrast": c.contrast, f"{h.run.config.dataset}_contrast_ci": list(c.contrast_ci),
-                 f"{h.run.config.dataset}_p_value": c.p_value}
-ch.close(
-    headline,
-    details={"runs": [run_details(h.run) | {"hierarchy": list(h.coarse_names)} for h in hruns]},
-    summary=[
-        f"{h.run.config.dataset}: contrast {c.contrast:+.1f}, interval above 0 {c.contrast_ci[0] > 0}"
-        for h, c in ((h, h.contrasts[EARLY]["sign"]) for h in hruns)
-    ],
-)
+ch.close(fig7.hierarchy_headline(hruns), details=fig7.hierarchy_details(hruns), summary=fig7.hierarchy_summary(hruns))

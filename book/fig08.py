@@ -34,8 +34,7 @@ from repro import claims
 from repro.analysis.lr_sweep import group_seconds
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
-from repro.experiments.lr_sweep import run_lr_sweep
-from repro.experiments.reanalysis import stop_accuracy
+from repro.book.sweep import read_sweep
 
 ch = open_chapter("fig08", profile=profile, device=device, seed=seed, data_root=data_root)
 cfg = ch.config
@@ -49,8 +48,8 @@ cfg = ch.config
 # images for the interval. A target a run never reaches within its budget is reported as missing, not dropped.
 
 # %%
-sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
-rows, untrained = claims.split_trained(sweep.rows, ch.run(stop_accuracy, cache_dir=ch.cache_dir))
+reading = read_sweep(ch)
+sweep, rows, untrained = reading.sweep, reading.rows, reading.untrained
 loss_rows = rows[rows["rule"] == "loss"]
 ch.describe(sweep)
 
@@ -61,7 +60,7 @@ ch.describe(sweep)
 # ```
 
 # %%
-display(Markdown(claims.TRAINED_RULE + "\n\n" + tables.untrained_stops(rows, untrained)))
+display(Markdown(reading.untrained_note()))
 
 # %% mystnb={"figure": {"caption": "Between-class sign stiffness of validation pairs (mean off-diagonal cell of the class stiffness matrix) against the learning rate, measured when the training loss first reached each target (like the paper's Figure 8). Error bars: 95% bootstrap intervals over validation images.", "name": "fig-fig08-between"}}
 fig = figures.plot_lr_effect(

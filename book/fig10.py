@@ -38,9 +38,8 @@ from repro.analysis.lr_sweep import group_seconds
 from repro.analysis.sweep_domains import MIN_FOUND, domain_table, found_domains
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
+from repro.book.sweep import read_sweep
 from repro.experiments.distance import EUCLID
-from repro.experiments.lr_sweep import run_lr_sweep
-from repro.experiments.reanalysis import stop_accuracy
 
 ch = open_chapter("fig10", profile=profile, device=device, seed=seed, data_root=data_root)
 cfg = ch.config
@@ -54,8 +53,8 @@ cfg = ch.config
 # validation images give the domain size.
 
 # %%
-sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
-rows, untrained = claims.split_trained(sweep.rows, ch.run(stop_accuracy, cache_dir=ch.cache_dir))
+reading = read_sweep(ch)
+sweep, rows, untrained = reading.sweep, reading.rows, reading.untrained
 loss_rows = rows[(rows["rule"] == "loss") & rows["train_loss_target_reached"]]
 layers = [layer for layer in sweep.layers if layer != EUCLID]
 measured = domain_table(loss_rows, layers)
@@ -69,7 +68,7 @@ ch.describe(sweep)
 # ```
 
 # %%
-display(Markdown(claims.TRAINED_RULE + "\n\n" + tables.untrained_stops(rows, untrained)))
+display(Markdown(reading.untrained_note()))
 
 # %% [markdown]
 # ## Where a zero crossing was found
