@@ -189,7 +189,7 @@ def test_torchvision_raw_layout(tmp_path: Path, name: str, folder: str) -> None:
     _assert_standardised(ds)
     expected_test = (arrays["t10k-images-idx3-ubyte"] / 255 - pixels.mean()) / pixels.std()
     assert np.allclose(ds.x_test[:, 0].numpy(), expected_test, atol=1e-5)
-    expected_classes = dataset._CLASSES[ds.name]
+    expected_classes = dataset.CLASS_NAMES[ds.name]
     assert ds.classes == expected_classes and ds.coarse_train is None
 
 
@@ -507,7 +507,7 @@ def test_real_cifar10_subset() -> None:
     assert (ds.n_train, ds.n_test, ds.input_shape) == (3660, 860, (3, 32, 32))
     assert ds.mean == pytest.approx((0.4919, 0.4815, 0.4450), abs=5e-5)
     assert ds.std == pytest.approx((0.2474, 0.2444, 0.2624), abs=5e-5)
-    assert torch.bincount(ds.y_train).tolist() == [366] * 10 and ds.classes == dataset._CLASSES["cifar10"]
+    assert torch.bincount(ds.y_train).tolist() == [366] * 10 and ds.classes == dataset.CLASS_NAMES["cifar10"]
     assert hierarchy(ds) == ((0, 0, 1, 1, 1, 1, 1, 1, 0, 0), ("vehicles", "animals"))
     x, y, _ = stiffness_set(ds)
     assert x.shape == (150, 3, 32, 32) and torch.bincount(y).tolist() == [15] * 10

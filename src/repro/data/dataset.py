@@ -17,7 +17,10 @@ _DISPLAY = {
     "cifar100": "CIFAR-100",
     "spherical_harmonics": "Spherical harmonics",
 }
-_CLASSES = {
+#: The standard class names, in label order, of the real datasets whose names are fixed: torchvision copies are
+#: labelled with them, and :func:`repro.data.hierarchy` reads them for a dataset given by name. CIFAR-100's come
+#: from its files.
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
     "mnist": tuple(str(d) for d in range(10)),
     "fashion_mnist": tuple(torchvision.datasets.FashionMNIST.classes),
     "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
