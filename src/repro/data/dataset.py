@@ -10,7 +10,8 @@ import torchvision
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100", "spherical_harmonics")
 
-_DISPLAY = {
+#: How the book names each dataset (in :meth:`ImageDataset.describe`).
+DISPLAY_NAMES = {
     "mnist": "MNIST",
     "fashion_mnist": "Fashion-MNIST",
     "cifar10": "CIFAR-10",
@@ -82,7 +83,7 @@ class ImageDataset:
         shape = "×".join(map(str, self.input_shape))
         shape = f"input dimension {shape}" if synthetic else shape
         return (
-            f"{_DISPLAY[self.name]} {where}: {self.n_train:,} train / {self.n_test:,} test {unit}, "
+            f"{DISPLAY_NAMES[self.name]} {where}: {self.n_train:,} train / {self.n_test:,} test {unit}, "
             f"{self.num_classes} classes, {shape}"
         )
 

@@ -27,7 +27,8 @@ _TORCHVISION = {
     "cifar10": torchvision.datasets.CIFAR10,
     "cifar100": torchvision.datasets.CIFAR100,
 }
-_IDX_FILES = (
+#: The four uncompressed IDX files that torchvision's ``MNIST/raw/`` and ``FashionMNIST/raw/`` hold.
+IDX_FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
     "t10k-images-idx3-ubyte",
@@ -51,7 +52,7 @@ def _torchvision_dir(name: str, root: Path) -> Path | None:
     """The folder of torchvision's layout for ``name`` under ``root``, or ``None`` if it is not there."""
     if name in ("mnist", "fashion_mnist"):
         raw = root / _TORCHVISION[name].__name__ / "raw"
-        return raw if all((raw / f).is_file() for f in _IDX_FILES) else None
+        return raw if all((raw / f).is_file() for f in IDX_FILES) else None
     folder = root / _TORCHVISION[name].base_folder
     return folder if folder.is_dir() else None
 
