@@ -180,7 +180,7 @@ def test_torchvision_raw_layout(tmp_path: Path, name: str, folder: str) -> None:
     assert ds.x_train.dtype == torch.float32 and ds.y_train.dtype == torch.int64
     assert ds.input_shape == (1, 28, 28) and (ds.n_train, ds.n_test, ds.num_classes) == (N_TRAIN, N_TEST, 10)
     assert ds.source == f"torchvision raw files in {folder}/raw/ (under the data root)"
-    assert ds.describe().startswith(f"{dataset._DISPLAY[ds.name]} from torchvision raw files in ")
+    assert ds.describe().startswith(f"{dataset.DISPLAY_NAMES[ds.name]} from torchvision raw files in ")
     assert str(tmp_path) not in ds.describe()  # pages name the folder relative to the data root
     assert f"{N_TRAIN:,} train / {N_TEST:,} test images, 10 classes, 1×28×28" in ds.describe()
     assert ds.y_train.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
@@ -189,7 +189,7 @@ def test_torchvision_raw_layout(tmp_path: Path, name: str, folder: str) -> None:
     _assert_standardised(ds)
     expected_test = (arrays["t10k-images-idx3-ubyte"] / 255 - pixels.mean()) / pixels.std()
     assert np.allclose(ds.x_test[:, 0].numpy(), expected_test, atol=1e-5)
-    expected_classes = dataset._CLASSES[ds.name]
+    expected_classes = dataset.CLASS_NAMES[ds.name]
     assert ds.classes == expected_classes and ds.coarse_train is None
 
 
@@ -446,14 +446,14 @@ def test_spherical_harmonics_multiclass(dim: int) -> None:
 
 def test_zonal_polynomials_are_harmonics() -> None:
     t = np.linspace(-1, 1, 11)
-    assert np.allclose(harmonics._zonal(t, 3, 4), special.eval_legendre(4, t))  # Legendre for S²
-    assert np.allclose(harmonics._zonal(np.cos(0.3), 2, 5), np.cos(1.5))  # cos(kθ) on the circle
+    assert np.allclose(harmonics.zonal_polynomial(t, 3, 4), special.eval_legendre(4, t))  # Legendre for S²
+    assert np.allclose(harmonics.zonal_polynomial(np.cos(0.3), 2, 5), np.cos(1.5))  # cos(kθ) on the circle
     # odd degree: f(-x) = -f(x), so antipodal points get opposite signs
     rng = np.random.default_rng(0)
-    x = harmonics._uniform_sphere(rng, 100, 5)
-    directions, coefs = harmonics._uniform_sphere(rng, 6, 5).reshape(1, 6, 5), rng.standard_normal((1, 6))
-    values = harmonics._values(x, directions, coefs, 3)
-    assert np.allclose(harmonics._values(-x, directions, coefs, 3), -values)
+    x = harmonics.uniform_on_sphere(rng, 100, 5)
+    directions, coefs = harmonics.uniform_on_sphere(rng, 6, 5).reshape(1, 6, 5), rng.standard_normal((1, 6))
+    values = harmonics.harmonic_values(x, directions, coefs, 3)
+    assert np.allclose(harmonics.harmonic_values(-x, directions, coefs, 3), -values)
 
 
 @pytest.mark.parametrize(
@@ -481,7 +481,7 @@ def _real_root(*relative: str) -> Path:
 
 
 def test_real_mnist() -> None:
-    root = _real_root(*(f"MNIST/raw/{f}" for f in loaders._IDX_FILES))
+    root = _real_root(*(f"MNIST/raw/{f}" for f in loaders.IDX_FILES))
     ds = load_dataset("mnist", root, download=False)
     assert (ds.n_train, ds.n_test, ds.input_shape) == (60000, 10000, (1, 28, 28))
     assert ds.mean[0] == pytest.approx(0.1307, abs=5e-5) and ds.std[0] == pytest.approx(0.3081, abs=5e-5)
@@ -491,7 +491,7 @@ def test_real_mnist() -> None:
 
 
 def test_real_fashion_mnist() -> None:
-    root = _real_root(*(f"FashionMNIST/raw/{f}" for f in loaders._IDX_FILES))
+    root = _real_root(*(f"FashionMNIST/raw/{f}" for f in loaders.IDX_FILES))
     ds = load_dataset("fashion-mnist", root, download=False)
     assert (ds.n_train, ds.n_test) == (60000, 10000)
     assert ds.mean[0] == pytest.approx(0.2860, abs=5e-5) and ds.std[0] == pytest.approx(0.3530, abs=5e-5)
@@ -507,7 +507,7 @@ def test_real_cifar10_subset() -> None:
     assert (ds.n_train, ds.n_test, ds.input_shape) == (3660, 860, (3, 32, 32))
     assert ds.mean == pytest.approx((0.4919, 0.4815, 0.4450), abs=5e-5)
     assert ds.std == pytest.approx((0.2474, 0.2444, 0.2624), abs=5e-5)
-    assert torch.bincount(ds.y_train).tolist() == [366] * 10 and ds.classes == dataset._CLASSES["cifar10"]
+    assert torch.bincount(ds.y_train).tolist() == [366] * 10 and ds.classes == dataset.CLASS_NAMES["cifar10"]
     assert hierarchy(ds) == ((0, 0, 1, 1, 1, 1, 1, 1, 0, 0), ("vehicles", "animals"))
     x, y, _ = stiffness_set(ds)
     assert x.shape == (150, 3, 32, 32) and torch.bincount(y).tolist() == [15] * 10

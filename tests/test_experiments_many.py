@@ -11,10 +11,10 @@ from repro.analysis.class_stiffness import describe_run
 from repro.experiments import init_study
 from repro.experiments.class_stiffness import (
     ClassStiffnessRun,
-    _groups,
     run_class_stiffness,
     run_class_stiffness_configs,
     run_class_stiffness_seeds,
+    stack_groups,
 )
 from repro.experiments.configs import ClassStiffnessConfig, HarmonicsConfig
 from repro.experiments.harmonics import run_harmonics
@@ -69,7 +69,7 @@ def test_runs_are_grouped_by_dataset_architecture_and_batch_size():
         dataclasses.replace(CFG, lr=1e-2, init="he", n_train=None),
     ]
     runs = [(CFG, 0), (other[0], 0), (other[1], 0), (CFG, 1), (other[2], 0), (other[3], 2)]
-    assert _groups(runs) == [[0, 3, 5], [1], [2], [4]]
+    assert stack_groups(runs) == [[0, 3, 5], [1], [2], [4]]
 
 
 def test_runs_by_init_equal_each_scheme_alone():

@@ -237,7 +237,7 @@ def test_bootstrap_critical_distance_recovers_a_planted_length():
 def _bootstrap_pair_by_pair(S, D, bins, *, same_point, min_count, n_boot, seed):
     """The bootstrap of ``bootstrap_critical_distance`` written out pair by pair (replicate by replicate, each
     pair weighted wᵢ wⱼ): the reference for its matrix-product form."""
-    from repro.stiffness.distance import _binned_means, critical_distance, stiffness_vs_distance
+    from repro.stiffness.distance import critical_distance, stiffness_vs_distance, weighted_bin_means
 
     prof = stiffness_vs_distance(S, D, bins)
     S_np, D_np = S.numpy(), D.numpy()
@@ -253,7 +253,7 @@ def _bootstrap_pair_by_pair(S, D, bins, *, same_point, min_count, n_boot, seed):
     found = []
     for _ in range(n_boot):
         w = rng.multinomial(n, np.full(n, 1.0 / n)).astype(np.float64)
-        mean = _binned_means(s, idx, w[ii] * w[jj], n_bins, min_count, n_raw)
+        mean = weighted_bin_means(s, idx, w[ii] * w[jj], n_bins, min_count, n_raw)
         rep = critical_distance(prof.centers, mean, same_point=same_point)
         if rep is not None:
             found.append(rep)

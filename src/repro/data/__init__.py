@@ -42,8 +42,8 @@ from repro.data.loaders import (
     DEFAULT_DATA_ROOT,
     DOWNLOAD_TIMEOUT_S,
     DatasetNotFoundError,
-    _load_local,
-    _load_real,
+    clear_local_cache,
+    load_real_dataset,
     resolve_data_root,
 )
 from repro.data.subsets import (
@@ -116,10 +116,10 @@ def load_dataset(
         return _spherical_harmonics(**{**params, **synthetic_kwargs})
     if synthetic_kwargs:
         raise TypeError(f"{canonical} takes no extra arguments, got {sorted(synthetic_kwargs)}")
-    return _load_real(canonical, resolve_data_root(root).resolve(), download)
+    return load_real_dataset(canonical, resolve_data_root(root).resolve(), download)
 
 
 def clear_dataset_cache() -> None:
     """Forget every dataset held in the in-memory cache."""
-    _load_local.cache_clear()
+    clear_local_cache()
     _spherical_harmonics.cache_clear()

@@ -10,14 +10,18 @@ import torchvision
 
 DATASETS = ("mnist", "fashion_mnist", "cifar10", "cifar100", "spherical_harmonics")
 
-_DISPLAY = {
+#: How the book names each dataset (in :meth:`ImageDataset.describe`).
+DISPLAY_NAMES = {
     "mnist": "MNIST",
     "fashion_mnist": "Fashion-MNIST",
     "cifar10": "CIFAR-10",
     "cifar100": "CIFAR-100",
     "spherical_harmonics": "Spherical harmonics",
 }
-_CLASSES = {
+#: The standard class names, in label order, of the real datasets whose names are fixed: torchvision copies are
+#: labelled with them, and :func:`repro.data.hierarchy` reads them for a dataset given by name. CIFAR-100's come
+#: from its files.
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
     "mnist": tuple(str(d) for d in range(10)),
     "fashion_mnist": tuple(torchvision.datasets.FashionMNIST.classes),
     "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
@@ -79,7 +83,7 @@ class ImageDataset:
         shape = "×".join(map(str, self.input_shape))
         shape = f"input dimension {shape}" if synthetic else shape
         return (
-            f"{_DISPLAY[self.name]} {where}: {self.n_train:,} train / {self.n_test:,} test {unit}, "
+            f"{DISPLAY_NAMES[self.name]} {where}: {self.n_train:,} train / {self.n_test:,} test {unit}, "
             f"{self.num_classes} classes, {shape}"
         )
 

@@ -40,28 +40,28 @@ class HarmonicSample:
     classes: tuple[str, ...]
 
 
-def _zonal(t: np.ndarray, dim: int, degree: int) -> np.ndarray:
+def zonal_polynomial(t: np.ndarray, dim: int, degree: int) -> np.ndarray:
     """The degree-``degree`` zonal polynomial for dimension ``dim`` evaluated at cosines ``t`` in [-1, 1]."""
     if dim == 2:
         return special.eval_chebyt(degree, t)
     return special.eval_gegenbauer(degree, dim / 2 - 1, t)
 
 
-def _uniform_sphere(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+def uniform_on_sphere(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
     """``n`` points uniform on the unit sphere in ``R^dim``, shape ``(n, dim)``, float64."""
     g = rng.standard_normal((n, dim))
     return g / np.linalg.norm(g, axis=1, keepdims=True)
 
 
-def _values(x: np.ndarray, directions: np.ndarray, coefs: np.ndarray, degree: int) -> np.ndarray:
+def harmonic_values(x: np.ndarray, directions: np.ndarray, coefs: np.ndarray, degree: int) -> np.ndarray:
     """Values ``(n, H)`` at ``x (n, d)`` of harmonics with ``directions (H, T, d)`` and ``coefs (H, T)``."""
     cosines = np.clip(np.einsum("nd,htd->nht", x, directions), -1.0, 1.0)
-    return np.einsum("nht,ht->nh", _zonal(cosines, x.shape[1], degree), coefs)
+    return np.einsum("nht,ht->nh", zonal_polynomial(cosines, x.shape[1], degree), coefs)
 
 
 def _labels(x: np.ndarray, directions: np.ndarray, coefs: np.ndarray, degree: int) -> np.ndarray:
     """Labels ``(n,)``: the sign of the single harmonic, or the index of the largest of several."""
-    values = _values(x, directions, coefs, degree)
+    values = harmonic_values(x, directions, coefs, degree)
     if values.shape[1] == 1:
         return (values[:, 0] > 0).astype(np.int64)
     return values.argmax(axis=1).astype(np.int64)
@@ -98,13 +98,13 @@ def sample_spherical_harmonics(
     fn_seq, train_seq, test_seq = np.random.SeedSequence(seed).spawn(3)
     fn_rng = np.random.default_rng(fn_seq)
     n_harmonics = 1 if num_classes == 2 else num_classes
-    directions = _uniform_sphere(fn_rng, n_harmonics * n_terms, dim).reshape(n_harmonics, n_terms, dim)
+    directions = uniform_on_sphere(fn_rng, n_harmonics * n_terms, dim).reshape(n_harmonics, n_terms, dim)
     coefs = fn_rng.standard_normal((n_harmonics, n_terms))
-    reference = _uniform_sphere(fn_rng, _REFERENCE_POINTS, dim)
-    coefs /= np.sqrt((_values(reference, directions, coefs, degree) ** 2).mean(axis=0))[:, None]
+    reference = uniform_on_sphere(fn_rng, _REFERENCE_POINTS, dim)
+    coefs /= np.sqrt((harmonic_values(reference, directions, coefs, degree) ** 2).mean(axis=0))[:, None]
     splits = []
     for seq, n in ((train_seq, n_train), (test_seq, n_test)):
-        x = _uniform_sphere(np.random.default_rng(seq), n, dim)
+        x = uniform_on_sphere(np.random.default_rng(seq), n, dim)
         y = _labels(x, directions, coefs, degree)
         splits.append((torch.from_numpy(x).to(torch.float32), torch.from_numpy(y)))
     names = ("negative", "positive") if num_classes == 2 else tuple(f"harmonic {i}" for i in range(num_classes))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from repro.data.dataset import _CLASSES, ImageDataset, canonical_name
+from repro.data.dataset import CLASS_NAMES, ImageDataset, canonical_name
 
 __all__ = ["HIERARCHIES", "hierarchy"]
 
@@ -35,7 +35,7 @@ def hierarchy(ds: ImageDataset | str) -> tuple[tuple[int, ...], tuple[str, ...]]
     if name not in HIERARCHIES:
         hint = " (CIFAR-100's comes from a loaded dataset with coarse labels)" if name == "cifar100" else ""
         raise ValueError(f"no class hierarchy is known for {name!r}{hint}; known: {', '.join(HIERARCHIES)}")
-    fine_names = ds.classes if isinstance(ds, ImageDataset) else _CLASSES[name]
+    fine_names = ds.classes if isinstance(ds, ImageDataset) else CLASS_NAMES[name]
     groups = HIERARCHIES[name]
     coarse_of = {fine: i for i, members in enumerate(groups.values()) for fine in members}
     if set(coarse_of) != set(fine_names):

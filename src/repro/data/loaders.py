@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torchvision
 
-from repro.data.dataset import _CLASSES, ImageDataset
-from repro.data.standardise import _build, _labels, _nchw
+from repro.data.dataset import CLASS_NAMES, ImageDataset
+from repro.data.standardise import as_label_tensor, as_nchw, standardised_dataset
 
 DEFAULT_DATA_ROOT: Path = Path.home() / ".cache" / "repro" / "data"
 DOWNLOAD_TIMEOUT_S = 30.0
@@ -27,7 +27,8 @@ _TORCHVISION = {
     "cifar10": torchvision.datasets.CIFAR10,
     "cifar100": torchvision.datasets.CIFAR100,
 }
-_IDX_FILES = (
+#: The four uncompressed IDX files that torchvision's ``MNIST/raw/`` and ``FashionMNIST/raw/`` hold.
+IDX_FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
     "t10k-images-idx3-ubyte",
@@ -51,7 +52,7 @@ def _torchvision_dir(name: str, root: Path) -> Path | None:
     """The folder of torchvision's layout for ``name`` under ``root``, or ``None`` if it is not there."""
     if name in ("mnist", "fashion_mnist"):
         raw = root / _TORCHVISION[name].__name__ / "raw"
-        return raw if all((raw / f).is_file() for f in _IDX_FILES) else None
+        return raw if all((raw / f).is_file() for f in IDX_FILES) else None
     folder = root / _TORCHVISION[name].base_folder
     return folder if folder.is_dir() else None
 
@@ -68,18 +69,20 @@ def _from_torchvision(name: str, root: Path, folder: Path) -> ImageDataset:
     cls = _TORCHVISION[name]
     train, test = (cls(root=str(root), train=flag, download=False) for flag in (True, False))
     raw = {
-        "x_train": _nchw(train.data),
-        "y_train": _labels(train.targets),
-        "x_test": _nchw(test.data),
-        "y_test": _labels(test.targets),
-        "classes": _CLASSES.get(name, tuple(train.classes)),
+        "x_train": as_nchw(train.data),
+        "y_train": as_label_tensor(train.targets),
+        "x_test": as_nchw(test.data),
+        "y_test": as_label_tensor(test.targets),
+        "classes": CLASS_NAMES.get(name, tuple(train.classes)),
     }
     if name == "cifar100":
-        raw["coarse_train"] = _labels(_read_cifar_pickle(folder / "train")["coarse_labels"])
-        raw["coarse_test"] = _labels(_read_cifar_pickle(folder / "test")["coarse_labels"])
+        raw["coarse_train"] = as_label_tensor(_read_cifar_pickle(folder / "train")["coarse_labels"])
+        raw["coarse_test"] = as_label_tensor(_read_cifar_pickle(folder / "test")["coarse_labels"])
         raw["coarse_classes"] = tuple(_read_cifar_pickle(folder / "meta")["coarse_label_names"])
     kind = "raw files" if name in ("mnist", "fashion_mnist") else "python pickles"
-    return _build(name, raw, f"torchvision {kind} in {folder.relative_to(root).as_posix()}/ (under the data root)")
+    return standardised_dataset(
+        name, raw, f"torchvision {kind} in {folder.relative_to(root).as_posix()}/ (under the data root)"
+    )
 
 
 def _from_npz(name: str, path: Path) -> ImageDataset:
@@ -89,17 +92,17 @@ def _from_npz(name: str, path: Path) -> ImageDataset:
         if missing:
             raise ValueError(f"archive {path} lacks the keys {sorted(missing)}")
         raw = {
-            "x_train": _nchw(npz["x_train"]),
-            "y_train": _labels(npz["y_train"]),
-            "x_test": _nchw(npz["x_test"]),
-            "y_test": _labels(npz["y_test"]),
+            "x_train": as_nchw(npz["x_train"]),
+            "y_train": as_label_tensor(npz["y_train"]),
+            "x_test": as_nchw(npz["x_test"]),
+            "y_test": as_label_tensor(npz["y_test"]),
             "classes": tuple(str(c) for c in npz["classes"]),
         }
         if "coarse_classes" in npz.files:
-            raw["coarse_train"] = _labels(npz["y_train_coarse"])
-            raw["coarse_test"] = _labels(npz["y_test_coarse"])
+            raw["coarse_train"] = as_label_tensor(npz["y_train_coarse"])
+            raw["coarse_test"] = as_label_tensor(npz["y_test_coarse"])
             raw["coarse_classes"] = tuple(str(c) for c in npz["coarse_classes"])
-    return _build(name, raw, f"archive {path.name} (in the data root)")
+    return standardised_dataset(name, raw, f"archive {path.name} (in the data root)")
 
 
 class _NotFound(Exception):
@@ -116,6 +119,11 @@ def _load_local(name: str, root: Path) -> ImageDataset:
     if archive.is_file():
         return _from_npz(name, archive)
     raise _NotFound
+
+
+def clear_local_cache() -> None:
+    """Forget every real dataset held in the in-memory cache of local copies."""
+    _load_local.cache_clear()
 
 
 @contextmanager
@@ -158,8 +166,9 @@ def _not_found(name: str, root: Path, download_note: str) -> DatasetNotFoundErro
     )
 
 
-def _load_real(name: str, root: Path, download: bool) -> ImageDataset:
-    """Local copy, else (if allowed) torchvision's download, else :class:`DatasetNotFoundError`."""
+def load_real_dataset(name: str, root: Path, download: bool) -> ImageDataset:
+    """The real dataset ``name`` (canonical spelling) from the resolved data root ``root``: its local copy (cached in
+    memory), else (if ``download`` and allowed) torchvision's download, else :class:`DatasetNotFoundError`."""
     try:
         return _load_local(name, root)
     except _NotFound:

@@ -32,13 +32,14 @@ def _standardise(x: torch.Tensor, mean: tuple[float, ...], std: tuple[float, ...
     return x.to(torch.float32).sub_(offset).div_(scale)
 
 
-def _labels(y: object) -> torch.Tensor:
-    """Labels from a list, array or tensor as a ``(N,)`` int64 tensor."""
+def as_label_tensor(y: object) -> torch.Tensor:
+    """Labels from a list, array or tensor (any shape, ``N`` entries) as a flat ``(N,)`` int64 tensor."""
     return torch.as_tensor(np.asarray(y), dtype=torch.int64).reshape(-1)
 
 
-def _nchw(x: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """uint8 images ``(N, H, W)`` or ``(N, H, W, C)`` as a contiguous uint8 tensor ``(N, C, H, W)``."""
+def as_nchw(x: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 images ``(N, H, W)`` or ``(N, H, W, C)`` as a contiguous uint8 tensor ``(N, C, H, W)``; ``ValueError``
+    for another dtype."""
     x = torch.as_tensor(np.asarray(x))
     if x.dtype != torch.uint8:
         raise ValueError(f"images must be uint8, got {x.dtype}")
@@ -46,8 +47,13 @@ def _nchw(x: np.ndarray | torch.Tensor) -> torch.Tensor:
     return x.permute(0, 3, 1, 2).contiguous()
 
 
-def _build(name: str, raw: dict, source: str) -> ImageDataset:
-    """Standardise raw uint8 splits (``x_*``: ``(N, C, H, W)``) into an :class:`ImageDataset`."""
+def standardised_dataset(name: str, raw: dict, source: str) -> ImageDataset:
+    """Standardise raw splits into an :class:`ImageDataset` named ``name``, its source described by ``source``.
+
+    ``raw`` holds ``x_train`` ``(N, C, H, W)`` and ``x_test`` ``(M, C, H, W)`` uint8, ``y_train`` ``(N,)`` and
+    ``y_test`` ``(M,)`` int64, ``classes``, and optionally ``coarse_train``, ``coarse_test``, ``coarse_classes``. Both
+    splits are standardised per channel with the exact mean and std of the training split on the [0, 1] scale.
+    """
     mean, std = _channel_stats(raw["x_train"])
     coarse = {k: raw.get(k) for k in ("coarse_train", "coarse_test", "coarse_classes")}
     return ImageDataset(

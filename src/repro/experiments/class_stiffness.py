@@ -282,8 +282,9 @@ def _train_together(members: list[_Member], progress: bool) -> list[TrainResult]
     )
 
 
-def _groups(runs: Sequence[tuple[ClassStiffnessConfig, int]]) -> list[list[int]]:
-    """Indices of ``runs`` that can be trained as one stack: the same dataset, architecture and batch size."""
+def stack_groups(runs: Sequence[tuple[ClassStiffnessConfig, int]]) -> list[list[int]]:
+    """``runs`` split into the groups that can be trained as one stack (the same dataset, architecture and batch
+    size): lists of indices into ``runs``, in order of first appearance."""
     groups: dict[tuple, list[int]] = {}
     for e, (cfg, _) in enumerate(runs):
         groups.setdefault((cfg.dataset, cfg.arch, cfg.batch_size), []).append(e)
@@ -307,7 +308,7 @@ def run_class_stiffness_many(
     """
     device = torch.device(device)
     out: list[ClassStiffnessRun | None] = [None] * len(runs)
-    for group in _groups(runs):
+    for group in stack_groups(runs):
         t0 = time.perf_counter()
         members = [_member(*runs[e], device, data_root) for e in group]
         results = _train_together(members, progress)

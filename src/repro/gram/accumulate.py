@@ -1,5 +1,5 @@
 """Accumulating the Gram: panels of examples, the factorised and materialised block products, the float64
-accumulator and the reusable workspace, driven per layer by :class:`_Engine`.
+accumulator and the reusable workspace, driven per layer by :class:`GramComputation`.
 
 Index convention (as in :mod:`repro.gram.engine`): ``n`` rows and ``m`` columns of the result, ``P`` numbers in one
 layer, and the letters of :mod:`repro.gram.rules` (``g, t, d, p``).
@@ -19,11 +19,13 @@ from repro.gram.kernels import empty_workspace, gram_cross, gram_upper, mirror_u
 from repro.gram.planning import Layer
 from repro.gram.rules import OuterProductRule, Patches, outer_product_gradients
 
-_Set = tuple[torch.Tensor, torch.Tensor]  # (x, y) of one example set
+#: One set of examples, ``(x, y)``: inputs ``(n, *input_shape)`` and integer labels ``(n,)``.
+ExampleSet = tuple[torch.Tensor, torch.Tensor]
 
 
-def _panels(stop: int, size: int, start: int = 0) -> Iterator[slice]:
-    """Consecutive slices of at most ``size`` covering ``start … stop - 1``."""
+def panel_slices(stop: int, size: int, start: int = 0) -> Iterator[slice]:
+    """Consecutive slices of at most ``size`` indices (the last one shorter) covering ``start … stop - 1``: the
+    panels of examples (rows or columns of the result, or output features) the engine works on, one at a time."""
     for first in range(start, stop, size):
         yield slice(first, min(first + size, stop))
 
@@ -56,9 +58,9 @@ def _factorised_block(
     return torch.triu(block) if diagonal else block
 
 
-class _Accumulator:
-    """Adds ``(rows, cols)`` blocks of per-layer Grams into float64 ``(n, m)`` targets: one per layer, or one shared
-    total."""
+class GramAccumulator:
+    """Adds ``(rows, cols)`` blocks of per-layer Grams into float64 ``(n, m)`` targets: one per layer (``per_layer``),
+    or one shared total."""
 
     def __init__(self, names: list[str], n: int, m: int, device: torch.device, per_layer: bool) -> None:
         self.per_layer = per_layer
@@ -112,17 +114,18 @@ _Fill = Callable[[int, slice, list[list[torch.Tensor]]], None]
 _PIECE_BYTES = 16 * 2**20  # temporaries (unfolded patches) of one piece of a panel stay under this
 
 
-class _Engine:
-    """One Gram computation: the example sets, the budget, the workspace and the accumulator."""
+class GramComputation:
+    """One Gram computation: the example sets, the unit logit directions, the budget (bytes), the workspace and the
+    accumulator; :meth:`factorised`, :meth:`ruled` and :meth:`fallback` add one layer's (or group's) Gram to it."""
 
     def __init__(
         self,
         model: nn.Module,
-        sets: list[_Set],
+        sets: list[ExampleSet],
         directions: list[torch.Tensor],
         chunk_size: int,
         memory_budget: int,
-        acc: _Accumulator,
+        acc: GramAccumulator,
     ) -> None:
         self.model, self.sets, self.chunk_size, self.budget, self.acc = model, sets, chunk_size, memory_budget, acc
         self.directions = directions
@@ -141,8 +144,8 @@ class _Engine:
 
     def _pairs(self, size: int) -> Iterator[tuple[slice, slice]]:
         """Pairs of panels of ``size`` examples covering the result (the upper triangle when symmetric)."""
-        for rows in _panels(self.n, size):
-            for cols in _panels(self.m, size):
+        for rows in panel_slices(self.n, size):
+            for cols in panel_slices(self.m, size):
                 if not self.symmetric or cols.start >= rows.start:
                     yield rows, cols
 
@@ -209,7 +212,7 @@ class _Engine:
             _, g, _, d = u0.shape
             rows = self.n if self.symmetric else self.n + self.m
             feature_bytes = rows * g * (d * ("weight" in wrt) + ("bias" in wrt)) * u0.element_size()
-            blocks = list(_panels(delta0.shape[-1], max(1, self.budget // feature_bytes)))
+            blocks = list(panel_slices(delta0.shape[-1], max(1, self.budget // feature_bytes)))
         piece = max(1, _PIECE_BYTES // temporaries)
 
         def gradients(x: torch.Tensor, delta: torch.Tensor, features: slice | None, out=None) -> list[torch.Tensor]:
@@ -241,7 +244,7 @@ class _Engine:
 
         def fill(which: int, rows: slice, out: list[list[torch.Tensor]]) -> None:
             x, y = self.sets[which]
-            for c in _panels(rows.stop, self.chunk_size, rows.start):
+            for c in panel_slices(rows.stop, self.chunk_size, rows.start):
                 grads = per_example_gradients(self.model, x[c], y[c], wrt, self.directions[which][c])
                 at = slice(c.start - rows.start, c.stop - rows.start)
                 for target, g in zip(out, grads.split([w[0] for w in widths], dim=1), strict=True):

@@ -37,9 +37,18 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from repro.gram.accumulate import _Accumulator, _Engine, _panels, _Set
+from repro.gram.accumulate import ExampleSet, GramAccumulator, GramComputation, panel_slices
 from repro.gram.capture import Captured, capture
-from repro.gram.planning import FACTORISED, FALLBACK, MATERIALISED, Layer, _demote, _probe, choose_form, plan
+from repro.gram.planning import (
+    FACTORISED,
+    FALLBACK,
+    MATERIALISED,
+    Layer,
+    choose_form,
+    demote_to_fallback,
+    layers_disagreeing_with_autograd,
+    plan,
+)
 from repro.gram.rules import OuterProductRule
 from repro.losses import output_gradient
 
@@ -65,14 +74,14 @@ def _output_gradients(
     """Unit logit gradients ``(n, K)`` and their log-norms ``(n,)`` from forwards of ``chunk`` examples."""
     parts = []
     with torch.no_grad():
-        for rows in _panels(x.shape[0], chunk):
+        for rows in panel_slices(x.shape[0], chunk):
             parts.append(output_gradient(model(x[rows]), y[rows]))
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
 
 def compute_gram(
     model: nn.Module,
-    sets: list[_Set],
+    sets: list[ExampleSet],
     *,
     capture_chunk: int,
     vmap_chunk: int,
@@ -89,22 +98,22 @@ def compute_gram(
     cheaper one (for tests)."""
     layers, fallback = plan(model)
     if not use_rules:
-        _demote(layers, fallback, set(layers))
+        demote_to_fallback(layers, fallback, set(layers))
     n, m = sets[0][0].shape[0], sets[-1][0].shape[0]
     captured: list[Captured] = []
     if layers:
         modules = {name: layer.module for name, layer in layers.items()}
         captured = [capture(model, modules, x, y, capture_chunk) for x, y in sets]
-        _demote(layers, fallback, set().union(*(c.unusable for c in captured)))
+        demote_to_fallback(layers, fallback, set().union(*(c.unusable for c in captured)))
     if layers:
-        mismatched = _probe(model, layers, captured[0], sets[0][0])
+        mismatched = layers_disagreeing_with_autograd(model, layers, captured[0], sets[0][0])
         if mismatched:
             warnings.warn(
                 f"per_example_gram: the layer rules disagree with autograd for {sorted(mismatched)} (parameters used "
                 "outside their layer, or examples not independent in a batch?); using the general torch.func path",
                 stacklevel=3,
             )
-            _demote(layers, fallback, set(layers))
+            demote_to_fallback(layers, fallback, set(layers))
     if captured:
         outputs = [(c.directions, c.log_norms) for c in captured]
     else:
@@ -117,8 +126,8 @@ def compute_gram(
     }
     forms.update(dict.fromkeys(fallback, FALLBACK))
     order = [name for name, _ in model.named_modules() if name in forms]
-    acc = _Accumulator(order, n, m, sets[0][0].device, per_layer)
-    engine = _Engine(model, sets, [d for d, _ in outputs], vmap_chunk, memory_budget, acc)
+    acc = GramAccumulator(order, n, m, sets[0][0].device, per_layer)
+    engine = GramComputation(model, sets, [d for d, _ in outputs], vmap_chunk, memory_budget, acc)
     with torch.no_grad():
         for name, layer in layers.items():
             if forms[name] == FACTORISED:

@@ -58,7 +58,9 @@ def plan(model: nn.Module) -> tuple[dict[str, Layer], dict[str, list[str]]]:
     return layers, fallback
 
 
-def _demote(layers: dict[str, Layer], fallback: dict[str, list[str]], names: set[str]) -> None:
+def demote_to_fallback(layers: dict[str, Layer], fallback: dict[str, list[str]], names: set[str]) -> None:
+    """Move the layers ``names`` from ``layers`` to ``fallback`` (in place), each with its trainable parameters' full
+    names, so that the ``torch.func`` path computes their Grams."""
     for name in names:
         layer = layers.pop(name)
         fallback[name] = [f"{name}.{p}" if name else p for p in layer.wrt]
@@ -87,8 +89,11 @@ def _gather(captured: Captured, name: str, rows: list[int]) -> tuple[torch.Tenso
     return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
 
 
-def _probe(model: nn.Module, layers: dict[str, Layer], captured: Captured, x: torch.Tensor) -> set[str]:
-    """Layers whose rule disagrees with plain autograd on the first and the last example of ``x``.
+def layers_disagreeing_with_autograd(
+    model: nn.Module, layers: dict[str, Layer], captured: Captured, x: torch.Tensor
+) -> set[str]:
+    """Names of the layers whose rule disagrees with plain autograd on the first and the last example of ``x``
+    (``(n, *input_shape)``, the set that ``captured`` holds the layer inputs and output gradients of).
 
     One forward and backward of those two examples alone: the gradient of their logits weighted by the captured
     directions must equal the sum of the rule's gradients for rows 0 and n - 1 of the batched capture.

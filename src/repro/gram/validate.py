@@ -8,8 +8,8 @@ the time of its Gram.
 
 Non-finite inputs are always an error, with no option to let them through: an example with a NaN or infinite input
 gets a NaN row and column, which the caller gets more safely by leaving the example out, and the engine's check of
-its layer rules against autograd (on the first and the last example, :func:`repro.gram.planning._probe`) would read
-a NaN difference as agreement.
+its layer rules against autograd (on the first and the last example,
+:func:`repro.gram.planning.layers_disagreeing_with_autograd`) would read a NaN difference as agreement.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from repro.stiffness.classes import _class_matrix, _class_sums, _prepare, class_summary
+from repro.stiffness.classes import class_means_from_one_hot, class_pair_sums, class_summary, prepare_class_inputs
 
 
 @dataclass(frozen=True)
@@ -29,18 +29,19 @@ class ClassSummary:
     level: float
 
 
-def _bootstrap_class_matrices(
+def bootstrap_class_matrices(
     S: torch.Tensor, Ya: torch.Tensor, Yb: torch.Tensor, square: bool, n_boot: int, seed: int
 ) -> Iterator[torch.Tensor]:
     """Class stiffness matrices ``(K, K)`` of ``n_boot`` bootstrap replicates over examples (see
-    :func:`bootstrap_class_summary`), generated in batches so the ``(r, N, K)`` tensors stay small."""
+    :func:`bootstrap_class_summary`), generated in batches so the ``(r, N, K)`` tensors stay small. The inputs are
+    those :func:`~repro.stiffness.classes.prepare_class_inputs` returns; ``seed`` fixes the resampling."""
     rng = np.random.default_rng(seed)
     n, m = S.shape
     wa = torch.as_tensor(rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot), dtype=torch.float64)
     wb = wa if square else torch.as_tensor(rng.multinomial(m, np.full(m, 1.0 / m), size=n_boot), dtype=torch.float64)
     for start in range(0, n_boot, 50):
         sl = slice(start, start + 50)
-        sums, counts = _class_sums(S, Ya, Yb, square, wa[sl], wb[sl])
+        sums, counts = class_pair_sums(S, Ya, Yb, square, wa[sl], wb[sl])
         C = sums / counts
         C[counts == 0] = float("nan")
         yield from C
@@ -51,7 +52,8 @@ def _nan_std(values: np.ndarray) -> float:
     return float(np.std(finite, ddof=1)) if finite.size >= 2 else float("nan")
 
 
-def _nan_quantiles(values: np.ndarray, q: list[float]) -> tuple[float, float]:
+def finite_quantiles(values: np.ndarray, q: list[float]) -> tuple[float, float]:
+    """The quantiles ``q`` (two levels in [0, 1]) of the finite entries of ``values``; NaNs if there are none."""
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return float("nan"), float("nan")
@@ -80,9 +82,9 @@ def bootstrap_class_summary(
         raise ValueError(f"n_boot must be ≥ 2, got {n_boot}")
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
-    S, Ya, Yb, square = _prepare(S, labels, labels2, num_classes)
-    within, between = class_summary(_class_matrix(S, Ya, Yb, square))
-    reps = np.asarray([class_summary(Cr) for Cr in _bootstrap_class_matrices(S, Ya, Yb, square, n_boot, seed)])
+    S, Ya, Yb, square = prepare_class_inputs(S, labels, labels2, num_classes)
+    within, between = class_summary(class_means_from_one_hot(S, Ya, Yb, square))
+    reps = np.asarray([class_summary(Cr) for Cr in bootstrap_class_matrices(S, Ya, Yb, square, n_boot, seed)])
     rw, rb = reps[:, 0], reps[:, 1]
     q = [(1 - level) / 2, (1 + level) / 2]
     return ClassSummary(
@@ -90,8 +92,8 @@ def bootstrap_class_summary(
         between=between,
         within_se=_nan_std(rw),
         between_se=_nan_std(rb),
-        within_ci=_nan_quantiles(rw, q),
-        between_ci=_nan_quantiles(rb, q),
+        within_ci=finite_quantiles(rw, q),
+        between_ci=finite_quantiles(rb, q),
         n_boot=n_boot,
         level=level,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from repro.stiffness.pairs import _as_float64
+from repro.stiffness.pairs import as_float64
 
 
 def _one_hot(labels: torch.Tensor | np.ndarray, num_classes: int, n: int, which: str) -> torch.Tensor:
@@ -23,7 +23,7 @@ def _one_hot(labels: torch.Tensor | np.ndarray, num_classes: int, n: int, which:
     return torch.nn.functional.one_hot(labels.long(), num_classes).to(torch.float64)
 
 
-def _class_sums(
+def class_pair_sums(
     S: torch.Tensor,
     Ya: torch.Tensor,
     Yb: torch.Tensor,
@@ -33,8 +33,10 @@ def _class_sums(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-class-pair sums of ``S`` and pair counts, self-pairs excluded when ``square``; optional weights.
 
-    With weights ``w`` (``(R, N)``) the sums are ``Σ_{i≠j} wᵢ wⱼ S_ij`` per class pair, batched over ``r``.
-    Pairs whose ``S`` is NaN are not counted.
+    ``S`` is float64 ``(N, M)``, ``Ya`` ``(N, K)`` and ``Yb`` ``(M, K)`` its one-hot row and column classes (as
+    :func:`prepare_class_inputs` returns them). Without weights: ``(sums, counts)``, each ``(K, K)``. With weights
+    ``weights_a`` ``(R, N)`` and ``weights_b`` ``(R, M)`` the sums are ``Σ_{i≠j} wᵢ wⱼ S_ij`` per class pair, batched
+    over ``r``: ``(R, K, K)`` each. Pairs whose ``S`` is NaN are not counted.
     """
     defined = torch.isfinite(S)  # NaN pairs (cosine with a zero gradient) are left out of sums and counts
     S0 = torch.where(defined, S, torch.zeros_like(S))
@@ -51,10 +53,13 @@ def _class_sums(
     return sums, counts
 
 
-def _prepare(
+def prepare_class_inputs(
     S: torch.Tensor, labels: torch.Tensor, labels2: torch.Tensor | None, num_classes: int | None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, bool]:
-    S = _as_float64(S).cpu()
+    """Check the arguments of :func:`class_stiffness` and return ``(S, Ya, Yb, square)``: ``S`` as float64 ``(N, M)``
+    on the CPU, the one-hot float64 classes of its rows ``(N, K)`` and columns ``(M, K)``, and whether ``S`` is the
+    square matrix of one set (``labels2`` is ``None``, so the diagonal is left out). ``ValueError`` for bad input."""
+    S = as_float64(S).cpu()
     if S.ndim != 2:
         raise ValueError(f"S must be a 2-D matrix, got shape {tuple(S.shape)}")
     square = labels2 is None
@@ -90,12 +95,13 @@ def class_stiffness(
         float64 ``(K, K)``; NaN in a cell with no pairs. Pairs whose stiffness is NaN (a cosine involving a zero
         gradient) are left out; sign stiffness of a zero gradient is 0 and counts.
     """
-    return _class_matrix(*_prepare(S, labels, labels2, num_classes))
+    return class_means_from_one_hot(*prepare_class_inputs(S, labels, labels2, num_classes))
 
 
-def _class_matrix(S: torch.Tensor, Ya: torch.Tensor, Yb: torch.Tensor, square: bool) -> torch.Tensor:
-    """``(K, K)`` class means of prepared ``S`` (see :func:`class_stiffness`); NaN where a cell has no pairs."""
-    sums, counts = _class_sums(S, Ya, Yb, square)
+def class_means_from_one_hot(S: torch.Tensor, Ya: torch.Tensor, Yb: torch.Tensor, square: bool) -> torch.Tensor:
+    """``(K, K)`` class means of ``S`` from the one-hot classes of :func:`prepare_class_inputs` (see
+    :func:`class_stiffness`); NaN where a cell has no pairs."""
+    sums, counts = class_pair_sums(S, Ya, Yb, square)
     C = sums / counts
     C[counts == 0] = float("nan")
     return C
@@ -103,7 +109,7 @@ def _class_matrix(S: torch.Tensor, Ya: torch.Tensor, Yb: torch.Tensor, square: b
 
 def class_summary(C: torch.Tensor | np.ndarray) -> tuple[float, float]:
     """``(within, between)``: mean of the diagonal and mean of the off-diagonal cells of ``C`` (Eq. 7), NaN-aware."""
-    C = _as_float64(C)
+    C = as_float64(C)
     if C.ndim != 2 or C.shape[0] != C.shape[1] or C.shape[0] < 2:
         raise ValueError(f"C must be a square K×K matrix with K ≥ 2, got shape {tuple(C.shape)}")
     off = ~torch.eye(C.shape[0], dtype=torch.bool)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from repro.stiffness.pairs import _as_float64
+from repro.stiffness.pairs import as_float64
 
 
 def pairwise_cosine(R: torch.Tensor, R2: torch.Tensor | None = None) -> torch.Tensor:
@@ -23,8 +23,8 @@ def pairwise_cosine(R: torch.Tensor, R2: torch.Tensor | None = None) -> torch.Te
     Returns:
         float64 ``(N, N)`` or ``(N, M)``; NaN where a vector is zero (e.g. a representation with every ReLU off).
     """
-    A = _as_float64(R).reshape(R.shape[0], -1)
-    B = A if R2 is None else _as_float64(R2).reshape(R2.shape[0], -1)
+    A = as_float64(R).reshape(R.shape[0], -1)
+    B = A if R2 is None else as_float64(R2).reshape(R2.shape[0], -1)
     if A.shape[0] == 0 or B.shape[0] == 0:
         raise ValueError("pairwise_cosine needs at least one example in each set")
     if A.shape[1] != B.shape[1]:
@@ -64,7 +64,7 @@ def stiffness_vs_distance(
             every bin may end up empty: a representation whose vectors are all zero has no defined distance).
         bins: number of equal-width bins over the range of ``D``, or explicit increasing edges.
     """
-    S, D = _as_float64(S).cpu().numpy(), _as_float64(D).cpu().numpy()
+    S, D = as_float64(S).cpu().numpy(), as_float64(D).cpu().numpy()
     if S.shape != D.shape or S.ndim != 2:
         raise ValueError(f"S {S.shape} and D {D.shape} must be 2-D matrices of the same shape")
     if S.shape[0] == S.shape[1]:
@@ -160,7 +160,7 @@ def _replicate_binned_means(S, pair_bin: np.ndarray, weights: np.ndarray, n_bins
     ``M_b`` the bin's mask: two matrix products per bin for all replicates at once, in float64 on ``S``'s device.
     Sign stiffness and counts are integers, so these sums are exact and equal a pair-by-pair sum.
     """
-    S_t = torch.nan_to_num(_as_float64(S))  # NaN pairs are out of every bin (−1); 0 keeps them out of the products
+    S_t = torch.nan_to_num(as_float64(S))  # NaN pairs are out of every bin (−1); 0 keeps them out of the products
     device = S_t.device
     bins_t = torch.as_tensor(pair_bin, device=device)
     W = torch.as_tensor(weights, device=device)
@@ -180,7 +180,14 @@ def _replicate_binned_means(S, pair_bin: np.ndarray, weights: np.ndarray, n_bins
     return mean
 
 
-def _binned_means(s: np.ndarray, idx: np.ndarray, w: np.ndarray, n_bins: int, min_count: int, n_raw: np.ndarray):
+def weighted_bin_means(
+    s: np.ndarray, idx: np.ndarray, w: np.ndarray, n_bins: int, min_count: int, n_raw: np.ndarray
+) -> np.ndarray:
+    """Weighted mean stiffness per distance bin, ``(n_bins,)``: ``Σ w s / Σ w`` over the pairs of each bin.
+
+    ``s``, ``idx``, ``w``: ``(P,)`` the stiffness, bin index (in ``range(n_bins)``) and weight of each pair; ``n_raw``:
+    ``(n_bins,)`` the unweighted pair count of each bin. NaN in a bin with no weight or fewer than ``min_count`` pairs.
+    """
     total = np.bincount(idx, weights=w * s, minlength=n_bins)
     weight = np.bincount(idx, weights=w, minlength=n_bins)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -211,7 +218,7 @@ def bootstrap_critical_distance(
     example with its own copies never enter.
     """
     prof = stiffness_vs_distance(S, D, bins)
-    S_np, D_np = _as_float64(S).cpu().numpy(), _as_float64(D).cpu().numpy()
+    S_np, D_np = as_float64(S).cpu().numpy(), as_float64(D).cpu().numpy()
     n = S_np.shape[0]
     if S_np.shape != (n, n):
         raise ValueError("bootstrap_critical_distance needs square (N, N) matrices of one set")
@@ -222,7 +229,7 @@ def bootstrap_critical_distance(
     n_bins = prof.edges.size - 1
     idx = np.clip(np.searchsorted(prof.edges, d, side="right") - 1, 0, n_bins - 1)
     n_raw = np.bincount(idx, minlength=n_bins)
-    point_mean = _binned_means(s, idx, np.ones_like(s), n_bins, min_count, n_raw)
+    point_mean = weighted_bin_means(s, idx, np.ones_like(s), n_bins, min_count, n_raw)
     xi = critical_distance(prof.centers, point_mean, same_point=same_point)
     rng = np.random.default_rng(seed)
     weights = np.stack([rng.multinomial(n, np.full(n, 1.0 / n)) for _ in range(n_boot)]).astype(np.float64)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from repro.stiffness.bootstrap import _bootstrap_class_matrices, _nan_quantiles
-from repro.stiffness.classes import _class_matrix, _prepare
+from repro.stiffness.bootstrap import bootstrap_class_matrices, finite_quantiles
+from repro.stiffness.classes import class_means_from_one_hot, prepare_class_inputs
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ def hierarchy_contrast(
         raise ValueError("a hierarchy needs ≥ 3 fine classes in ≥ 2 coarse classes, one with ≥ 2 fine classes")
     if n_boot < 2 or n_perm < 1:
         raise ValueError(f"n_boot must be ≥ 2 and n_perm ≥ 1, got {n_boot}, {n_perm}")
-    S64, Ya, Yb, square = _prepare(S, labels, None, K)
-    C = _class_matrix(S64, Ya, Yb, square)
+    S64, Ya, Yb, square = prepare_class_inputs(S, labels, None, K)
+    C = class_means_from_one_hot(S64, Ya, Yb, square)
     same, diff = _block_means(C, coarse)
     contrast = same - diff
     rng = np.random.default_rng(seed)
@@ -80,8 +80,8 @@ def hierarchy_contrast(
     p_value = (1 + int(np.sum(np.asarray(perm_contrasts) >= contrast - 1e-12))) / (1 + n_perm)
     reps = [
         a - b
-        for a, b in (_block_means(Cr, coarse) for Cr in _bootstrap_class_matrices(S64, Ya, Yb, square, n_boot, seed))
+        for a, b in (_block_means(Cr, coarse) for Cr in bootstrap_class_matrices(S64, Ya, Yb, square, n_boot, seed))
     ]
     q = [(1 - level) / 2, (1 + level) / 2]
-    ci = _nan_quantiles(np.asarray(reps), q)
+    ci = finite_quantiles(np.asarray(reps), q)
     return HierarchyContrast(same, diff, contrast, ci, float(p_value), n_boot, n_perm, level)

@@ -11,7 +11,8 @@ import torch
 METRICS = ("sign", "cos")
 
 
-def _as_float64(t: torch.Tensor | np.ndarray) -> torch.Tensor:
+def as_float64(t: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """``t`` as a float64 tensor of the same shape, detached from autograd, on ``t``'s device (CPU for an array)."""
     return torch.as_tensor(t).detach().to(torch.float64)
 
 
@@ -33,7 +34,7 @@ def stiffness_from_gram(
     Returns:
         float64 tensor of ``G``'s shape. A pair with a zero gradient has cosine NaN (undefined).
     """
-    G = _as_float64(G)
+    G = as_float64(G)
     if G.ndim != 2:
         raise ValueError(f"G must be a 2-D matrix, got shape {tuple(G.shape)}")
     if metric == "sign":
@@ -46,7 +47,7 @@ def stiffness_from_gram(
         sq_norms = sq_norms2 = torch.diagonal(G)
     if sq_norms is None or sq_norms2 is None:
         raise ValueError("give both sq_norms and sq_norms2")
-    sq_norms, sq_norms2 = _as_float64(sq_norms), _as_float64(sq_norms2)
+    sq_norms, sq_norms2 = as_float64(sq_norms), as_float64(sq_norms2)
     if sq_norms.shape != (G.shape[0],) or sq_norms2.shape != (G.shape[1],):
         raise ValueError(
             f"sq_norms shapes {tuple(sq_norms.shape)}, {tuple(sq_norms2.shape)} do not match G {tuple(G.shape)}"
