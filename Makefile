@@ -42,20 +42,20 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 book: $(STAMP)
-	$(PY) -m repro.book run $(CHAPTERS) $(RUN_ARGS)
-	$(PY) -m repro.book site --profile $(PROFILE) --build-dir $(BUILD)
+	$(PY) -m repro.runner run $(CHAPTERS) $(RUN_ARGS)
+	$(PY) -m repro.runner site --profile $(PROFILE) --build-dir $(BUILD)
 
 execute: $(STAMP)
-	$(PY) -m repro.book run $(CHAPTERS) $(RUN_ARGS)
+	$(PY) -m repro.runner run $(CHAPTERS) $(RUN_ARGS)
 
 site: $(STAMP)
-	$(PY) -m repro.book site --profile $(PROFILE) --build-dir $(BUILD)
+	$(PY) -m repro.runner site --profile $(PROFILE) --build-dir $(BUILD)
 
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env $(PYTEST_ARGS) tests
 
 references: $(STAMP)
-	$(PY) -m repro.book references $(CHAPTERS)
+	$(PY) -m repro.runner references $(CHAPTERS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests book

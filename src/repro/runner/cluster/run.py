@@ -1,4 +1,4 @@
-"""A cluster run (:mod:`repro.book.cluster`): :func:`run_on_cluster` submits the plan's tasks, prints their
+"""A cluster run (:mod:`repro.runner.cluster`): :func:`run_on_cluster` submits the plan's tasks, prints their
 progress and handles workers that die (Dask's ``KilledWorker``)."""
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from repro.book import execute
-from repro.book.cluster.client import _check_shared, _client
-from repro.book.cluster.plan import chapter_config, plan_run, ready_to_submit
-from repro.book.cluster.resume import _data_root_parameter
-from repro.book.cluster.tasks import PROGRESS_TOPIC, _chapter_task, _sweep_group_task
-from repro.book.execute import ChapterRun
 from repro.book.toc import BookError, Chapter, check_profile, find_toc, read_toc, select_chapters
+from repro.runner import execute
+from repro.runner.cluster.client import _check_shared, _client
+from repro.runner.cluster.plan import chapter_config, plan_run, ready_to_submit
+from repro.runner.cluster.resume import _data_root_parameter
+from repro.runner.cluster.tasks import PROGRESS_TOPIC, _chapter_task, _sweep_group_task
+from repro.runner.execute import ChapterRun
+from repro.runner.timings import now_utc, update_timings
 
 _MAX_RESUBMITS = 3  # a task that never started, lost with a dead worker, is submitted again at most this often
 
@@ -34,7 +35,7 @@ def _clean_killed_chapter(build_dir: Path, profile: str, chapter: Chapter, entry
     if partial.exists():
         os.replace(partial, failed)
         kept = f"what ran is kept at {failed}"
-    execute._update_timings(build_dir, profile, chapter.name, {**entry, "status": "failed"})
+    update_timings(build_dir, profile, chapter.name, {**entry, "status": "failed"})
     return kept
 
 
@@ -212,7 +213,7 @@ def run_on_cluster(
                     "wall_time_s": round(wall, 3),
                     "device_requested": device,
                     "seed": int(seed),
-                    "finished_utc": execute._now_utc(),
+                    "finished_utc": now_utc(),
                     "worker": worker,
                     "reason": reason,
                 }

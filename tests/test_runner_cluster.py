@@ -1,7 +1,7 @@
-"""The book's chapters on a Dask cluster (``python -m repro.book run --workers N`` / ``--scheduler``,
-repro.book.cluster).
+"""The book's chapters on a Dask cluster (``python -m repro.runner run --workers N`` / ``--scheduler``,
+repro.runner.cluster).
 
-Throwaway chapters in a temporary book, as in test_book_runner.py, written with the chapter contract
+Throwaway chapters in a temporary book, as in test_runner_execute.py, written with the chapter contract
 (:func:`repro.book.chapter.open_chapter`, so the contract is exercised inside the workers' kernels); the sweep is four
 tiny runs on the synthetic spherical-harmonics data. Every test checks that it leaves no process behind: no child of
 the test process, and no process whose command line or environment names the test's temporary folder (the chapters'
@@ -26,9 +26,9 @@ psutil = pytest.importorskip("psutil")
 
 from distributed import Client  # noqa: E402
 
-from repro import book  # noqa: E402
-from repro.book import BookError, cluster  # noqa: E402
+from repro import book, runner  # noqa: E402
 from repro.experiments.configs import LRSweepConfig  # noqa: E402
+from repro.runner import BookError, cluster  # noqa: E402
 
 PARAMETERS = """# %% tags=["parameters", "remove-cell"]
 profile = "quick"
@@ -237,7 +237,7 @@ def test_local_cluster_runs_chapters_and_a_sweep_like_a_serial_run(tmp_path):
     what finished and redoes only the chapter that failed."""
     before = children()
     toc = write_book(tmp_path, {"alpha": ALPHA, "broken": BROKEN, "sweepy": SWEEPY})
-    serial = book.run(["alpha", "sweepy"], toc=toc, device="cpu", build_dir=tmp_path / "serial", log=lambda _: None)
+    serial = runner.run(["alpha", "sweepy"], toc=toc, device="cpu", build_dir=tmp_path / "serial", log=lambda _: None)
     assert len(serial) == 2
 
     lines: list[str] = []
@@ -363,7 +363,7 @@ def test_an_existing_scheduler_and_workers_started_with_the_dask_cli(tmp_path):
         with Client(address, timeout=60) as client:  # a loaded machine registers the workers seconds later
             client.wait_for_workers(2, timeout=120)
         done = subprocess.run(
-            [sys.executable, "-m", "repro.book", "--toc", str(toc), "run", "--device", "cpu",
+            [sys.executable, "-m", "repro.runner", "--toc", str(toc), "run", "--device", "cpu",
              "--build-dir", str(tmp_path / "_build"), "--scheduler", address],
             capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
         )  # fmt: skip

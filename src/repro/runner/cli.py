@@ -1,12 +1,12 @@
-"""The runner's command line: ``python -m repro.book`` (``--help`` for every option)::
+"""The runner's command line: ``python -m repro.runner`` (``--help`` for every option)::
 
-    python -m repro.book list
-    python -m repro.book run [CHAPTER ...] --profile quick|paper --device auto|cpu|cuda --seed N \\
+    python -m repro.runner list
+    python -m repro.runner run [CHAPTER ...] --profile quick|paper --device auto|cpu|cuda --seed N \\
         --data-root PATH --build-dir _build --threads 1 [--workers N | --scheduler ADDRESS] [--force]
-        (--workers/--scheduler: Dask, repro.book.cluster)
-    python -m repro.book site --profile quick --build-dir _build
-    python -m repro.book references [CHAPTER ...]
-    python -m repro.book times --profile paper          (Markdown table: status, wall time, device, verdict)
+        (--workers/--scheduler: Dask, repro.runner.cluster)
+    python -m repro.runner site --profile quick --build-dir _build
+    python -m repro.runner references [CHAPTER ...]
+    python -m repro.runner times --profile paper          (Markdown table: status, wall time, device, verdict)
 """
 
 from __future__ import annotations
@@ -16,20 +16,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from repro.book.execute import DEFAULT_THREADS, executed_dir, run
 from repro.book.profiles import PROFILES
-from repro.book.references import make_references
-from repro.book.results import markdown_table, timings_table
-from repro.book.site import CONFIG_NAME, build_site, stage_site
 from repro.book.toc import TOC_NAME, BookError, check_profile, find_toc, read_toc
 from repro.devices import DEVICE_HELP, DEVICES
+from repro.runner.execute import DEFAULT_THREADS, executed_dir, run
+from repro.runner.references import make_references
+from repro.runner.site import CONFIG_NAME, build_site, stage_site
+from repro.runner.timings import markdown_table, timings_table
 
 __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m repro.book",
+        prog="python -m repro.runner",
         description="The book's runner: execute chapters (Jupytext → papermill), build the site (Jupyter Book 1), "
         "regenerate the test references.",
     )
@@ -73,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="run independent chapters concurrently on a Dask LocalCluster of N worker processes (repro.book.cluster)",
+        help="run independent chapters concurrently on a Dask LocalCluster of N worker processes "
+        "(repro.runner.cluster)",
     )
     p_run.add_argument(
         "--scheduler",
@@ -142,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "threads": args.threads,
             }
             if args.workers is not None or args.scheduler is not None:
-                from repro.book.cluster import run_on_cluster
+                from repro.runner.cluster import run_on_cluster
 
                 run_on_cluster(
                     args.chapters, **settings, workers=args.workers, scheduler=args.scheduler, force=args.force

@@ -5,8 +5,8 @@ Layout under the build folder (default ``_build`` beside ``_toc.yml``)::
     executed/<profile>/<chapter>.ipynb         executed notebooks (written only when every cell succeeded)
     executed/<profile>/<chapter>.FAILED.ipynb  the notebook of a failed run, up to the failing cell
     results/<profile>/<chapter>.json           each chapter's results (repro.book.results), plus wall_time_s
-    results/<profile>/_timings.json            wall time and status of every chapter run (updated under
-                                               results/<profile>/.timings.lock: cluster workers share it)
+    results/<profile>/_timings.json            wall time and status of every chapter run (repro.runner.timings; updated
+                                               under results/<profile>/.timings.lock: cluster workers share it)
     jupyter/kernels/python3/                   the kernel spec used for execution (this Python)
 
 Kernel: the runner writes a ``python3`` kernel spec whose ``argv`` is *this* interpreter (``sys.executable``)
@@ -25,7 +25,6 @@ what makes a serial and a cluster run give identical results files.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import os
 import sys
@@ -34,9 +33,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from repro.book.results import RESULTS_ENV, record_wall_time, results_path, timings_path
+from repro.book.results import RESULTS_ENV, record_wall_time, results_path
 from repro.book.toc import TOC_ENV, BookError, Chapter, check_profile, find_toc, read_toc, select_chapters
 from repro.devices import check_device
+from repro.runner.timings import now_utc, update_timings
 
 __all__ = [
     "DEFAULT_THREADS",
@@ -163,7 +163,7 @@ def _kernel_environment(build_dir: Path, toc: Path, threads: int) -> contextlib.
         TOC_ENV: str(toc.resolve()),
         **thread_environment(threads),
     }
-    package_parent = Path(__file__).resolve().parents[2]  # src/repro/book/execute.py → src
+    package_parent = Path(__file__).resolve().parents[2]  # src/repro/runner/execute.py → src
     if package_parent.name not in ("site-packages", "dist-packages"):
         updates["PYTHONPATH"] = _prepend_path("PYTHONPATH", package_parent)
     return _environment(**updates)
@@ -255,33 +255,6 @@ def _locate(source_file: Path, cell_source: str) -> str:
     return str(source_file)
 
 
-def _now_utc() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-@contextlib.contextmanager
-def _timings_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path``'s folder's ``.timings.lock`` (chapters run concurrently on a cluster's
-    workers, :mod:`repro.book.cluster`, update one ``_timings.json``)."""
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / ".timings.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def _update_timings(build_dir: Path, profile: str, chapter: str, entry: dict, *, merge: bool = False) -> None:
-    """Set the chapter's ``_timings.json`` entry to ``entry`` (``merge``: add ``entry``'s keys to the entry there)."""
-    path = timings_path(profile, build_dir / "results")
-    with _timings_lock(path):
-        timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        timings[chapter] = {**timings.get(chapter, {}), **entry} if merge else entry
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-
-
 def run_chapter(
     chapter: Chapter,
     *,
@@ -347,7 +320,7 @@ def run_chapter(
         "device_requested": device,
         "seed": int(seed),
         "threads": threads,
-        "finished_utc": _now_utc(),
+        "finished_utc": now_utc(),
     }
 
     if error is not None:
@@ -359,7 +332,7 @@ def run_chapter(
                 nbformat.write(broken, partial)
             os.replace(partial, failed)
             kept = failed
-        _update_timings(build_dir, profile, chapter.name, {**entry, "status": "failed"})
+        update_timings(build_dir, profile, chapter.name, {**entry, "status": "failed"})
         where = f"the failed notebook is kept at {kept}" if kept else "no notebook was written"
         if isinstance(error, PapermillExecutionError):
             message = (
@@ -392,7 +365,7 @@ def run_chapter(
     nbformat.write(executed, partial)
     os.replace(partial, final)
     results = record_wall_time(chapter.name, profile, wall, results_root)
-    _update_timings(build_dir, profile, chapter.name, {**entry, "status": "ok"})
+    update_timings(build_dir, profile, chapter.name, {**entry, "status": "ok"})
     return ChapterRun(chapter=chapter, notebook=final, wall_time_s=wall, results=results)
 
 

@@ -1,4 +1,4 @@
-"""The Dask client of a cluster run (:mod:`repro.book.cluster`): a ``LocalCluster`` whose workers divide the
+"""The Dask client of a cluster run (:mod:`repro.runner.cluster`): a ``LocalCluster`` whose workers divide the
 cores and GPUs, or an existing cluster, and the check that its workers share the build folder and package."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from repro.book import execute
-from repro.book.cluster.resume import package_digest
-from repro.book.cluster.tasks import _allowed_failures, _probe
 from repro.book.toc import BookError, Chapter
+from repro.runner import execute
+from repro.runner.cluster.resume import package_digest
+from repro.runner.cluster.tasks import _allowed_failures, _probe
 
 
 def _visible_gpus() -> list[str]:
@@ -130,7 +130,9 @@ def _check_shared(client, build_dir: Path, chapters: Sequence[Chapter]) -> None:
     try:
         answers = client.run(_probe, [str(probe), *(str(c.source) for c in chapters)], token)
     except Exception as exc:
-        raise BookError(f"the workers cannot run repro.book.cluster (is this package installed there?): {exc}") from exc
+        raise BookError(
+            f"the workers cannot run repro.runner.cluster (is this package installed there?): {exc}"
+        ) from exc
     finally:
         probe.unlink(missing_ok=True)
     if not answers:
