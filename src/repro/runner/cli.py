@@ -27,47 +27,16 @@ from repro.runner.timings import markdown_table, timings_table
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m repro.runner",
-        description="The book's runner: execute chapters (Jupytext → papermill), build the site (Jupyter Book 1), "
-        "regenerate the test references.",
-    )
-    parser.add_argument("--toc", type=Path, default=None, help=f"table of contents (default: the nearest {TOC_NAME})")
-    sub = parser.add_subparsers(dest="command", required=True)
-    # --toc is also accepted after the command; SUPPRESS keeps an absent one from hiding the global value
-    toc_after = argparse.ArgumentParser(add_help=False)
-    toc_after.add_argument("--toc", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+def _build_dir_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--build-dir", type=Path, default=None, help="build folder (default: _build beside _toc.yml)")
 
-    sub.add_parser("list", help="list the chapters in table-of-contents order", parents=[toc_after])
 
-    def build_dir_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--build-dir", type=Path, default=None, help="build folder (default: _build beside _toc.yml)")
+def _profile_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", default="quick", help=f"experiment sizes: {' | '.join(PROFILES)} (default quick)")
 
-    def profile_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--profile", default="quick", help=f"experiment sizes: {' | '.join(PROFILES)} (default quick)")
 
-    p_run = sub.add_parser("run", help="execute chapters into <build>/executed/<profile>/", parents=[toc_after])
-    p_run.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter names (default: all)")
-    profile_option(p_run)
-    p_run.add_argument("--device", default="auto", help=f"{' | '.join(DEVICES)}: {DEVICE_HELP} (default auto)")
-    p_run.add_argument("--seed", type=int, default=0)
-    p_run.add_argument(
-        "--data-root",
-        type=Path,
-        default=None,
-        help="dataset folder (default: the package's: $REPRO_DATA_ROOT, else ~/.cache/repro/data)",
-    )
-    build_dir_option(p_run)
-    p_run.add_argument("--log-output", action="store_true", help="stream the notebooks' outputs to the terminal")
-    p_run.add_argument(
-        "--threads",
-        type=int,
-        default=DEFAULT_THREADS,
-        metavar="T",
-        help=f"CPU threads of each chapter, serial or on a cluster (default {DEFAULT_THREADS}); PyTorch's CPU "
-        "results depend on it, so runs with the same T give identical results files",
-    )
+def _cluster_options(p_run: argparse.ArgumentParser) -> None:
+    """``run``'s options for a Dask cluster (:mod:`repro.runner.cluster`)."""
     p_run.add_argument(
         "--workers",
         type=int,
@@ -89,11 +58,38 @@ def _parser() -> argparse.ArgumentParser:
         help="with --workers/--scheduler: also redo chapters that finished earlier with the same settings",
     )
 
-    p_site = sub.add_parser(
-        "site", help="build the HTML site from the executed notebooks (no execution)", parents=[toc_after]
+
+def _run_parser(sub, parents: list[argparse.ArgumentParser]) -> None:
+    p_run = sub.add_parser("run", help="execute chapters into <build>/executed/<profile>/", parents=parents)
+    p_run.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter names (default: all)")
+    _profile_option(p_run)
+    p_run.add_argument("--device", default="auto", help=f"{' | '.join(DEVICES)}: {DEVICE_HELP} (default auto)")
+    p_run.add_argument("--seed", type=int, default=0)
+    p_run.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="dataset folder (default: the package's: $REPRO_DATA_ROOT, else ~/.cache/repro/data)",
     )
-    profile_option(p_site)
-    build_dir_option(p_site)
+    _build_dir_option(p_run)
+    p_run.add_argument("--log-output", action="store_true", help="stream the notebooks' outputs to the terminal")
+    p_run.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        metavar="T",
+        help=f"CPU threads of each chapter, serial or on a cluster (default {DEFAULT_THREADS}); PyTorch's CPU "
+        "results depend on it, so runs with the same T give identical results files",
+    )
+    _cluster_options(p_run)
+
+
+def _site_parser(sub, parents: list[argparse.ArgumentParser]) -> None:
+    p_site = sub.add_parser(
+        "site", help="build the HTML site from the executed notebooks (no execution)", parents=parents
+    )
+    _profile_option(p_site)
+    _build_dir_option(p_site)
     p_site.add_argument(
         "--notebooks",
         type=Path,
@@ -104,14 +100,29 @@ def _parser() -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help=f"book config (default: {CONFIG_NAME} beside the toc)"
     )
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m repro.runner",
+        description="The book's runner: execute chapters (Jupytext → papermill), build the site (Jupyter Book 1), "
+        "regenerate the test references.",
+    )
+    parser.add_argument("--toc", type=Path, default=None, help=f"table of contents (default: the nearest {TOC_NAME})")
+    sub = parser.add_subparsers(dest="command", required=True)
+    # --toc is also accepted after the command; SUPPRESS keeps an absent one from hiding the global value
+    toc_after = argparse.ArgumentParser(add_help=False)
+    toc_after.add_argument("--toc", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    sub.add_parser("list", help="list the chapters in table-of-contents order", parents=[toc_after])
+    _run_parser(sub, [toc_after])
+    _site_parser(sub, [toc_after])
     p_times = sub.add_parser(
         "times",
         help="print a Markdown table of the chapters run: status, wall time, device, verdict",
         parents=[toc_after],
     )
-    profile_option(p_times)
-    build_dir_option(p_times)
-
+    _profile_option(p_times)
+    _build_dir_option(p_times)
     p_ref = sub.add_parser(
         "references", help="regenerate tests/reference/*.ipynb (quick, cpu, seed 0)", parents=[toc_after]
     )
@@ -120,52 +131,64 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _list(args: argparse.Namespace, toc: Path) -> None:
+    for chapter in read_toc(toc):
+        state = "" if chapter.source.is_file() else "   (missing)"
+        print(f"{chapter.name:<16} {chapter.source}{state}")
+
+
+def _run(args: argparse.Namespace, toc: Path) -> None:
+    if args.log_output:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    settings = {
+        "toc": toc,
+        "profile": args.profile,
+        "device": args.device,
+        "seed": args.seed,
+        "data_root": args.data_root,
+        "build_dir": args.build_dir,
+        "threads": args.threads,
+    }
+    if args.workers is not None or args.scheduler is not None:
+        from repro.runner.cluster import run_on_cluster
+
+        run_on_cluster(args.chapters, **settings, workers=args.workers, scheduler=args.scheduler, force=args.force)
+    else:
+        run(args.chapters, **settings, log_output=args.log_output)
+
+
+def _site(args: argparse.Namespace, toc: Path) -> None:
+    check_profile(args.profile)
+    build_dir = args.build_dir or toc.parent / "_build"
+    notebooks = args.notebooks or executed_dir(build_dir, args.profile)
+    src = stage_site(notebooks, toc=toc, config=args.config, dest=build_dir / "site-src")
+    build_site(src, html_dir=build_dir / "html")
+
+
+def _times(args: argparse.Namespace, toc: Path) -> None:
+    check_profile(args.profile)
+    build_dir = args.build_dir or toc.parent / "_build"
+    names = [chapter.name for chapter in read_toc(toc)]
+    rows = timings_table(args.profile, names, out_dir=build_dir / "results")
+    if not rows:
+        raise BookError(f"no chapter has been run with profile {args.profile!r} in {build_dir}")
+    print(markdown_table(rows))
+
+
+def _references(args: argparse.Namespace, toc: Path) -> None:
+    make_references(args.chapters, toc=toc, reference_dir=args.reference_dir)
+
+
+_COMMANDS = {"list": _list, "run": _run, "site": _site, "times": _times, "references": _references}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command of ``argv`` (default: ``sys.argv[1:]``); 0, or 1 after printing a :class:`BookError`."""
     args = _parser().parse_args(argv)
     try:
-        toc = args.toc or find_toc()
-        if args.command == "list":
-            for chapter in read_toc(toc):
-                state = "" if chapter.source.is_file() else "   (missing)"
-                print(f"{chapter.name:<16} {chapter.source}{state}")
-        elif args.command == "run":
-            if args.log_output:
-                import logging
-
-                logging.basicConfig(level=logging.INFO, format="%(message)s")
-            settings = {
-                "toc": toc,
-                "profile": args.profile,
-                "device": args.device,
-                "seed": args.seed,
-                "data_root": args.data_root,
-                "build_dir": args.build_dir,
-                "threads": args.threads,
-            }
-            if args.workers is not None or args.scheduler is not None:
-                from repro.runner.cluster import run_on_cluster
-
-                run_on_cluster(
-                    args.chapters, **settings, workers=args.workers, scheduler=args.scheduler, force=args.force
-                )
-            else:
-                run(args.chapters, **settings, log_output=args.log_output)
-        elif args.command == "site":
-            check_profile(args.profile)
-            build_dir = args.build_dir or toc.parent / "_build"
-            notebooks = args.notebooks or executed_dir(build_dir, args.profile)
-            src = stage_site(notebooks, toc=toc, config=args.config, dest=build_dir / "site-src")
-            build_site(src, html_dir=build_dir / "html")
-        elif args.command == "times":
-            check_profile(args.profile)
-            build_dir = args.build_dir or toc.parent / "_build"
-            names = [chapter.name for chapter in read_toc(toc)]
-            rows = timings_table(args.profile, names, out_dir=build_dir / "results")
-            if not rows:
-                raise BookError(f"no chapter has been run with profile {args.profile!r} in {build_dir}")
-            print(markdown_table(rows))
-        elif args.command == "references":
-            make_references(args.chapters, toc=toc, reference_dir=args.reference_dir)
+        _COMMANDS[args.command](args, args.toc or find_toc())
     except BookError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -255,6 +255,110 @@ def _locate(source_file: Path, cell_source: str) -> str:
     return str(source_file)
 
 
+@dataclass(frozen=True)
+class _Notebooks:
+    """Where one chapter's run writes its notebook: ``partial`` while it runs, then ``final`` or ``failed``."""
+
+    final: Path
+    failed: Path
+    partial: Path
+
+
+def _clear_outputs(chapter: Chapter, build_dir: Path, profile: str) -> _Notebooks:
+    """Remove the chapter's previous notebooks (final, failed, partial) and results file; where the run writes."""
+    out_dir = executed_dir(build_dir, profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    notebooks = _Notebooks(
+        final=out_dir / f"{chapter.name}.ipynb",
+        failed=out_dir / f"{chapter.name}.FAILED.ipynb",
+        partial=out_dir / f".{chapter.name}.partial.ipynb",
+    )
+    stale_results = results_path(chapter.name, profile, build_dir / "results")
+    for path in (notebooks.final, notebooks.failed, notebooks.partial, stale_results):
+        path.unlink(missing_ok=True)
+    return notebooks
+
+
+def _execute(nb, chapter: Chapter, partial: Path, parameters: dict, *, log_output: bool) -> BaseException | None:
+    """papermill runs ``nb`` (the chapter's notebook) with ``parameters`` into ``partial``, in the chapter's folder
+    (the kernel's environment is the caller's); what it raised, or None."""
+    import papermill
+
+    try:
+        papermill.execute_notebook(
+            nb,
+            str(partial),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(chapter.source.parent.resolve()),
+            progress_bar=False,
+            log_output=log_output,
+        )
+    except BaseException as exc:  # noqa: B036 - also keep the partial notebook on KeyboardInterrupt
+        return exc
+    return None
+
+
+def _keep_failed(chapter: Chapter, notebooks: _Notebooks) -> Path | None:
+    """The partial notebook of a failed run renamed ``.FAILED.ipynb`` (its papermill paths tidied when it can be
+    read); that path, or None when no notebook was written."""
+    import nbformat
+
+    if not notebooks.partial.exists():
+        return None
+    with contextlib.suppress(Exception):  # best effort: the notebook may be unreadable
+        broken = nbformat.read(notebooks.partial, as_version=4)
+        _tidy_papermill_metadata(broken, chapter, notebooks.failed)
+        nbformat.write(broken, notebooks.partial)
+    os.replace(notebooks.partial, notebooks.failed)
+    return notebooks.failed
+
+
+def _failure(chapter: Chapter, error: BaseException, kept: Path | None, wall: float) -> ChapterFailed | None:
+    """The :class:`ChapterFailed` that reports ``error`` (raised ``wall`` seconds into the chapter; its notebook
+    ``kept``): the failing cell, its source line and first lines for an error in a cell. None for what is not an
+    :class:`Exception` (KeyboardInterrupt, SystemExit), which the caller raises as it is."""
+    from papermill.exceptions import PapermillExecutionError
+
+    where = f"the failed notebook is kept at {kept}" if kept else "no notebook was written"
+    if isinstance(error, PapermillExecutionError):
+        message = (
+            f"chapter {chapter.name} failed after {wall:.1f} s in cell In [{error.exec_count}] "
+            f"(notebook cell {error.cell_index}, {_locate(chapter.source, error.source)}):\n"
+            f"{_first_lines(error.source)}\n"
+            f"{error.ename}: {error.evalue}\n{where}"
+        )
+        return ChapterFailed(
+            chapter.name,
+            message,
+            notebook=kept,
+            cell_index=error.cell_index,
+            exec_count=error.exec_count,
+            ename=error.ename,
+            evalue=error.evalue,
+        )
+    if isinstance(error, Exception):
+        message = (
+            f"chapter {chapter.name} ({chapter.source}) failed after {wall:.1f} s: "
+            f"{type(error).__name__}: {error}\n{where}"
+        )
+        return ChapterFailed(chapter.name, message, notebook=kept)
+    return None
+
+
+def _finish_notebook(chapter: Chapter, notebooks: _Notebooks) -> None:
+    """The executed partial notebook, its injected parameters hidden, its streams collapsed and its papermill paths
+    tidied, renamed into place as ``final``."""
+    import nbformat
+
+    executed = nbformat.read(notebooks.partial, as_version=4)
+    _hide_injected_parameters(executed)
+    _collapse_streams(executed)
+    _tidy_papermill_metadata(executed, chapter, notebooks.final)
+    nbformat.write(executed, notebooks.partial)
+    os.replace(notebooks.partial, notebooks.final)
+
+
 def run_chapter(
     chapter: Chapter,
     *,
@@ -275,23 +379,10 @@ def run_chapter(
     chapter and the failing cell. The chapter's previous notebook and results file are removed first, so
     nothing stale survives a failed run.
     """
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     check_profile(profile)
     check_threads(threads)
     build_dir = Path(build_dir)
-    out_dir = executed_dir(build_dir, profile)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    final = out_dir / f"{chapter.name}.ipynb"
-    failed = out_dir / f"{chapter.name}.FAILED.ipynb"
-    partial = out_dir / f".{chapter.name}.partial.ipynb"
-    results_root = build_dir / "results"
-    stale_results = results_path(chapter.name, profile, results_root)
-    for path in (final, failed, partial, stale_results):
-        path.unlink(missing_ok=True)
-
+    notebooks = _clear_outputs(chapter, build_dir, profile)
     nb = _load_chapter(chapter)
     parameters = {
         "profile": profile,
@@ -300,20 +391,8 @@ def run_chapter(
         "data_root": None if data_root is None else str(Path(data_root).expanduser().resolve()),
     }
     start = time.perf_counter()
-    error: BaseException | None = None
     with _kernel_environment(build_dir, Path(toc) if toc else find_toc(), threads):
-        try:
-            papermill.execute_notebook(
-                nb,
-                str(partial),
-                parameters=parameters,
-                kernel_name=KERNEL_NAME,
-                cwd=str(chapter.source.parent.resolve()),
-                progress_bar=False,
-                log_output=log_output,
-            )
-        except BaseException as exc:  # noqa: B036 - also keep the partial notebook on KeyboardInterrupt
-            error = exc
+        error = _execute(nb, chapter, notebooks.partial, parameters, log_output=log_output)
     wall = time.perf_counter() - start
     entry = {
         "wall_time_s": round(wall, 3),
@@ -322,51 +401,17 @@ def run_chapter(
         "threads": threads,
         "finished_utc": now_utc(),
     }
-
     if error is not None:
-        kept = None
-        if partial.exists():
-            with contextlib.suppress(Exception):  # best effort: the notebook may be unreadable
-                broken = nbformat.read(partial, as_version=4)
-                _tidy_papermill_metadata(broken, chapter, failed)
-                nbformat.write(broken, partial)
-            os.replace(partial, failed)
-            kept = failed
+        kept = _keep_failed(chapter, notebooks)
         update_timings(build_dir, profile, chapter.name, {**entry, "status": "failed"})
-        where = f"the failed notebook is kept at {kept}" if kept else "no notebook was written"
-        if isinstance(error, PapermillExecutionError):
-            message = (
-                f"chapter {chapter.name} failed after {wall:.1f} s in cell In [{error.exec_count}] "
-                f"(notebook cell {error.cell_index}, {_locate(chapter.source, error.source)}):\n"
-                f"{_first_lines(error.source)}\n"
-                f"{error.ename}: {error.evalue}\n{where}"
-            )
-            raise ChapterFailed(
-                chapter.name,
-                message,
-                notebook=kept,
-                cell_index=error.cell_index,
-                exec_count=error.exec_count,
-                ename=error.ename,
-                evalue=error.evalue,
-            ) from error
-        if isinstance(error, Exception):
-            message = (
-                f"chapter {chapter.name} ({chapter.source}) failed after {wall:.1f} s: "
-                f"{type(error).__name__}: {error}\n{where}"
-            )
-            raise ChapterFailed(chapter.name, message, notebook=kept) from error
-        raise error  # KeyboardInterrupt, SystemExit: the partial notebook is already renamed .FAILED
-
-    executed = nbformat.read(partial, as_version=4)
-    _hide_injected_parameters(executed)
-    _collapse_streams(executed)
-    _tidy_papermill_metadata(executed, chapter, final)
-    nbformat.write(executed, partial)
-    os.replace(partial, final)
-    results = record_wall_time(chapter.name, profile, wall, results_root)
+        failure = _failure(chapter, error, kept, wall)
+        if failure is None:
+            raise error  # KeyboardInterrupt, SystemExit: the partial notebook is already renamed .FAILED
+        raise failure from error
+    _finish_notebook(chapter, notebooks)
+    results = record_wall_time(chapter.name, profile, wall, build_dir / "results")
     update_timings(build_dir, profile, chapter.name, {**entry, "status": "ok"})
-    return ChapterRun(chapter=chapter, notebook=final, wall_time_s=wall, results=results)
+    return ChapterRun(chapter=chapter, notebook=notebooks.final, wall_time_s=wall, results=results)
 
 
 def _check_device(device: str) -> str:
