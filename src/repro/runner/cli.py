@@ -3,7 +3,8 @@
     python -m repro.runner list
     python -m repro.runner run [CHAPTER ...] --profile quick|paper --device auto|cpu|cuda --seed N \\
         --data-root PATH --build-dir _build --threads 1 [--workers N | --scheduler ADDRESS] [--force]
-        (--workers/--scheduler: Dask, repro.runner.cluster)
+        [--tls-ca-file CA.pem --tls-cert CLIENT.pem --tls-key CLIENT-KEY.pem]
+        (--workers/--scheduler: Dask, repro.runner.cluster; --tls-*: for a tls:// scheduler on a shared network)
     python -m repro.runner site --profile quick --build-dir _build
     python -m repro.runner references [CHAPTER ...]
     python -m repro.runner times --profile paper          (Markdown table: status, wall time, device, verdict)
@@ -56,6 +57,50 @@ def _cluster_options(p_run: argparse.ArgumentParser) -> None:
         "--force",
         action="store_true",
         help="with --workers/--scheduler: also redo chapters that finished earlier with the same settings",
+    )
+    tls = p_run.add_argument_group(
+        "TLS", "for --scheduler tls://host:port on a shared network: every connection encrypted and authenticated"
+    )
+    tls.add_argument(
+        "--tls-ca-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the CA certificate (PEM) that signed the scheduler's and workers' certificates",
+    )
+    tls.add_argument("--tls-cert", type=Path, default=None, metavar="PATH", help="this client's certificate (PEM)")
+    tls.add_argument(
+        "--tls-key",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="this client's private key (PEM; leave out when the certificate file holds it)",
+    )
+
+
+def _security(args: argparse.Namespace):
+    """The ``distributed.security.Security`` of ``--tls-ca-file``, ``--tls-cert`` and ``--tls-key`` (encryption
+    required), or None when none is given; :class:`BookError` for an incomplete set or a missing file."""
+    given = {"--tls-ca-file": args.tls_ca_file, "--tls-cert": args.tls_cert, "--tls-key": args.tls_key}
+    if not any(given.values()):
+        return None
+    if args.scheduler is None:
+        raise BookError(
+            "--tls-ca-file, --tls-cert and --tls-key are for an existing scheduler: add --scheduler tls://…"
+        )
+    missing = [flag for flag in ("--tls-ca-file", "--tls-cert") if given[flag] is None]
+    if missing:
+        raise BookError(f"TLS needs both --tls-ca-file and --tls-cert; {' and '.join(missing)} missing")
+    absent = [f"{flag} {path}" for flag, path in given.items() if path is not None and not path.is_file()]
+    if absent:
+        raise BookError(f"no such file: {', '.join(absent)}")
+    from distributed.security import Security
+
+    return Security(
+        tls_ca_file=str(args.tls_ca_file),
+        tls_client_cert=str(args.tls_cert),
+        tls_client_key=None if args.tls_key is None else str(args.tls_key),
+        require_encryption=True,
     )
 
 
@@ -151,10 +196,12 @@ def _run(args: argparse.Namespace, toc: Path) -> None:
         "build_dir": args.build_dir,
         "threads": args.threads,
     }
+    security = _security(args)
     if args.workers is not None or args.scheduler is not None:
         from repro.runner.cluster import run_on_cluster
 
-        run_on_cluster(args.chapters, **settings, workers=args.workers, scheduler=args.scheduler, force=args.force)
+        cluster = {"workers": args.workers, "scheduler": args.scheduler, "security": security}
+        run_on_cluster(args.chapters, **settings, **cluster, force=args.force)
     else:
         run(args.chapters, **settings, log_output=args.log_output)
 

@@ -33,6 +33,12 @@ for the same): a worker that dies mid-chapter (killed, out of memory) makes that
 submitted again. The chapter's kernel does not outlive its worker: ipykernel polls its parent process
 (``JPY_PARENT_PID``, set by jupyter_client) and exits within a second of the parent's death.
 
+On a shared network the scheduler takes TLS connections only: ``--scheduler tls://host:8786`` with the client's
+credentials, ``--tls-ca-file CA.pem --tls-cert CLIENT.pem --tls-key CLIENT-KEY.pem`` (``run_on_cluster(...,
+security=Security(tls_ca_file=..., tls_client_cert=..., tls_client_key=..., require_encryption=True))``), which
+:mod:`~repro.runner.cluster.client` hands to ``distributed.Client``; without them Dask's own configuration
+(``distributed.comm.tls``) is used, and a ``tls://`` address with no credentials anywhere is an error.
+
 Order: when several tasks are ready, sweep groups start first, then chapters that others wait for, then the rest,
 each group in :func:`~repro.runner.cluster.plan.start_order` (``_toc.yml`` order, or longest first by the wall
 times of an earlier run in the same build folder).

@@ -10,7 +10,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from repro.book.toc import BookError, Chapter, check_profile, find_toc, read_toc, select_chapters
 from repro.runner import execute
@@ -20,6 +20,9 @@ from repro.runner.cluster.resume import _data_root_parameter
 from repro.runner.cluster.tasks import PROGRESS_TOPIC, _chapter_task, _sweep_group_task
 from repro.runner.execute import ChapterRun
 from repro.runner.timings import now_utc, update_timings
+
+if TYPE_CHECKING:
+    from distributed.security import Security
 
 _MAX_RESUBMITS = 3  # a task that never started, lost with a dead worker, is submitted again at most this often
 
@@ -62,6 +65,7 @@ def run_on_cluster(
     build_dir: str | os.PathLike | None = None,
     workers: int | None = None,
     scheduler=None,
+    security: Security | None = None,
     force: bool = False,
     log: Callable[[str], None] = print,
     config_of: Callable[[str, str], object | None] = chapter_config,
@@ -71,6 +75,10 @@ def run_on_cluster(
     or the existing cluster at ``scheduler`` (an address, a scheduler file, or a ``distributed`` Cluster object).
     Every chapter's kernel and every sweep group uses ``threads`` CPU threads, as in a serial run, so that the
     results are the same.
+
+    On a shared network, ``scheduler`` is a ``tls://host:port`` address and ``security`` the client's TLS
+    credentials (``Security(tls_ca_file=..., tls_client_cert=..., tls_client_key=..., require_encryption=True)``),
+    handed to ``distributed.Client``; without ``security``, Dask's configuration (``distributed.comm.tls``) is used.
 
     Chapters that finished earlier with the same digest are kept unless ``force``. Raises :class:`BookError`
     listing the chapters that failed or were skipped, after every other chapter has finished.
@@ -89,7 +97,7 @@ def run_on_cluster(
     if not plan.run:
         return []
     nodes = _task_graph(plan, toc, build_dir, data_root=data_root, **settings)
-    with _client(workers, scheduler, device, threads, log) as client:
+    with _client(workers, scheduler, device, threads, log, security) as client:
         if scheduler is not None:
             _check_shared(client, build_dir, plan.run)
         where = {"build_dir": build_dir, "profile": profile, "device": device, "seed": seed}
