@@ -6,6 +6,8 @@
 #          (CHAPTERS limits execution; the site still needs an executed notebook for every chapter in _toc.yml)
 #          WORKERS=N runs independent chapters on a Dask LocalCluster of N processes; SCHEDULER=tcp://host:8786
 #          on an existing Dask cluster (README, "On a cluster"); either resumes: chapters that finished are kept
+#          SCHEDULER=tls://host:8786 TLS_CA=ca.pem TLS_CERT=client.pem TLS_KEY=client-key.pem: the same over TLS
+#          (a shared network: every connection encrypted, the client's certificate signed by the CA)
 #          THREADS=T CPU threads per chapter (default 1), serial or on a cluster: the same T, the same results
 # Other targets: execute (chapters only), site (HTML only, from _build/executed/<profile>/), references
 # (regenerate tests/reference/*.ipynb on purpose), lint, clean (the build), distclean (also the venv).
@@ -24,11 +26,15 @@ DATA_ROOT ?=
 THREADS ?= 1
 WORKERS ?=
 SCHEDULER ?=
+TLS_CA ?=
+TLS_CERT ?=
+TLS_KEY ?=
 PYTEST_ARGS ?=
 
 RUN_ARGS = --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --threads $(THREADS) --build-dir $(BUILD) \
 	$(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(WORKERS),--workers $(WORKERS)) \
-	$(if $(SCHEDULER),--scheduler $(SCHEDULER))
+	$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(TLS_CA),--tls-ca-file $(TLS_CA)) \
+	$(if $(TLS_CERT),--tls-cert $(TLS_CERT)) $(if $(TLS_KEY),--tls-key $(TLS_KEY))
 
 .DEFAULT_GOAL := book
 .PHONY: book execute site test references lint clean distclean venv
@@ -42,20 +48,20 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 book: $(STAMP)
-	$(PY) -m repro.book run $(CHAPTERS) $(RUN_ARGS)
-	$(PY) -m repro.book site --profile $(PROFILE) --build-dir $(BUILD)
+	$(PY) -m repro.runner run $(CHAPTERS) $(RUN_ARGS)
+	$(PY) -m repro.runner site --profile $(PROFILE) --build-dir $(BUILD)
 
 execute: $(STAMP)
-	$(PY) -m repro.book run $(CHAPTERS) $(RUN_ARGS)
+	$(PY) -m repro.runner run $(CHAPTERS) $(RUN_ARGS)
 
 site: $(STAMP)
-	$(PY) -m repro.book site --profile $(PROFILE) --build-dir $(BUILD)
+	$(PY) -m repro.runner site --profile $(PROFILE) --build-dir $(BUILD)
 
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env $(PYTEST_ARGS) tests
 
 references: $(STAMP)
-	$(PY) -m repro.book references $(CHAPTERS)
+	$(PY) -m repro.runner references $(CHAPTERS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests book

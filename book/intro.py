@@ -159,8 +159,8 @@ from repro.devices import describe_device, resolve_device
 # chapter and cell if anything fails):
 #
 # ```bash
-# .venv/bin/python -m repro.book run fig03 --profile paper --device cuda --seed 0
-# .venv/bin/python -m repro.book site --profile paper   # rebuild the site from the executed notebooks
+# .venv/bin/python -m repro.runner run fig03 --profile paper --device cuda --seed 0
+# .venv/bin/python -m repro.runner site --profile paper   # rebuild the site from the executed notebooks
 # ```
 #
 # or with plain papermill:

@@ -1,6 +1,6 @@
 """Browser test of the rendered book: built from the committed reference notebooks, read in headless Chromium.
 
-The site is built exactly as ``make book`` builds it (``repro.book.stage_site`` + ``build_site``: Jupyter
+The site is built exactly as ``make book`` builds it (``repro.runner.stage_site`` + ``build_site``: Jupyter
 Book 1, no execution, ``-W``), but from ``tests/reference/*.ipynb`` instead of freshly executed notebooks, and
 served from ``http://127.0.0.1:<free port>``. Every chapter page of ``_toc.yml`` is opened and checked: its
 title, its images, the absence of tracebacks, the sidebar links, the maths (MathJax), and that nothing was
@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.book import build_site, check_offline, read_toc, stage_site
+from repro.book import read_toc
+from repro.runner import build_site, check_offline, stage_site
 
 REPO = Path(__file__).resolve().parents[1]
 TOC = Path(os.environ.get("REPRO_TOC") or REPO / "_toc.yml")  # REPRO_TOC: try another table of contents

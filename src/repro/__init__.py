@@ -16,7 +16,7 @@ One layer per line, read top to bottom; every import runs down this list, never 
   learning-rate sweep, harmonics, initialisation, numerics) and their configs;
 - :mod:`repro.claims` — the paper's claims as checks, and the verdict rule;
 - :mod:`repro.book` — the chapters' contract, figures and tables, the profiles, the results files, and the runner
-  (``python -m repro.book``).
+  (``python -m repro.runner``).
 """
 
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """nbval wiring for the committed reference notebooks (``pytest --nbval-lax --nbval-current-env``).
 
-The notebooks were executed by ``python -m repro.book references`` (quick profile, CPU, seed 0,
+The notebooks were executed by ``python -m repro.runner references`` (quick profile, CPU, seed 0,
 ``data_root=None``); nbval re-runs them in a kernel of the current environment, started in this folder, and
 compares only the cells tagged ``nbval-check-output``. Their ``data_root=None`` makes the package read
 ``$REPRO_DATA_ROOT`` here. The results files the chapters write go to one throwaway folder for the session,

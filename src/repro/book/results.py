@@ -2,7 +2,7 @@
 
 A chapter ends by calling :func:`save_results` with its headline numbers and its verdict on the paper's claim;
 the file lands in ``<out_dir>/<profile>/<chapter>.json`` where ``out_dir`` is the argument, else
-``$REPRO_RESULTS_DIR`` (the runner, :mod:`repro.book.execute`, sets it to ``<build>/results``), else
+``$REPRO_RESULTS_DIR`` (the runner, :mod:`repro.runner.execute`, sets it to ``<build>/results``), else
 ``<cwd>/_build/results``. :func:`load_results` reads every chapter's file back (the claims table), and the
 runner adds each chapter's execution time with :func:`record_wall_time`.
 
@@ -52,8 +52,6 @@ __all__ = [
     "load_results",
     "record_wall_time",
     "timings_path",
-    "timings_table",
-    "markdown_table",
     "load_records",
     "cache_dir",
     "measurements_dir",
@@ -292,45 +290,6 @@ def record_wall_time(chapter: str, profile: str, wall_time_s: float, out_dir: st
 
 
 def timings_path(profile: str, out_dir: str | Path | None = None) -> Path:
-    """``<out_dir>/<profile>/_timings.json``: the runner's record of every chapter run (status, wall time)."""
+    """``<out_dir>/<profile>/_timings.json``: the runner's record of every chapter run (status, wall time;
+    :mod:`repro.runner.timings`)."""
     return results_dir(out_dir) / _check_name(profile, "profile") / "_timings.json"
-
-
-def timings_table(profile: str, chapters: Sequence[str], out_dir: str | Path | None = None) -> list[dict]:
-    """One row per chapter of ``chapters`` (in that order) that the runner has run under ``profile``: its status,
-    wall time in seconds, the device the chapter reported and its verdict.
-
-    Reads ``<out_dir>/<profile>/_timings.json`` (written by the runner) and the chapters' results files; a chapter
-    that failed has no results file, so its device is the one requested and its verdict ``None``.
-    """
-    path = timings_path(profile, out_dir)
-    timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    rows = []
-    for chapter in chapters:
-        if chapter not in timings:
-            continue
-        entry = timings[chapter]
-        path = results_path(chapter, profile, out_dir)
-        payload = json.loads(path.read_text(encoding="utf-8")) if entry["status"] == "ok" and path.is_file() else {}
-        rows.append(
-            {
-                "chapter": chapter,
-                "status": entry["status"],
-                "wall_time_s": entry["wall_time_s"],
-                "device": payload.get("device", entry.get("device_requested")),
-                "verdict": payload.get("verdict"),
-                "finished_utc": entry.get("finished_utc"),
-            }
-        )
-    return rows
-
-
-def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
-    """``rows`` (dicts with the same keys) as a GitHub Markdown table; ``None`` shows as an em dash."""
-    if not rows:
-        return ""
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join("—" if row[k] is None else str(row[k]) for k in keys) + " |")
-    return "\n".join(lines)

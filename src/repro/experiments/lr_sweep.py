@@ -5,7 +5,7 @@ rule), and measure class stiffness and stiffness against distance at each stop.
 - :func:`run_lr_sweep` — the sweep (stored on disk by :func:`repro.measurements.store.cached` when asked);
 - :func:`lr_sweep_groups`, :func:`train_lr_sweep_group` — its groups (one per dataset: every seed and learning
   rate of it, trained together as one stacked network by :func:`repro.training.train_many`), and one group
-  trained on its own into the sweep's per-group cache entry (the cluster runner, :mod:`repro.book.cluster`, makes
+  trained on its own into the sweep's per-group cache entry (the cluster runner, :mod:`repro.runner.cluster`, makes
   each group a task).
 
 This module measures; what is read from its rows (stiff-domain sizes, crossing shares, the sweep's description)
@@ -232,7 +232,7 @@ def run_lr_sweep(
 def lr_sweep_groups(cfg: LRSweepConfig) -> list[str]:
     """The sweep's groups, in the order :func:`run_lr_sweep` trains them: one per dataset, holding all its runs
     (every seed × every learning rate), trained together. Each group is one entry of the per-group cache, and
-    :func:`train_lr_sweep_group` trains it on its own (the book's cluster runner, :mod:`repro.book.cluster`, makes
+    :func:`train_lr_sweep_group` trains it on its own (the book's cluster runner, :mod:`repro.runner.cluster`, makes
     each group a task, so that one sweep spreads over several workers with the same results as a serial run)."""
     return list(cfg.datasets)
 

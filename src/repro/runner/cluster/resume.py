@@ -1,4 +1,4 @@
-"""What a cluster run may keep from an earlier one (:mod:`repro.book.cluster`): the digest of what a chapter's
+"""What a cluster run may keep from an earlier one (:mod:`repro.runner.cluster`): the digest of what a chapter's
 output depends on, and whether a chapter finished with that digest."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import json
 import os
 from pathlib import Path
 
-from repro.book import execute
 from repro.book.toc import Chapter
+from repro.runner import execute
 
-_PACKAGE = Path(__file__).resolve().parents[2]  # src/repro/book/cluster/resume.py → src/repro
+_PACKAGE = Path(__file__).resolve().parents[2]  # src/repro/runner/cluster/resume.py → src/repro
 
 
 def package_digest() -> str:
@@ -24,7 +24,7 @@ def package_digest() -> str:
 
 
 def _data_root_parameter(data_root: str | os.PathLike | None) -> str | None:
-    """The ``data_root`` value :func:`repro.book.execute.run_chapter` passes to the chapter."""
+    """The ``data_root`` value :func:`repro.runner.execute.run_chapter` passes to the chapter."""
     return None if data_root is None else str(Path(data_root).expanduser().resolve())
 
 

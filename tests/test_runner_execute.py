@@ -1,4 +1,4 @@
-"""The chapter runner (``python -m repro.book``) and the results files (``repro.book.results``).
+"""The chapter runner (``python -m repro.runner``) and the results files (``repro.book.results``).
 
 The runner is exercised on throwaway py:percent chapters written to a temporary folder with their own
 ``_toc.yml``, never on the book's real chapters.
@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 import torch
 
-from repro import book
-from repro.book import BookError, ChapterFailed
-from repro.book.results import load_results, record_wall_time, results_path, save_results, timings_table
+from repro import book, runner
+from repro.book.results import load_results, record_wall_time, results_path, save_results
 from repro.claims import Check
 from repro.devices import describe_device, resolve_device
+from repro.runner import BookError, ChapterFailed
+from repro.runner.timings import timings_table
 
 PARAMETERS = """# %% tags=["parameters", "remove-cell"]
 profile = "quick"
@@ -115,28 +116,28 @@ def test_the_books_own_toc_starts_with_the_intro():
 
 def test_unknown_chapter_is_an_error_listing_the_valid_ones(toy_book, tmp_path):
     with pytest.raises(BookError, match=r"unknown chapter 'nope'.*tiny, broken, plain, absent"):
-        book.run(["nope"], toc=toy_book, build_dir=tmp_path / "_build")
+        runner.run(["nope"], toc=toy_book, build_dir=tmp_path / "_build")
 
 
 def test_unknown_profile_is_an_error_listing_the_valid_ones(toy_book, tmp_path):
     with pytest.raises(BookError, match=r"unknown profile 'huge'.*quick, paper"):
-        book.run(["tiny"], toc=toy_book, profile="huge", build_dir=tmp_path / "_build")
+        runner.run(["tiny"], toc=toy_book, profile="huge", build_dir=tmp_path / "_build")
 
 
 def test_unknown_device_is_an_error(toy_book, tmp_path):
     with pytest.raises(BookError, match=r"unknown device 'tpu'.*'auto', 'cpu', 'cuda'"):
-        book.run(["tiny"], toc=toy_book, device="tpu", build_dir=tmp_path / "_build")
+        runner.run(["tiny"], toc=toy_book, device="tpu", build_dir=tmp_path / "_build")
 
 
 @pytest.mark.parametrize("threads", [0, -1, 1.5, True])
 def test_threads_must_be_a_positive_whole_number(toy_book, tmp_path, threads):
     with pytest.raises(BookError, match="threads must be a positive whole number"):
-        book.run(["tiny"], toc=toy_book, device="cpu", build_dir=tmp_path / "_build", threads=threads)
+        runner.run(["tiny"], toc=toy_book, device="cpu", build_dir=tmp_path / "_build", threads=threads)
     assert not (tmp_path / "_build").exists()
 
 
 def test_the_kernel_runs_on_the_threads_asked_for(toy_book, tmp_path):
-    book.run(["tiny"], toc=toy_book, device="cpu", build_dir=tmp_path / "_build", threads=2, log=lambda _m: None)
+    runner.run(["tiny"], toc=toy_book, device="cpu", build_dir=tmp_path / "_build", threads=2, log=lambda _m: None)
     result = json.loads((tmp_path / "_build" / "results" / "quick" / "tiny.json").read_text())
     timings = json.loads((tmp_path / "_build" / "results" / "quick" / "_timings.json").read_text())
     assert result["threads"] == 2 and timings["tiny"]["threads"] == 2
@@ -144,13 +145,13 @@ def test_the_kernel_runs_on_the_threads_asked_for(toy_book, tmp_path):
 
 def test_chapter_listed_but_not_written_is_an_error(toy_book, tmp_path):
     with pytest.raises(BookError, match=r"absent: .*absent\.py does not exist"):
-        book.run(None, toc=toy_book, build_dir=tmp_path / "_build")  # all chapters: checked before any runs
+        runner.run(None, toc=toy_book, build_dir=tmp_path / "_build")  # all chapters: checked before any runs
     assert not (tmp_path / "_build" / "executed").exists()
 
 
 def test_chapter_without_parameters_cell_is_an_error(toy_book, tmp_path):
     with pytest.raises(BookError, match=r"plain .*exactly one cell tagged 'parameters'"):
-        book.run(["plain"], toc=toy_book, build_dir=tmp_path / "_build")
+        runner.run(["plain"], toc=toy_book, build_dir=tmp_path / "_build")
 
 
 def test_cli_reports_errors_with_a_non_zero_exit(toy_book, tmp_path):
@@ -158,7 +159,7 @@ def test_cli_reports_errors_with_a_non_zero_exit(toy_book, tmp_path):
         [
             sys.executable,
             "-m",
-            "repro.book",
+            "repro.runner",
             "--toc",
             str(toy_book),
             "run",
@@ -182,7 +183,7 @@ def test_cli_reports_errors_with_a_non_zero_exit(toy_book, tmp_path):
 def test_successful_run_writes_notebook_results_and_timings(toy_book, tmp_path):
     build = tmp_path / "_build"
     (tmp_path / "data").mkdir()
-    [done] = book.run(
+    [done] = runner.run(
         ["tiny"],
         toc=toy_book,
         profile="quick",
@@ -231,7 +232,7 @@ def test_failing_cell_names_chapter_and_cell_and_leaves_no_complete_notebook(toy
     executed.mkdir(parents=True)
     (executed / "broken.ipynb").write_text("{}")  # a stale notebook from an earlier run must not survive
 
-    code = book.main(["--toc", str(toy_book), "run", "broken", "--device", "cpu", "--build-dir", str(build)])
+    code = runner.main(["--toc", str(toy_book), "run", "broken", "--device", "cpu", "--build-dir", str(build)])
 
     assert code == 1
     err = capsys.readouterr().err
@@ -246,16 +247,16 @@ def test_failing_cell_names_chapter_and_cell_and_leaves_no_complete_notebook(toy
     assert timings["broken"]["status"] == "failed"
 
     capsys.readouterr()
-    assert book.main(["--toc", str(toy_book), "times", "--build-dir", str(build)]) == 0
+    assert runner.main(["--toc", str(toy_book), "times", "--build-dir", str(build)]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0] == "| chapter | status | wall_time_s | device | verdict | finished_utc |"
     assert table[2].startswith("| broken | failed | ") and "| cpu | — |" in table[2]  # no results file, no verdict
-    assert book.main(["--toc", str(toy_book), "times", "--profile", "paper", "--build-dir", str(build)]) == 1
+    assert runner.main(["--toc", str(toy_book), "times", "--profile", "paper", "--build-dir", str(build)]) == 1
 
 
 def test_failure_raises_chapter_failed_with_the_cell(toy_book, tmp_path):
     with pytest.raises(ChapterFailed) as info:
-        book.run_chapter(
+        runner.run_chapter(
             book.read_toc(toy_book)[1], device="cpu", build_dir=tmp_path / "_build", toc=toy_book
         )
     failure = info.value
@@ -272,7 +273,7 @@ def test_stage_site_requires_every_chapters_notebook(toy_book, tmp_path):
     (notebooks / "tiny.ipynb").write_text("{}")
     (toy_book.parent / "_config.yml").write_text("title: toy\n")
     with pytest.raises(BookError, match=r"no executed notebook .* broken, plain, absent"):
-        book.stage_site(notebooks, toc=toy_book, dest=tmp_path / "site-src")
+        runner.stage_site(notebooks, toc=toy_book, dest=tmp_path / "site-src")
 
 
 def test_check_offline_flags_remote_scripts_and_styles(tmp_path):
@@ -280,7 +281,7 @@ def test_check_offline_flags_remote_scripts_and_styles(tmp_path):
         '<script src="https://cdn.example/x.js"></script><link rel="stylesheet" href="//cdn.example/y.css">'
         '<script src="_static/local.js"></script><a href="https://example.org">a link is fine</a>'
     )
-    problems = book.check_offline(tmp_path)
+    problems = runner.check_offline(tmp_path)
     assert len(problems) == 2 and all("cdn.example" in p for p in problems)
 
 

@@ -5,8 +5,8 @@ Layout under the build folder (default ``_build`` beside ``_toc.yml``)::
     executed/<profile>/<chapter>.ipynb         executed notebooks (written only when every cell succeeded)
     executed/<profile>/<chapter>.FAILED.ipynb  the notebook of a failed run, up to the failing cell
     results/<profile>/<chapter>.json           each chapter's results (repro.book.results), plus wall_time_s
-    results/<profile>/_timings.json            wall time and status of every chapter run (updated under
-                                               results/<profile>/.timings.lock: cluster workers share it)
+    results/<profile>/_timings.json            wall time and status of every chapter run (repro.runner.timings; updated
+                                               under results/<profile>/.timings.lock: cluster workers share it)
     jupyter/kernels/python3/                   the kernel spec used for execution (this Python)
 
 Kernel: the runner writes a ``python3`` kernel spec whose ``argv`` is *this* interpreter (``sys.executable``)
@@ -25,7 +25,6 @@ what makes a serial and a cluster run give identical results files.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import os
 import sys
@@ -34,9 +33,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from repro.book.results import RESULTS_ENV, record_wall_time, results_path, timings_path
+from repro.book.results import RESULTS_ENV, record_wall_time, results_path
 from repro.book.toc import TOC_ENV, BookError, Chapter, check_profile, find_toc, read_toc, select_chapters
 from repro.devices import check_device
+from repro.runner.timings import now_utc, update_timings
 
 __all__ = [
     "DEFAULT_THREADS",
@@ -163,7 +163,7 @@ def _kernel_environment(build_dir: Path, toc: Path, threads: int) -> contextlib.
         TOC_ENV: str(toc.resolve()),
         **thread_environment(threads),
     }
-    package_parent = Path(__file__).resolve().parents[2]  # src/repro/book/execute.py → src
+    package_parent = Path(__file__).resolve().parents[2]  # src/repro/runner/execute.py → src
     if package_parent.name not in ("site-packages", "dist-packages"):
         updates["PYTHONPATH"] = _prepend_path("PYTHONPATH", package_parent)
     return _environment(**updates)
@@ -255,31 +255,108 @@ def _locate(source_file: Path, cell_source: str) -> str:
     return str(source_file)
 
 
-def _now_utc() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+@dataclass(frozen=True)
+class _Notebooks:
+    """Where one chapter's run writes its notebook: ``partial`` while it runs, then ``final`` or ``failed``."""
+
+    final: Path
+    failed: Path
+    partial: Path
 
 
-@contextlib.contextmanager
-def _timings_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path``'s folder's ``.timings.lock`` (chapters run concurrently on a cluster's
-    workers, :mod:`repro.book.cluster`, update one ``_timings.json``)."""
-    import fcntl
+def _clear_outputs(chapter: Chapter, build_dir: Path, profile: str) -> _Notebooks:
+    """Remove the chapter's previous notebooks (final, failed, partial) and results file; where the run writes."""
+    out_dir = executed_dir(build_dir, profile)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    notebooks = _Notebooks(
+        final=out_dir / f"{chapter.name}.ipynb",
+        failed=out_dir / f"{chapter.name}.FAILED.ipynb",
+        partial=out_dir / f".{chapter.name}.partial.ipynb",
+    )
+    stale_results = results_path(chapter.name, profile, build_dir / "results")
+    for path in (notebooks.final, notebooks.failed, notebooks.partial, stale_results):
+        path.unlink(missing_ok=True)
+    return notebooks
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / ".timings.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+
+def _execute(nb, chapter: Chapter, partial: Path, parameters: dict, *, log_output: bool) -> BaseException | None:
+    """papermill runs ``nb`` (the chapter's notebook) with ``parameters`` into ``partial``, in the chapter's folder
+    (the kernel's environment is the caller's); what it raised, or None."""
+    import papermill
+
+    try:
+        papermill.execute_notebook(
+            nb,
+            str(partial),
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            cwd=str(chapter.source.parent.resolve()),
+            progress_bar=False,
+            log_output=log_output,
+        )
+    except BaseException as exc:  # noqa: B036 - also keep the partial notebook on KeyboardInterrupt
+        return exc
+    return None
 
 
-def _update_timings(build_dir: Path, profile: str, chapter: str, entry: dict, *, merge: bool = False) -> None:
-    """Set the chapter's ``_timings.json`` entry to ``entry`` (``merge``: add ``entry``'s keys to the entry there)."""
-    path = timings_path(profile, build_dir / "results")
-    with _timings_lock(path):
-        timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        timings[chapter] = {**timings.get(chapter, {}), **entry} if merge else entry
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+def _keep_failed(chapter: Chapter, notebooks: _Notebooks) -> Path | None:
+    """The partial notebook of a failed run renamed ``.FAILED.ipynb`` (its papermill paths tidied when it can be
+    read); that path, or None when no notebook was written."""
+    import nbformat
+
+    if not notebooks.partial.exists():
+        return None
+    with contextlib.suppress(Exception):  # best effort: the notebook may be unreadable
+        broken = nbformat.read(notebooks.partial, as_version=4)
+        _tidy_papermill_metadata(broken, chapter, notebooks.failed)
+        nbformat.write(broken, notebooks.partial)
+    os.replace(notebooks.partial, notebooks.failed)
+    return notebooks.failed
+
+
+def _failure(chapter: Chapter, error: BaseException, kept: Path | None, wall: float) -> ChapterFailed | None:
+    """The :class:`ChapterFailed` that reports ``error`` (raised ``wall`` seconds into the chapter; its notebook
+    ``kept``): the failing cell, its source line and first lines for an error in a cell. None for what is not an
+    :class:`Exception` (KeyboardInterrupt, SystemExit), which the caller raises as it is."""
+    from papermill.exceptions import PapermillExecutionError
+
+    where = f"the failed notebook is kept at {kept}" if kept else "no notebook was written"
+    if isinstance(error, PapermillExecutionError):
+        message = (
+            f"chapter {chapter.name} failed after {wall:.1f} s in cell In [{error.exec_count}] "
+            f"(notebook cell {error.cell_index}, {_locate(chapter.source, error.source)}):\n"
+            f"{_first_lines(error.source)}\n"
+            f"{error.ename}: {error.evalue}\n{where}"
+        )
+        return ChapterFailed(
+            chapter.name,
+            message,
+            notebook=kept,
+            cell_index=error.cell_index,
+            exec_count=error.exec_count,
+            ename=error.ename,
+            evalue=error.evalue,
+        )
+    if isinstance(error, Exception):
+        message = (
+            f"chapter {chapter.name} ({chapter.source}) failed after {wall:.1f} s: "
+            f"{type(error).__name__}: {error}\n{where}"
+        )
+        return ChapterFailed(chapter.name, message, notebook=kept)
+    return None
+
+
+def _finish_notebook(chapter: Chapter, notebooks: _Notebooks) -> None:
+    """The executed partial notebook, its injected parameters hidden, its streams collapsed and its papermill paths
+    tidied, renamed into place as ``final``."""
+    import nbformat
+
+    executed = nbformat.read(notebooks.partial, as_version=4)
+    _hide_injected_parameters(executed)
+    _collapse_streams(executed)
+    _tidy_papermill_metadata(executed, chapter, notebooks.final)
+    nbformat.write(executed, notebooks.partial)
+    os.replace(notebooks.partial, notebooks.final)
 
 
 def run_chapter(
@@ -302,23 +379,10 @@ def run_chapter(
     chapter and the failing cell. The chapter's previous notebook and results file are removed first, so
     nothing stale survives a failed run.
     """
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     check_profile(profile)
     check_threads(threads)
     build_dir = Path(build_dir)
-    out_dir = executed_dir(build_dir, profile)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    final = out_dir / f"{chapter.name}.ipynb"
-    failed = out_dir / f"{chapter.name}.FAILED.ipynb"
-    partial = out_dir / f".{chapter.name}.partial.ipynb"
-    results_root = build_dir / "results"
-    stale_results = results_path(chapter.name, profile, results_root)
-    for path in (final, failed, partial, stale_results):
-        path.unlink(missing_ok=True)
-
+    notebooks = _clear_outputs(chapter, build_dir, profile)
     nb = _load_chapter(chapter)
     parameters = {
         "profile": profile,
@@ -327,73 +391,27 @@ def run_chapter(
         "data_root": None if data_root is None else str(Path(data_root).expanduser().resolve()),
     }
     start = time.perf_counter()
-    error: BaseException | None = None
     with _kernel_environment(build_dir, Path(toc) if toc else find_toc(), threads):
-        try:
-            papermill.execute_notebook(
-                nb,
-                str(partial),
-                parameters=parameters,
-                kernel_name=KERNEL_NAME,
-                cwd=str(chapter.source.parent.resolve()),
-                progress_bar=False,
-                log_output=log_output,
-            )
-        except BaseException as exc:  # noqa: B036 - also keep the partial notebook on KeyboardInterrupt
-            error = exc
+        error = _execute(nb, chapter, notebooks.partial, parameters, log_output=log_output)
     wall = time.perf_counter() - start
     entry = {
         "wall_time_s": round(wall, 3),
         "device_requested": device,
         "seed": int(seed),
         "threads": threads,
-        "finished_utc": _now_utc(),
+        "finished_utc": now_utc(),
     }
-
     if error is not None:
-        kept = None
-        if partial.exists():
-            with contextlib.suppress(Exception):  # best effort: the notebook may be unreadable
-                broken = nbformat.read(partial, as_version=4)
-                _tidy_papermill_metadata(broken, chapter, failed)
-                nbformat.write(broken, partial)
-            os.replace(partial, failed)
-            kept = failed
-        _update_timings(build_dir, profile, chapter.name, {**entry, "status": "failed"})
-        where = f"the failed notebook is kept at {kept}" if kept else "no notebook was written"
-        if isinstance(error, PapermillExecutionError):
-            message = (
-                f"chapter {chapter.name} failed after {wall:.1f} s in cell In [{error.exec_count}] "
-                f"(notebook cell {error.cell_index}, {_locate(chapter.source, error.source)}):\n"
-                f"{_first_lines(error.source)}\n"
-                f"{error.ename}: {error.evalue}\n{where}"
-            )
-            raise ChapterFailed(
-                chapter.name,
-                message,
-                notebook=kept,
-                cell_index=error.cell_index,
-                exec_count=error.exec_count,
-                ename=error.ename,
-                evalue=error.evalue,
-            ) from error
-        if isinstance(error, Exception):
-            message = (
-                f"chapter {chapter.name} ({chapter.source}) failed after {wall:.1f} s: "
-                f"{type(error).__name__}: {error}\n{where}"
-            )
-            raise ChapterFailed(chapter.name, message, notebook=kept) from error
-        raise error  # KeyboardInterrupt, SystemExit: the partial notebook is already renamed .FAILED
-
-    executed = nbformat.read(partial, as_version=4)
-    _hide_injected_parameters(executed)
-    _collapse_streams(executed)
-    _tidy_papermill_metadata(executed, chapter, final)
-    nbformat.write(executed, partial)
-    os.replace(partial, final)
-    results = record_wall_time(chapter.name, profile, wall, results_root)
-    _update_timings(build_dir, profile, chapter.name, {**entry, "status": "ok"})
-    return ChapterRun(chapter=chapter, notebook=final, wall_time_s=wall, results=results)
+        kept = _keep_failed(chapter, notebooks)
+        update_timings(build_dir, profile, chapter.name, {**entry, "status": "failed"})
+        failure = _failure(chapter, error, kept, wall)
+        if failure is None:
+            raise error  # KeyboardInterrupt, SystemExit: the partial notebook is already renamed .FAILED
+        raise failure from error
+    _finish_notebook(chapter, notebooks)
+    results = record_wall_time(chapter.name, profile, wall, build_dir / "results")
+    update_timings(build_dir, profile, chapter.name, {**entry, "status": "ok"})
+    return ChapterRun(chapter=chapter, notebook=notebooks.final, wall_time_s=wall, results=results)
 
 
 def _check_device(device: str) -> str:

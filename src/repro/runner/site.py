@@ -1,5 +1,5 @@
 """The site: a Jupyter Book 1 source folder staged from executed notebooks, built with warnings as errors, checked to
-load nothing from the web; and the Sphinx extension (``repro.book``) that drops sphinx-thebe's assets.
+load nothing from the web; and the Sphinx extension (``repro.runner.site``) that drops sphinx-thebe's assets.
 
 Under the build folder: ``site-src/`` (what Jupyter Book builds: ``_config.yml``, ``_toc.yml``, the notebooks, the
 chapters' shared ``_includes/`` and ``_static/``, the offline MathJax) and ``html/`` (the site; open ``index.html``).
@@ -65,7 +65,7 @@ def stage_site(
     if missing:
         raise BookError(
             f"no executed notebook in {notebook_dir} for chapter(s) {', '.join(missing)}; "
-            f"run `python -m repro.book run {' '.join(missing)}` (or `make references` for the "
+            f"run `python -m repro.runner run {' '.join(missing)}` (or `make references` for the "
             "test references) first"
         )
     if dest.exists():
@@ -154,7 +154,7 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app) -> dict:
-    """Sphinx extension (``_config.yml``: ``sphinx.extra_extensions: [repro.book]``, which re-exports it).
+    """Sphinx extension (``_config.yml``: ``sphinx.extra_extensions: [repro.runner.site]``).
 
     Jupyter Book 1 always loads sphinx-thebe, which puts thebe's CDN address and a script on every page
     (twice, which is a JavaScript error). The book has no live code, so its pages drop thebe's assets.

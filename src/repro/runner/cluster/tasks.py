@@ -1,4 +1,4 @@
-"""What runs on a worker of a cluster run (:mod:`repro.book.cluster`): a chapter, a group of a sweep, the
+"""What runs on a worker of a cluster run (:mod:`repro.runner.cluster`): a chapter, a group of a sweep, the
 shared-folder probe; and the scheduler's retry setting."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-from repro.book import execute
-from repro.book.cluster.plan import SweepGroup
-from repro.book.cluster.resume import package_digest
 from repro.book.toc import BookError, Chapter
+from repro.runner import execute
+from repro.runner.cluster.plan import SweepGroup
+from repro.runner.cluster.resume import package_digest
+from repro.runner.timings import update_timings
 
 PROGRESS_TOPIC = "repro-book-progress"  # Dask event topic of the tasks' "started" messages
 
@@ -35,7 +36,7 @@ def _announce(key: str) -> None:
 
 def _amend_timings(build_dir: Path, profile: str, chapter: str, extra: dict) -> None:
     """Merge ``extra`` into the chapter's ``_timings.json`` entry (creating it if there is none)."""
-    execute._update_timings(build_dir, profile, chapter, extra, merge=True)
+    update_timings(build_dir, profile, chapter, extra, merge=True)
 
 
 def _sweep_group_task(
@@ -65,7 +66,7 @@ def _sweep_group_task(
 
 
 def _chapter_task(key: str, chapter: Chapter, settings: dict, *needs: dict) -> dict:
-    """Run one chapter with :func:`repro.book.execute.run_chapter` unless a chapter it depends on did not finish."""
+    """Run one chapter with :func:`repro.runner.execute.run_chapter` unless a chapter it depends on did not finish."""
     outcome = {"kind": "chapter", "key": key, "chapter": chapter.name, "worker": _worker_address()}
     blocked = [need["chapter"] for need in needs if need["kind"] == "chapter" and need["status"] != "ok"]
     if blocked:

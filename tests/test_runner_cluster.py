@@ -1,7 +1,7 @@
-"""The book's chapters on a Dask cluster (``python -m repro.book run --workers N`` / ``--scheduler``,
-repro.book.cluster).
+"""The book's chapters on a Dask cluster (``python -m repro.runner run --workers N`` / ``--scheduler``,
+repro.runner.cluster).
 
-Throwaway chapters in a temporary book, as in test_book_runner.py, written with the chapter contract
+Throwaway chapters in a temporary book, as in test_runner_execute.py, written with the chapter contract
 (:func:`repro.book.chapter.open_chapter`, so the contract is exercised inside the workers' kernels); the sweep is four
 tiny runs on the synthetic spherical-harmonics data. Every test checks that it leaves no process behind: no child of
 the test process, and no process whose command line or environment names the test's temporary folder (the chapters'
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,9 +27,9 @@ psutil = pytest.importorskip("psutil")
 
 from distributed import Client  # noqa: E402
 
-from repro import book  # noqa: E402
-from repro.book import BookError, cluster  # noqa: E402
+from repro import book, runner  # noqa: E402
 from repro.experiments.configs import LRSweepConfig  # noqa: E402
+from repro.runner import BookError, cluster  # noqa: E402
 
 PARAMETERS = """# %% tags=["parameters", "remove-cell"]
 profile = "quick"
@@ -237,7 +238,7 @@ def test_local_cluster_runs_chapters_and_a_sweep_like_a_serial_run(tmp_path):
     what finished and redoes only the chapter that failed."""
     before = children()
     toc = write_book(tmp_path, {"alpha": ALPHA, "broken": BROKEN, "sweepy": SWEEPY})
-    serial = book.run(["alpha", "sweepy"], toc=toc, device="cpu", build_dir=tmp_path / "serial", log=lambda _: None)
+    serial = runner.run(["alpha", "sweepy"], toc=toc, device="cpu", build_dir=tmp_path / "serial", log=lambda _: None)
     assert len(serial) == 2
 
     lines: list[str] = []
@@ -363,7 +364,7 @@ def test_an_existing_scheduler_and_workers_started_with_the_dask_cli(tmp_path):
         with Client(address, timeout=60) as client:  # a loaded machine registers the workers seconds later
             client.wait_for_workers(2, timeout=120)
         done = subprocess.run(
-            [sys.executable, "-m", "repro.book", "--toc", str(toc), "run", "--device", "cpu",
+            [sys.executable, "-m", "repro.runner", "--toc", str(toc), "run", "--device", "cpu",
              "--build-dir", str(tmp_path / "_build"), "--scheduler", address],
             capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
         )  # fmt: skip
@@ -387,3 +388,113 @@ def test_an_existing_scheduler_and_workers_started_with_the_dask_cli(tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
     no_leftovers(str(tmp_path), before)
+
+
+# --------------------------------------------------------------------------------------------- TLS
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate (its own CA) and its key, PEM, made with the openssl command line."""
+    cert, key = folder / "tls-cert.pem", folder / "tls-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=repro-test"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+PLAIN = chapter("plain", 'print("over TLS")\n')
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command line to make a certificate")
+def test_a_tls_scheduler_gets_the_address_and_the_security_object(tmp_path, monkeypatch):
+    """A scheduler and a worker (in this process) that take only TLS connections from certificates their CA signed:
+    ``run_on_cluster`` hands the ``tls://`` address and the ``Security`` object to ``distributed.Client`` and runs a
+    chapter there; without credentials it stops, before connecting, with an error that names the TLS flags."""
+    import distributed
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    before = children()
+    cert, key = self_signed(tmp_path)
+    roles = {f"tls_{role}_{part}": str(path) for role in ("scheduler", "worker", "client")
+             for part, path in (("cert", cert), ("key", key))}  # fmt: skip
+    toc = write_book(tmp_path, {"plain": PLAIN})
+    build = tmp_path / "_build"
+    seen: list[tuple] = []
+
+    class SpyClient(distributed.Client):
+        def __init__(self, *args, **kwargs):
+            seen.append((args, kwargs))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "Client", SpyClient)
+    mine = Security(tls_ca_file=str(cert), tls_client_cert=str(cert), tls_client_key=str(key), require_encryption=True)
+    lines: list[str] = []
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tls://", host="127.0.0.1",
+        security=Security(tls_ca_file=str(cert), **roles, require_encryption=True), dashboard_address=":0",
+    ) as local:  # fmt: skip
+        address = local.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        with pytest.raises(BookError, match=r"takes TLS connections(.|\n)*--tls-ca-file, --tls-cert, --tls-key"):
+            cluster.run_on_cluster(toc=toc, device="cpu", build_dir=build, scheduler=address, log=lines.append)
+        assert not seen  # stopped before any client was made
+        runs = cluster.run_on_cluster(
+            toc=toc, device="cpu", build_dir=build, scheduler=address, security=mine, log=lines.append
+        )
+    assert [args[0] for args, _ in seen] == [address] and all(kwargs["security"] is mine for _, kwargs in seen)
+    assert [r.chapter.name for r in runs] == ["plain"] and runs[0].notebook.is_file()
+    text = "\n".join(lines)
+    assert f"the scheduler at {address}, 1 worker(s)" in text and "[plain] started on worker tls://127.0.0.1:" in text
+    timings = json.loads((build / "results" / "quick" / "_timings.json").read_text())
+    assert timings["plain"]["status"] == "ok" and timings["plain"]["worker"].startswith("tls://")
+    no_leftovers(str(tmp_path), before)
+
+
+def test_the_cli_tls_flags_make_a_security_object_that_requires_encryption(tmp_path, monkeypatch, capsys):
+    """``--tls-ca-file``, ``--tls-cert`` and ``--tls-key`` become ``Security(tls_ca_file, tls_client_cert,
+    tls_client_key, require_encryption=True)`` beside the ``--scheduler`` address; an incomplete set, a missing file or
+    TLS without ``--scheduler`` is an error."""
+    toc = write_book(tmp_path, {"plain": PLAIN})
+    for name in ("ca.pem", "client.pem", "client-key.pem"):
+        (tmp_path / name).write_text("not read: run_on_cluster is replaced below\n")
+    calls: list[dict] = []
+    monkeypatch.setattr(cluster, "run_on_cluster", lambda names, **kwargs: calls.append(kwargs) or [])
+    run = ["--toc", str(toc), "run", "--device", "cpu"]
+    tls = ["--tls-ca-file", str(tmp_path / "ca.pem"), "--tls-cert", str(tmp_path / "client.pem")]
+    key = ["--tls-key", str(tmp_path / "client-key.pem")]
+
+    assert runner.main([*run, "--scheduler", "tls://scheduler.example:8786", *tls, *key]) == 0
+    [kwargs] = calls
+    security = kwargs["security"]
+    assert kwargs["scheduler"] == "tls://scheduler.example:8786" and kwargs["workers"] is None
+    assert security.tls_ca_file == str(tmp_path / "ca.pem") and security.tls_client_cert == str(tmp_path / "client.pem")
+    assert security.tls_client_key == str(tmp_path / "client-key.pem") and security.require_encryption
+    assert runner.main([*run, "--scheduler", "tcp://scheduler.example:8786"]) == 0 and calls[1]["security"] is None
+
+    bad = {
+        "are for an existing scheduler": [*run, "--workers", "2", *tls],
+        "needs both --tls-ca-file and --tls-cert; --tls-ca-file missing": [*run, "--scheduler", "tls://h:1", *tls[2:]],
+        f"no such file: --tls-key {tmp_path / 'nope.pem'}": [*run, "--scheduler", "tls://h:1", *tls, "--tls-key",
+                                                             str(tmp_path / "nope.pem")],
+    }  # fmt: skip
+    for message, argv in bad.items():
+        capsys.readouterr()
+        assert runner.main(argv) == 1 and message in capsys.readouterr().err, message
+    assert len(calls) == 2
+
+
+def test_tls_credentials_need_an_existing_tls_scheduler(tmp_path):
+    """A ``Security`` object for a LocalCluster of ``workers``, or one that requires encryption with a ``tcp://``
+    address, is an error before any cluster starts."""
+    from distributed.security import Security
+
+    toc = write_book(tmp_path, {"plain": PLAIN})
+    security = Security(tls_ca_file="ca.pem", tls_client_cert="client.pem", require_encryption=True)
+    settings = {"toc": toc, "device": "cpu", "build_dir": tmp_path / "_build", "security": security}
+    with pytest.raises(BookError, match="not for a LocalCluster of --workers"):
+        cluster.run_on_cluster(workers=2, **settings, log=lambda _: None)
+    with pytest.raises(BookError, match="require encryption, but tcp://127.0.0.1:1 is not a tls:// address"):
+        cluster.run_on_cluster(scheduler="tcp://127.0.0.1:1", **settings, log=lambda _: None)

@@ -8,8 +8,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from repro.book.execute import run
 from repro.book.toc import Chapter, find_toc
+from repro.runner.execute import run
 
 __all__ = ["REFERENCE_DIR", "make_references"]
 

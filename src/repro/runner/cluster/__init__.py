@@ -1,4 +1,4 @@
-"""The book on a Dask cluster: ``python -m repro.book run --workers N`` or ``--scheduler ADDRESS``.
+"""The book on a Dask cluster: ``python -m repro.runner run --workers N`` or ``--scheduler ADDRESS``.
 
 The chapters are independent but for two kinds of dependency, both read from the data rather than listed by hand:
 
@@ -14,7 +14,7 @@ network) is a task of its own that trains into the sweep's per-group cache entry
 them back. One sweep thus spreads over the workers (as many tasks as datasets), its groups are the same as in a
 serial run (so are its results), and its cache entries are the unit of resumption.
 
-Every chapter runs on a worker through :func:`repro.book.execute.run_chapter`, exactly as in a serial run: the same
+Every chapter runs on a worker through :func:`repro.runner.execute.run_chapter`, exactly as in a serial run: the same
 notebook, results file, failure report (chapter, cell, source line) and ``.FAILED.ipynb``. The chapter contract
 (:func:`repro.book.chapter.open_chapter`) finds the same things there as in a serial run: ``run_chapter`` writes the
 kernel spec (the worker's Python) under ``<build>/jupyter`` and gives the kernel ``REPRO_RESULTS_DIR`` and
@@ -33,8 +33,14 @@ for the same): a worker that dies mid-chapter (killed, out of memory) makes that
 submitted again. The chapter's kernel does not outlive its worker: ipykernel polls its parent process
 (``JPY_PARENT_PID``, set by jupyter_client) and exits within a second of the parent's death.
 
+On a shared network the scheduler takes TLS connections only: ``--scheduler tls://host:8786`` with the client's
+credentials, ``--tls-ca-file CA.pem --tls-cert CLIENT.pem --tls-key CLIENT-KEY.pem`` (``run_on_cluster(...,
+security=Security(tls_ca_file=..., tls_client_cert=..., tls_client_key=..., require_encryption=True))``), which
+:mod:`~repro.runner.cluster.client` hands to ``distributed.Client``; without them Dask's own configuration
+(``distributed.comm.tls``) is used, and a ``tls://`` address with no credentials anywhere is an error.
+
 Order: when several tasks are ready, sweep groups start first, then chapters that others wait for, then the rest,
-each group in :func:`~repro.book.cluster.plan.start_order` (``_toc.yml`` order, or longest first by the wall
+each group in :func:`~repro.runner.cluster.plan.start_order` (``_toc.yml`` order, or longest first by the wall
 times of an earlier run in the same build folder).
 
 Workers: one task at a time each. Every chapter's kernel and every sweep group uses ``threads`` CPU threads
@@ -43,19 +49,19 @@ is what makes the results files of the two runs identical. A ``LocalCluster`` of
 beyond the cores here is reported (oversubscription). With ``device`` other than ``cpu`` and several GPUs visible,
 worker *i* sees GPU *i* mod #GPUs alone (``CUDA_VISIBLE_DEVICES``).
 
-The package, one job a module: :mod:`~repro.book.cluster.plan` (the dependency graph and the sweep-group
-tasks), :mod:`~repro.book.cluster.resume` (digests, and what counts as finished),
-:mod:`~repro.book.cluster.tasks` (what runs on a worker), :mod:`~repro.book.cluster.client` (starting or
-connecting to a cluster, the workers' environments, the shared-folder check) and :mod:`~repro.book.cluster.run`
+The package, one job a module: :mod:`~repro.runner.cluster.plan` (the dependency graph and the sweep-group
+tasks), :mod:`~repro.runner.cluster.resume` (digests, and what counts as finished),
+:mod:`~repro.runner.cluster.tasks` (what runs on a worker), :mod:`~repro.runner.cluster.client` (starting or
+connecting to a cluster, the workers' environments, the shared-folder check) and :mod:`~repro.runner.cluster.run`
 (:func:`run_on_cluster`: submitting, progress lines, dead workers).
 """
 
 from __future__ import annotations
 
-from repro.book.cluster.plan import SUMMARY_CHAPTER, Plan, SweepGroup, chapter_config, plan_run
-from repro.book.cluster.resume import chapter_digest, package_digest
-from repro.book.cluster.run import run_on_cluster
-from repro.book.cluster.tasks import PROGRESS_TOPIC
+from repro.runner.cluster.plan import SUMMARY_CHAPTER, Plan, SweepGroup, chapter_config, plan_run
+from repro.runner.cluster.resume import chapter_digest, package_digest
+from repro.runner.cluster.run import run_on_cluster
+from repro.runner.cluster.tasks import PROGRESS_TOPIC
 
 __all__ = [
     "SUMMARY_CHAPTER",

@@ -1,17 +1,17 @@
-"""The plan of a cluster run (:mod:`repro.book.cluster`): which chapters run, which wait for which (a shared
+"""The plan of a cluster run (:mod:`repro.runner.cluster`): which chapters run, which wait for which (a shared
 profile config, the summary chapter), and the learning-rate sweeps split into one task per group of runs
 (one per dataset)."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from repro.book.cluster.resume import _finished, chapter_digest
 from repro.book.toc import Chapter
+from repro.runner.cluster.resume import _finished, chapter_digest
+from repro.runner.timings import read_timings
 
 SUMMARY_CHAPTER = "claims"  # reads every other chapter's results file, so it runs after all of them
 
@@ -124,12 +124,8 @@ def plan_run(
         c.name: chapter_digest(c, profile=profile, seed=seed, device=device, data_root=data_root, threads=threads)
         for c in chapters
     }
-    earlier = {}  # the build folder's _timings.json: what finished, and how long each chapter took
-    if build_dir is not None:
-        from repro.book.results import timings_path
-
-        path = timings_path(profile, Path(build_dir) / "results")
-        earlier = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    # the build folder's _timings.json: what finished, and how long each chapter took
+    earlier = read_timings(profile, Path(build_dir) / "results") if build_dir is not None else {}
     timings = {} if force else earlier
     redo: set[str] = set()
     for c in chapters:  # table-of-contents order: a chapter's dependencies come before it

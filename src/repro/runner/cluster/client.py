@@ -1,5 +1,6 @@
-"""The Dask client of a cluster run (:mod:`repro.book.cluster`): a ``LocalCluster`` whose workers divide the
-cores and GPUs, or an existing cluster, and the check that its workers share the build folder and package."""
+"""The Dask client of a cluster run (:mod:`repro.runner.cluster`): a ``LocalCluster`` whose workers divide the
+cores and GPUs, or an existing cluster (over TLS on a shared network: a ``tls://`` address and a
+``distributed.security.Security``), and the check that its workers share the build folder and package."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from repro.book import execute
-from repro.book.cluster.resume import package_digest
-from repro.book.cluster.tasks import _allowed_failures, _probe
 from repro.book.toc import BookError, Chapter
+from repro.runner import execute
+from repro.runner.cluster.resume import package_digest
+from repro.runner.cluster.tasks import _allowed_failures, _probe
 
 
 def _visible_gpus() -> list[str]:
@@ -69,12 +70,50 @@ def _local_cluster(n: int, device: str, threads: int):
     return cluster
 
 
+def _check_security(scheduler, security) -> None:
+    """TLS credentials are for an existing scheduler, a ``tls://`` address needs them, and credentials that require
+    encryption need a ``tls://`` address; :class:`BookError` otherwise, before anything connects.
+
+    The credentials are ``security`` (a ``distributed.security.Security``), else Dask's configuration
+    (``distributed.comm.tls``, or a ``distributed.client.security-loader``)."""
+    import dask
+    from distributed.deploy import Cluster
+    from distributed.security import Security
+
+    if scheduler is None:
+        if security is not None:
+            raise BookError(
+                "TLS credentials (--tls-ca-file, --tls-cert, --tls-key; security=) are for an existing scheduler "
+                "(--scheduler tls://host:port), not for a LocalCluster of --workers"
+            )
+        return
+    if isinstance(scheduler, Cluster) or os.path.isfile(str(scheduler)):  # the address is the cluster's or the file's
+        return
+    address = str(scheduler)
+    if address.startswith("tls://"):
+        given = security or Security()  # Security() holds Dask's configuration
+        if not (given.tls_ca_file and given.tls_client_cert) and not dask.config.get(
+            "distributed.client.security-loader", None
+        ):
+            raise BookError(
+                f"the scheduler at {address} takes TLS connections: give the CA certificate that signed its "
+                "certificate and this client's certificate and key (--tls-ca-file, --tls-cert, --tls-key; "
+                "run_on_cluster(security=Security(...))), or set them in Dask's configuration (distributed.comm.tls)"
+            )
+    elif security is not None and security.require_encryption:
+        raise BookError(f"the TLS credentials require encryption, but {address} is not a tls:// address")
+
+
 @contextlib.contextmanager
-def _client(workers: int | None, scheduler, device: str, threads: int, log: Callable[[str], None]):
+def _client(workers: int | None, scheduler, device: str, threads: int, log: Callable[[str], None], security=None):
+    """A Dask client of the run's cluster (a new ``LocalCluster`` when ``scheduler`` is None), its scheduler
+    configured to fail, not re-run, a task whose worker dies; ``security`` (``distributed.security.Security``)
+    for an existing scheduler's ``tls://`` address."""
     import dask
     from distributed import Client
     from distributed.deploy import Cluster
 
+    _check_security(scheduler, security)
     dashboard = importlib.util.find_spec("bokeh") is not None
     settings = {
         "distributed.scheduler.allowed-failures": 0,  # a chapter whose worker dies fails; it is not re-run
@@ -92,14 +131,14 @@ def _client(workers: int | None, scheduler, device: str, threads: int, log: Call
             client.wait_for_workers(workers, timeout=120)
             where = f"a LocalCluster of {workers} worker process(es)"
         elif isinstance(scheduler, Cluster):  # e.g. a dask_jobqueue.SLURMCluster made by the caller
-            client = stack.enter_context(Client(scheduler))
+            client = stack.enter_context(Client(scheduler, security=security))
             where = f"{type(scheduler).__name__} at {scheduler.scheduler_address}"
         elif os.path.isfile(str(scheduler)):
-            client = stack.enter_context(Client(scheduler_file=str(scheduler), timeout="30s"))
+            client = stack.enter_context(Client(scheduler_file=str(scheduler), timeout="30s", security=security))
             where = f"the scheduler of {scheduler}"
         else:
             try:
-                client = stack.enter_context(Client(str(scheduler), timeout="30s"))
+                client = stack.enter_context(Client(str(scheduler), timeout="30s", security=security))
             except OSError as exc:
                 raise BookError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
             where = f"the scheduler at {scheduler}"
@@ -130,7 +169,9 @@ def _check_shared(client, build_dir: Path, chapters: Sequence[Chapter]) -> None:
     try:
         answers = client.run(_probe, [str(probe), *(str(c.source) for c in chapters)], token)
     except Exception as exc:
-        raise BookError(f"the workers cannot run repro.book.cluster (is this package installed there?): {exc}") from exc
+        raise BookError(
+            f"the workers cannot run repro.runner.cluster (is this package installed there?): {exc}"
+        ) from exc
     finally:
         probe.unlink(missing_ok=True)
     if not answers:

@@ -1,0 +1,35 @@
+"""The book's runner: it executes the chapters and builds the site (``python -m repro.runner``, :mod:`~.cli`).
+
+- :mod:`~repro.runner.execute` — each chapter's Jupytext source run with papermill in a kernel of this Python;
+- :mod:`~repro.runner.timings` — the record of every chapter run (``_timings.json``) and the table ``times`` prints;
+- :mod:`~repro.runner.site` — the site (Jupyter Book 1, offline), and the Sphinx extension ``repro.runner.site``
+  that ``_config.yml`` loads;
+- :mod:`~repro.runner.references` — the notebooks nbval re-runs (``tests/reference/``);
+- :mod:`~repro.runner.cluster` — the chapters and the sweep's runs as Dask tasks (``run --workers N`` /
+  ``--scheduler ADDRESS``, ``tls://`` with ``--tls-ca-file``/``--tls-cert``/``--tls-key``); Dask is the ``cluster``
+  extra, imported only there.
+
+The runner reads the chapters' kit (:mod:`repro.book`: the table of contents, the profiles, the results files); the
+kit never imports the runner. Every heavy dependency (papermill, jupytext, nbformat, Jupyter Book, Dask) is imported
+inside the function that needs it.
+"""
+
+from repro.book.toc import BookError
+from repro.runner.cli import main
+from repro.runner.execute import ChapterFailed, ChapterRun, executed_dir, run, run_chapter
+from repro.runner.references import make_references
+from repro.runner.site import build_site, check_offline, stage_site
+
+__all__ = [
+    "BookError",
+    "ChapterFailed",
+    "ChapterRun",
+    "build_site",
+    "check_offline",
+    "executed_dir",
+    "main",
+    "make_references",
+    "run",
+    "run_chapter",
+    "stage_site",
+]
