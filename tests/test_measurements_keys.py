@@ -102,3 +102,23 @@ def test_a_key_changes_with_the_settings_and_the_thread_count(monkeypatch):
 def test_rejects_a_module_outside_the_package():
     with pytest.raises(ValueError, match="not a module of the repro package"):
         keys.source_files("repro.no_such_module")
+
+
+def test_a_chapter_digest_follows_what_the_chapter_imports_only(package_copy, tmp_path):
+    """The cluster runner keeps a finished chapter while its digest holds: an edit to the runner keeps it, an edit
+    to a reading the chapter imports (executed again; its measurements are read back) changes it."""
+    from repro.book.toc import Chapter
+    from repro.runner.cluster.resume import chapter_code_digest
+
+    source = tmp_path / "fig06.py"
+    source.write_text(
+        "from repro.analysis.class_stiffness import headline\nfrom repro.book import figures\n"
+        "from repro.experiments.class_stiffness import run_class_stiffness\n"
+    )
+    chapter = Chapter("fig06", "book/fig06", source)
+    before = chapter_code_digest(chapter, package_copy)
+    _edit(package_copy / "runner" / "cluster" / "run.py")
+    _edit(package_copy / "experiments" / "lr_sweep.py")  # another chapter's experiment
+    assert chapter_code_digest(chapter, package_copy) == before
+    _edit(package_copy / "analysis" / "class_stiffness.py")
+    assert chapter_code_digest(chapter, package_copy) != before

@@ -12,11 +12,15 @@ One layer per line, read top to bottom; every import runs down this list, never 
   planning + accumulation);
 - :mod:`repro.stiffness` — the statistics of the paper's Section 2 (sign/cosine stiffness, class matrices, bootstrap,
   hierarchy, distance), one module each;
-- :mod:`repro.experiments` — one module per experiment (the set-up, class stiffness, hierarchy, distance, the
-  learning-rate sweep, harmonics, initialisation, numerics) and their configs;
+- :mod:`repro.experiments` — the measure step: one module per experiment (the set-up, class stiffness, hierarchy,
+  distance, the learning-rate sweep, harmonics, initialisation, numerics) and their configs;
+- :mod:`repro.measurements` — what an experiment measured, stored once in checked files under keys that follow the
+  code that measures;
+- :mod:`repro.analysis` — readings of stored measurements (descriptions, headlines, stiff-domain sizes);
 - :mod:`repro.claims` — the paper's claims as checks, and the verdict rule;
-- :mod:`repro.book` — the chapters' contract, figures and tables, the profiles, the results files, and the runner
-  (``python -m repro.runner``).
+- :mod:`repro.book` — the chapters' kit: their contract, figures and tables, the profiles, the results files;
+- :mod:`repro.runner` — executes the chapters and builds the site (``python -m repro.runner``), serially or on a
+  Dask cluster.
 """
 
 __version__ = "0.1.0"

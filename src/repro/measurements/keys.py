@@ -19,7 +19,9 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["PACKAGE_ROOT", "source_files", "source_digest", "measurement_key", "modules_imported_by"]
+__all__ = [
+    "PACKAGE_ROOT", "source_files", "source_digest", "measurement_key", "modules_imported_by", "repro_modules"
+]
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # src/repro
 
@@ -50,6 +52,12 @@ def modules_imported_by(source: bytes | str, package: str = "", filename: str = 
                 base = ".".join([*anchor, base] if base else anchor)
             names |= {base} | {f"{base}.{alias.name}" for alias in node.names}
     return names
+
+
+def repro_modules(source: bytes | str, root: Path = PACKAGE_ROOT, filename: str = "<source>") -> list[str]:
+    """The ``repro`` modules (dotted, sorted) that ``source`` — e.g. a chapter — imports by absolute name; a name
+    imported *from* a module (``from repro.book import figures``) counts when it is a module itself."""
+    return sorted(m for m in modules_imported_by(source, filename=filename) if _module_file(m, root) is not None)
 
 
 def source_files(modules: str | Iterable[str], root: Path = PACKAGE_ROOT) -> list[Path]:

@@ -1,5 +1,11 @@
 """What a cluster run may keep from an earlier one (:mod:`repro.runner.cluster`): the digest of what a chapter's
-output depends on, and whether a chapter finished with that digest."""
+output depends on, and whether a chapter finished with that digest.
+
+A chapter's digest covers its source, its parameters and the source of the ``repro`` modules the chapter imports,
+directly or not (its experiments, readings, claims, figures and tables; :func:`repro.measurements.keys.source_files`)
+— not the whole package: an edit to the runner, or to an experiment another chapter uses, keeps it. A chapter whose
+digest changed is executed again, and reads back its stored measurements wherever their own keys
+(:mod:`repro.measurements.keys`) still hold, so an edit to a reading costs seconds, not a re-measurement."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import os
 from pathlib import Path
 
 from repro.book.toc import Chapter
+from repro.measurements.keys import PACKAGE_ROOT, repro_modules, source_digest
 from repro.runner import execute
 
 _PACKAGE = Path(__file__).resolve().parents[2]  # src/repro/runner/cluster/resume.py → src/repro
@@ -28,6 +35,13 @@ def _data_root_parameter(data_root: str | os.PathLike | None) -> str | None:
     return None if data_root is None else str(Path(data_root).expanduser().resolve())
 
 
+def chapter_code_digest(chapter: Chapter, root: Path = PACKAGE_ROOT) -> str:
+    """SHA-256 (16 hex digits) of the source of the ``repro`` modules ``chapter`` imports and everything they import
+    (:func:`repro.measurements.keys.source_digest`); ``root``: the package folder read (a copy in tests)."""
+    modules = repro_modules(chapter.source.read_bytes(), root, filename=str(chapter.source))
+    return source_digest(tuple(modules), root)
+
+
 def chapter_digest(
     chapter: Chapter,
     *,
@@ -38,7 +52,8 @@ def chapter_digest(
     threads: int = execute.DEFAULT_THREADS,
 ) -> str:
     """What a chapter's notebook and results depend on: its source, profile, seed, device, the data root it
-    resolves to, the kernel's CPU threads and the package's source (:func:`package_digest`); 16 hex digits."""
+    resolves to, the kernel's CPU threads and the source of every ``repro`` module the chapter imports, directly or
+    not (:func:`chapter_code_digest`); 16 hex digits."""
     from repro.data import resolve_data_root
 
     settings = {
@@ -47,7 +62,7 @@ def chapter_digest(
         "device": device,
         "threads": int(threads),
         "data_root": str(resolve_data_root(_data_root_parameter(data_root)).resolve()),
-        "package": package_digest(),
+        "code": chapter_code_digest(chapter),
     }
     digest = hashlib.sha256(chapter.source.read_bytes())
     digest.update(json.dumps(settings, sort_keys=True).encode())
