@@ -1,11 +1,40 @@
-"""Shared set-up: the kernels that nbval starts to re-run ``tests/reference/*.ipynb`` use the runner's CPU thread
-count (:data:`repro.runner.execute.DEFAULT_THREADS`), the one the references were executed with; PyTorch's CPU
-results depend on it. torch is imported first, so this test process keeps its own thread count."""
+"""Shared set-up for every test.
+
+- The kernels that nbval starts to re-run ``tests/reference/*.ipynb`` use the runner's CPU thread count
+  (:data:`repro.runner.execute.DEFAULT_THREADS`), the one the references were executed with; PyTorch's CPU results
+  depend on it. torch is imported first, so this test process keeps its own thread count.
+- Figures draw with matplotlib's Agg backend (no screen).
+- ``one_thread``: a fixture for modules of tiny problems (``pytestmark = pytest.mark.usefixtures("one_thread")``).
+- ``slow``: tests that train networks, run chapters, a cluster or a browser, and every reference notebook; ``pytest
+  -m "not slow"`` gives the fast loop, ``make test`` runs everything.
+"""
 
 import os
+from pathlib import Path
 
-import torch  # noqa: F401 - OpenMP reads its thread count when torch loads, before the lines below
+import matplotlib
+import pytest
+import torch
 
 from repro.runner.execute import DEFAULT_THREADS, thread_environment
 
+matplotlib.use("Agg")
 os.environ.update(thread_environment(DEFAULT_THREADS))
+
+REFERENCES = Path(__file__).resolve().parent / "reference"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every reference notebook re-executed by nbval is slow (minutes each)."""
+    for item in items:
+        if Path(str(item.fspath)).resolve().is_relative_to(REFERENCES):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny problems: one thread avoids waiting on a busy second core."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

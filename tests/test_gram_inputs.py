@@ -18,13 +18,7 @@ N, D, CLASSES = 6, 5, 3
 ENTRIES = {"per_example_gram": per_example_gram, "unit_gram": unit_gram, "textbook_gram": textbook_gram}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny problems: one thread avoids waiting on a busy second core."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class Counted(nn.Module):

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from repro.analysis.sweep_domains import domain_table  # noqa: E402
-from repro.book import figures  # noqa: E402
-from repro.experiments.class_stiffness import run_class_stiffness  # noqa: E402
-from repro.experiments.configs import ClassStiffnessConfig, HarmonicsConfig  # noqa: E402
-from repro.experiments.distance import EUCLID, distance_analysis  # noqa: E402
-from repro.experiments.harmonics import run_harmonics  # noqa: E402
-from repro.experiments.numerics import finite_difference_check  # noqa: E402
-from repro.models import FCNet  # noqa: E402
+from repro.analysis.sweep_domains import domain_table
+from repro.book import figures
+from repro.experiments.class_stiffness import run_class_stiffness
+from repro.experiments.configs import ClassStiffnessConfig, HarmonicsConfig
+from repro.experiments.distance import EUCLID, distance_analysis
+from repro.experiments.harmonics import run_harmonics
+from repro.experiments.numerics import finite_difference_check
+from repro.models import FCNet
 
 TINY = ClassStiffnessConfig(
     dataset="spherical_harmonics", arch="fc", n_train=200, n_stiffness=30, n_val=60, lr=1e-3, max_images=320,

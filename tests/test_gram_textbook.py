@@ -19,13 +19,7 @@ from repro.stiffness import stiffness_from_gram
 N_CLASSES = 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny problems: one thread avoids waiting on a busy second core."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def brute_gram(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
