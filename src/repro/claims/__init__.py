@@ -17,7 +17,15 @@ Every name is also available here (``from repro import claims; claims.class_memb
 """
 
 from repro.claims.class_membership import NEAR_ZERO, class_membership_checks, class_membership_rule
-from repro.claims.convergence import MIN_ORDER, convergence_check, convergence_order
+from repro.claims.convergence import (
+    MAX_GRAM_GAP,
+    MAX_RELATIVE_ERROR,
+    MIN_ORDER,
+    convergence_check,
+    convergence_order,
+    definition_checks,
+    definition_rule,
+)
 from repro.claims.distance import MIN_RESOLVED_DEGREES, distance_checks, harmonics_checks, harmonics_resolved
 from repro.claims.hierarchy import hierarchy_checks
 from repro.claims.initialisation import POSITIVE_SHARE_RANGE, init_consistency, init_dependence
@@ -90,6 +98,8 @@ __all__ = [
     "CONTRADICTED",
     "HOLDS",
     "INCONCLUSIVE",
+    "MAX_GRAM_GAP",
+    "MAX_RELATIVE_ERROR",
     "MIN_ORDER",
     "MIN_RESOLVED_DEGREES",
     "NEAR_ZERO",
@@ -119,6 +129,8 @@ __all__ = [
     "convergence_check",
     "convergence_order",
     "decide",
+    "definition_checks",
+    "definition_rule",
     "describe_parts",
     "distance_checks",
     "domain_growth_checks",

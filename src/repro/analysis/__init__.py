@@ -1,0 +1,1 @@
+"""Readings of stored measurements: statistics, tables and descriptions computed from what an experiment measured."""
