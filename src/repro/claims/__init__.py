@@ -28,7 +28,14 @@ from repro.claims.convergence import (
 )
 from repro.claims.distance import MIN_RESOLVED_DEGREES, distance_checks, harmonics_checks, harmonics_resolved
 from repro.claims.hierarchy import hierarchy_checks
-from repro.claims.initialisation import POSITIVE_SHARE_RANGE, init_consistency, init_dependence
+from repro.claims.initialisation import (
+    COMPARED_CHECKS,
+    POSITIVE_SHARE_RANGE,
+    checks_by_init,
+    init_consistency,
+    init_consistency_rule,
+    init_dependence,
+)
 from repro.claims.learning_rate import (
     TRAINED_RULE,
     V1_READING,
@@ -95,6 +102,7 @@ __all__ = [
     "BOOK_QUESTIONS",
     "CHANCE_TOLERANCE",
     "COLLAPSE_DROP",
+    "COMPARED_CHECKS",
     "CONTRADICTED",
     "HOLDS",
     "INCONCLUSIVE",
@@ -120,6 +128,7 @@ __all__ = [
     "check_below",
     "check_inside",
     "check_separated",
+    "checks_by_init",
     "checks_long_table",
     "checks_table",
     "claims_table",
@@ -138,6 +147,7 @@ __all__ = [
     "harmonics_resolved",
     "hierarchy_checks",
     "init_consistency",
+    "init_consistency_rule",
     "init_dependence",
     "interval_over",
     "lr_trend",
