@@ -33,10 +33,10 @@ data_root = None  # None → $REPRO_DATA_ROOT, else ~/.cache/repro/data
 from IPython.display import Markdown, display
 
 from repro import claims
-from repro.analysis.class_stiffness import headline, run_details
+from repro.analysis import setup
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
-from repro.book.profiles import get_config
+from repro.book.profiles import main_config
 from repro.experiments import init_study
 from repro.models import DEFAULT_INIT
 
@@ -83,13 +83,7 @@ cfg = ch.config
 
 # %%
 table = ch.run(init_study.init_stiffness)
-n_networks = len(table)
-display(Markdown(
-    f"{n_networks} untrained networks: {len(cfg.models)} models × {len(cfg.inits)} schemes × {cfg.n_seeds} seeds "
-    f"(seeds {seed}–{seed + cfg.n_seeds - 1}). Every network of a model is measured on the same "
-    f"{cfg.n_stiffness} class-balanced test images; intervals from {cfg.n_boot} bootstrap replicates over images. "
-    f"{ch.run_line()}"
-))
+display(Markdown(f"{setup.networks_text(table, cfg, seed)} {ch.run_line()}"))
 
 # %% mystnb={"figure": {"caption": "Untrained networks, one column per model. Top: between-class sign stiffness (Eq. 7) of each network, one point per seed and a bar at the mean; the grey band is ±0.1 around 0. Bottom: the share of the off-diagonal cells of its class stiffness matrix that are positive; the grey band (25–75%) is where cells of both signs are common.", "name": "fig-setup-init"}}
 fig = figures.plot_init_stiffness(table, near_zero=claims.NEAR_ZERO, share_range=claims.POSITIVE_SHARE_RANGE)
@@ -99,23 +93,11 @@ fig = figures.plot_init_stiffness(table, near_zero=claims.NEAR_ZERO, share_range
 # stiffness, the share of positive between-class cells, and the two output statistics of the hypothesis.
 
 # %%
-summary = init_study.init_summary(table)
+summary = setup.init_summary(table)
 summary.style.hide(axis="index").format(precision=3)
 
 # %%
-by_model = summary.set_index(["dataset", "arch", "init"])
-display(Markdown(
-    "The output statistics behind the hypothesis, per model (mean over seeds):\n\n" + "\n".join(
-        f"- **{d}, {a}**: logit spread "
-        + ", ".join(f"{i} {by_model.loc[(d, a, i), 'logit spread (mean)']:.3f}" for i in cfg.inits)
-        + "; largest softmax probability "
-        + ", ".join(f"{i} {by_model.loc[(d, a, i), 'largest probability (mean)']:.3f}" for i in cfg.inits)
-        + "; between-class sign stiffness "
-        + ", ".join(f"{i} {by_model.loc[(d, a, i), 'between (mean)']:+.2f}" for i in cfg.inits)
-        + "."
-        for d, a in cfg.models
-    )
-))
+display(Markdown(setup.output_statistics_text(summary, cfg)))
 
 # %% [markdown]
 # How to read these against the hypothesis: a logit spread near 0 is the constant network it predicts, and should
@@ -124,22 +106,11 @@ display(Markdown(
 # their Jacobians; a largest probability well above $1/K$ with most images in one class (the *top-class share* of
 # the table) should give a share of positive cells near $(K-2)/K$.
 
-# %% [markdown]
-# **Is there "no consistent between-class stiffness" at initialisation?** Rule, per model and scheme over the
-# seeds: the claim holds when the mean between-class sign stiffness is within ±0.1 of zero (the threshold the
-# class-membership chapters use for a single network), *or* when the mean share of positive off-diagonal cells
-# lies between 25% and 75% (cells of both signs are common). A mean far from 0 with most cells of one sign is a
-# consistent sign.
-
 # %%
+display(Markdown(claims.init_consistency_rule()))
 consistency = claims.init_consistency(table)
 display(consistency.style.hide(axis="index").format(precision=3))
-names = consistency["dataset"] + "/" + consistency["arch"] + " under " + consistency["init"]
-holds = consistency["no consistent between-class stiffness"] == "yes"
-display(Markdown(
-    f"The paper's reading of the untrained network holds for: {', '.join(names[holds]) or 'none'}. "
-    f"It fails for: {', '.join(names[~holds]) or 'none'}."
-))
+display(Markdown(setup.consistency_text(consistency)))
 
 # %% [markdown]
 # ## Which of the book's verdicts depend on the initialisation?
@@ -151,20 +122,11 @@ display(Markdown(
 # apply each chapter's own rule (stated in its chapter).
 
 # %%
-chapter_configs = {}
-for chapter in cfg.compare:
-    chapter_cfg = get_config(chapter, "quick")
-    chapter_configs[chapter] = chapter_cfg[0] if isinstance(chapter_cfg, tuple) else chapter_cfg
-runs = init_study.runs_by_init(chapter_configs, cfg.inits, data_root=data_root, device=ch.device, seed=seed)
-rules = {"fig03": claims.class_membership_checks, "fig04": claims.random_label_checks}
-checks = {name: {init: rules[name](run.snapshots) for init, run in by_init.items()} for name, by_init in runs.items()}
-verdict_by = {name: {init: claims.verdict(c) for init, c in by_init.items()} for name, by_init in checks.items()}
-labels = {
-    name: {init: f"{verdict_by[name][init]} ({claims.describe_parts(cs)})"
-           for init, cs in by_init.items()}
-    for name, by_init in checks.items()
-}
-tables.runs_table(runs, labels).style.hide(axis="index").format(precision=3)
+runs = ch.run(init_study.runs_by_init, {chapter: main_config(chapter, "quick") for chapter in cfg.compare},
+              inits=cfg.inits)
+checks = claims.checks_by_init(runs)
+verdict_by = setup.verdicts_by_init(checks)
+tables.runs_table(runs, setup.verdict_labels(checks)).style.hide(axis="index").format(precision=3)
 
 # %%
 dependence, dependence_text = claims.init_dependence(verdict_by)
@@ -190,21 +152,5 @@ display(Markdown(
 ))
 
 # %% tags=["nbval-check-output"]
-ch.close(
-    {f"{d}/{a} {i} between mean": float(v) for (d, a, i), v in by_model["between (mean)"].items()}
-    | {f"{name} verdict under {init}": v for name, by_init in verdict_by.items() for init, v in by_init.items()},
-    details={
-        "networks": table.to_dict(orient="records"),
-        "consistency": consistency.to_dict(orient="records"),
-        "verdicts": verdict_by,
-        "checks_by_init": {name: {i: [c.as_record() for c in cs] for i, cs in by_init.items()}
-                           for name, by_init in checks.items()},
-        "runs": {name: {i: run_details(run) | headline(run) for i, run in by_init.items()}
-                 for name, by_init in runs.items()},
-    },
-    summary=[
-        *(f"{d}/{a} {i}: between at init {round(float(v), 1) + 0.0:+.1f}"
-          for (d, a, i), v in by_model["between (mean)"].items()),
-        *(f"{name}: " + ", ".join(f"{init} {v}" for init, v in by_init.items()) for name, by_init in verdict_by.items()),
-    ],
-)
+ch.close(setup.headline(summary, checks), details=setup.details(table, consistency, checks, runs),
+         summary=setup.summary_lines(summary, checks))

@@ -615,3 +615,53 @@ def test_stops_left_out_are_listed_in_words():
     assert "| d | 0.01 | 0 | 300,000 images seen | 0.180 | 0.500 | 0.100 |" in text
     kept, none = claims.split_trained(*_stops({(1e-3, "loss", 0.4): 0.9}))
     assert untrained_stops(kept, none).endswith("No stop was left out as untrained.")
+
+
+@pytest.mark.parametrize(
+    "module, rule, constants, now, changed",
+    [
+        ("overfitting", "overfitting_rule", {"OVERFIT_RISE": 0.25, "NEAR_ZERO": 0.2},
+         ["rises at least 10% above", "within ±0.1 and"], ["rises at least 25% above", "within ±0.2 and"]),
+        ("overfitting", "collapse_rule", {"COLLAPSE_DROP": 0.3}, ["by at least 0.2 from"], ["by at least 0.3 from"]),
+        ("random_labels", "random_label_rule", {"MAX_POSITIVE_SHARE": 0.2},
+         ["at most one in ten off-diagonal cells"], ["at most one in five off-diagonal cells"]),
+        ("hierarchy", "hierarchy_rule", {"PERMUTATION_ALPHA": 0.01},
+         ["p < 0.05", "p > 0.95", "lowest 5% of"], ["p < 0.01", "p > 0.99", "lowest 1% of"]),
+        ("distance", "distance_rule", {"CROSSING_FOUND": 0.9, "MAX_RHO": -0.3, "MIN_RANKED": 4},
+         ["at least 80% of", "at most 20% of", "size ≤ −0.5 *holds*, ≥ +0.5 is", "fewer than three hidden"],
+         ["at least 90% of", "at most 10% of", "size ≤ −0.3 *holds*, ≥ +0.3 is", "fewer than four hidden"]),
+        ("distance", "harmonics_rule", {"MAX_RHO": -0.4, "MIN_RESOLVED_DEGREES": 5, "LEARNED_ACCURACY": 0.7},
+         ["is ≤ −0.5 (domains", "≥ +0.5 is", "at least three degrees", "accuracy above 0.6 ("],
+         ["is ≤ −0.4 (domains", "≥ +0.4 is", "at least five degrees", "accuracy above 0.7 ("]),
+    ],
+)  # fmt: skip
+def test_a_rule_quotes_the_thresholds_its_checks_use(monkeypatch, module, rule, constants, now, changed):
+    import importlib
+
+    mod = importlib.import_module(f"repro.claims.{module}")
+    text = getattr(mod, rule)()
+    assert all(part in text for part in now), text
+    for name, value in constants.items():
+        monkeypatch.setattr(mod, name, value)
+    text = getattr(mod, rule)()
+    assert all(part in text for part in changed), text
+
+
+def test_the_overfitting_precondition_reads_its_rise_from_the_constant(monkeypatch):
+    from repro.claims import overfitting
+
+    flat = history([1.0, 0.5, 0.54, 0.53], [0.5] * 4, [0.0] * 4)  # rises 8% after its minimum
+    assert claims.overfitting_onset(flat) is None
+    assert "never rose 10% above" in claims.overfitting_checks(flat)[0].evidence
+    monkeypatch.setattr(overfitting, "OVERFIT_RISE", 0.05)
+    assert claims.overfitting_onset(flat) is not None
+    assert claims.overfitting_checks(flat)[0].claim.endswith("(validation loss rises ≥ 5% after its minimum)")
+
+
+def test_rule_wording_of_numbers():
+    from repro.claims.wording import count_word, number
+
+    assert [count_word(n) for n in (0, 3, 10, 12)] == ["zero", "three", "ten", "12"]
+    assert (number(-0.5), number(0.5, sign=True), number(0.25)) == ("−0.5", "+0.5", "0.25")
+    with pytest.raises(ValueError):
+        count_word(2.5)

@@ -7,6 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from repro import claims
+from repro.analysis import setup
 from repro.book import figures as plotting
 from repro.book import tables
 from repro.experiments import init_study
@@ -56,7 +57,7 @@ def _constructed() -> pd.DataFrame:
 
 
 def test_init_summary_against_hand_computation():
-    summary = init_study.init_summary(_constructed())
+    summary = setup.init_summary(_constructed())
     assert list(summary["init"]) == ["torch", "he"]  # the table's order
     torch_row, he_row = summary.iloc[0], summary.iloc[1]
     assert torch_row["seeds"] == 2 and he_row["seeds"] == 3
@@ -114,3 +115,59 @@ def test_runs_by_init_and_runs_table():
     assert list(table["init"]) == ["torch", "he"] and list(table["verdict"]) == ["reproduced", "not reproduced"]
     assert (table["last stage (images seen)"] == 320).all()
     assert table["between at init"].str.fullmatch(r"[+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\]").all()
+
+
+def test_setup_readings_of_the_summary():
+    cfg = SetupConfig(models=(("mnist", "fc"),), inits=("torch", "he"), n_seeds=3)
+    summary = setup.init_summary(_constructed())
+    text = setup.output_statistics_text(summary, cfg)
+    assert "- **mnist, fc**: logit spread torch 0.100, he 0.100;" in text
+    assert "between-class sign stiffness torch -0.95, he +0.08." in text
+    consistency = claims.init_consistency(_constructed())
+    assert setup.consistency_text(consistency) == (
+        "The paper's reading of the untrained network holds for: mnist/fc under he. It fails for: mnist/fc under torch."
+    )
+    assert setup.networks_text(_constructed(), cfg, seed=2).startswith(
+        "5 untrained networks: 1 models × 2 schemes × 3 seeds (seeds 2–4)."
+    )
+
+
+def test_setup_verdicts_headline_and_summary_lines():
+    holds, contradicted = claims.Check("a", True, ""), claims.Check("b", False, "")
+    checks = {"fig03": {"torch": [holds, contradicted], "he": [holds]}}
+    assert setup.verdicts_by_init(checks) == {"fig03": {"torch": "partly reproduced", "he": "reproduced"}}
+    assert setup.verdict_labels(checks)["fig03"]["torch"] == "partly reproduced (1 hold, 1 contradicted, 0 undecided)"
+    summary = setup.init_summary(_constructed())
+    headline = setup.headline(summary, checks)
+    assert headline["mnist/fc torch between mean"] == pytest.approx(-0.95)
+    assert headline["fig03 verdict under he"] == "reproduced"
+    assert setup.summary_lines(summary, checks) == [
+        "mnist/fc torch: between at init -0.9",  # -0.95 is -0.9499… in binary
+        "mnist/fc he: between at init +0.1",
+        "fig03: torch partly reproduced, he reproduced",
+    ]
+
+
+def test_checks_by_init_applies_each_chapters_checks_and_refuses_others():
+    with pytest.raises(ValueError, match="no checks for chapter"):
+        claims.checks_by_init({"fig09": {}})
+    assert set(claims.COMPARED_CHECKS) == set(SetupConfig().compare)
+
+
+def test_main_config_is_the_first_run_of_a_chapter_with_several():
+    from repro.book.profiles import get_config, main_config
+
+    assert main_config("fig04", "quick") == get_config("fig04", "quick")[0]
+    assert main_config("fig04", "quick").random_labels and main_config("fig04", "quick").n_train is None
+    assert main_config("fig03", "paper") == get_config("fig03", "paper")
+
+
+def test_init_consistency_rule_quotes_the_thresholds_the_rule_uses(monkeypatch):
+    from repro.claims import initialisation
+
+    rule = claims.init_consistency_rule()
+    assert "within ±0.1 of zero" in rule and "between 25% and 75%" in rule
+    monkeypatch.setattr(initialisation, "NEAR_ZERO", 0.2)
+    monkeypatch.setattr(initialisation, "POSITIVE_SHARE_RANGE", (0.3, 0.7))
+    rule = claims.init_consistency_rule()
+    assert "within ±0.2 of zero" in rule and "between 30% and 70%" in rule

@@ -4,6 +4,9 @@ What the runner, nbval and the site rely on: a ``parameters`` cell with the four
 their defaults, a last code cell tagged ``nbval-check-output``, and a reference notebook in
 ``tests/reference/`` made from the chapter as it is now (``make references``) with portable parameters.
 The reference notebooks themselves are re-executed and compared by nbval (``pytest --nbval-lax``).
+
+A chapter is prose, settings and short calls into ``repro``: no code cell holds more than
+:data:`MAX_CELL_LINES` lines of code (an algorithm belongs in ``repro.experiments`` or ``repro.analysis``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ REFERENCES = REPO / "tests" / "reference"
 CHAPTERS = read_toc(TOC)
 DEFAULTS = {"profile": "quick", "device": "auto", "seed": 0, "data_root": None}
 REFERENCE_PARAMETERS = {"profile": "quick", "device": "cpu", "seed": 0, "data_root": None}
+MAX_CELL_LINES = 12  # code lines (not blank, not comments) in one code cell of a chapter
 by_chapter = pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
 
 
@@ -100,4 +104,27 @@ def test_reference_was_made_from_the_current_chapter(chapter):
     assert reference == current, (
         f"tests/reference/{chapter.name}.ipynb is out of date with {chapter.source.relative_to(TOC.parent)}; "
         f"regenerate it with `make references CHAPTERS={chapter.name}`"
+    )
+
+
+def _code_lines(source: str) -> int:
+    """Physical lines of a cell that are neither blank nor comments (a statement over several lines counts each)."""
+    return sum(1 for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+
+
+def test_code_lines_counts_physical_lines_of_code_only():
+    source = "# a comment\n\nx = {\n    'a': 1,  # why\n}\n    # indented comment\nf(x)\n"
+    assert _code_lines(source) == 4
+
+
+@by_chapter
+def test_chapter_code_cells_are_short_calls(chapter):
+    long = {
+        k: n
+        for k, cell in enumerate(_source(chapter).cells)
+        if cell.cell_type == "code" and (n := _code_lines(cell.source)) > MAX_CELL_LINES
+    }
+    assert not long, (
+        f"{chapter.name}: code cells longer than {MAX_CELL_LINES} lines (cell index: lines) {long}; move the logic "
+        "into repro.experiments (measuring) or repro.analysis (reading) and call it"
     )

@@ -25,7 +25,7 @@ from repro.experiments.configs import (
     SetupConfig,
 )
 
-__all__ = ["PROFILES", "get_config", "profile_table"]
+__all__ = ["PROFILES", "get_config", "main_config", "profile_table"]
 
 PROFILES = ("quick", "paper")
 
@@ -150,6 +150,13 @@ def get_config(chapter: str, profile: str):
     if chapter not in _CONFIGS:
         raise ValueError(f"no experiment settings for chapter {chapter!r}; known: {sorted(_CONFIGS)}")
     return _CONFIGS[chapter][profile]
+
+
+def main_config(chapter: str, profile: str):
+    """The settings of ``chapter``'s main run under ``profile``: :func:`get_config`, or its first run where the
+    chapter has several (a tuple; Figure 4's first run is the paper's set-up)."""
+    config = get_config(chapter, profile)
+    return config[0] if isinstance(config, tuple) else config
 
 
 def profile_table() -> pd.DataFrame:

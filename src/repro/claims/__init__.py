@@ -9,7 +9,8 @@
   :mod:`~repro.claims.hierarchy` (Figure 7), :mod:`~repro.claims.learning_rate` (Figures 8, 10, the critical length;
   also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics),
   :mod:`~repro.claims.initialisation` (the set-up chapter), :mod:`~repro.claims.convergence` (the definition
-  chapter's first-order convergence, :func:`convergence_check`);
+  chapter's first-order convergence, :func:`convergence_check`); each claim's rule in words (``*_rule()``) is
+  formatted from the thresholds its checks use (:mod:`~repro.claims.wording`), so the prose cannot drift from them;
 - :mod:`~repro.claims.summary` — what the paper states per chapter and version, the questions the book adds, and the
   summary tables and tally of the claims page.
 
@@ -17,10 +18,37 @@ Every name is also available here (``from repro import claims; claims.class_memb
 """
 
 from repro.claims.class_membership import NEAR_ZERO, class_membership_checks, class_membership_rule
-from repro.claims.convergence import MIN_ORDER, convergence_check, convergence_order
-from repro.claims.distance import MIN_RESOLVED_DEGREES, distance_checks, harmonics_checks, harmonics_resolved
-from repro.claims.hierarchy import hierarchy_checks
-from repro.claims.initialisation import POSITIVE_SHARE_RANGE, init_consistency, init_dependence
+from repro.claims.convergence import (
+    MAX_GRAM_GAP,
+    MAX_RELATIVE_ERROR,
+    MIN_ORDER,
+    convergence_check,
+    convergence_order,
+    definition_checks,
+    definition_rule,
+)
+from repro.claims.distance import (
+    CROSSING_FOUND,
+    LEARNED_ACCURACY,
+    MAX_RHO,
+    MIN_RANKED,
+    MIN_RESOLVED_DEGREES,
+    RESOLVED_FOUND,
+    distance_checks,
+    distance_rule,
+    harmonics_checks,
+    harmonics_resolved,
+    harmonics_rule,
+)
+from repro.claims.hierarchy import PERMUTATION_ALPHA, hierarchy_checks, hierarchy_rule
+from repro.claims.initialisation import (
+    COMPARED_CHECKS,
+    POSITIVE_SHARE_RANGE,
+    checks_by_init,
+    init_consistency,
+    init_consistency_rule,
+    init_dependence,
+)
 from repro.claims.learning_rate import (
     TRAINED_RULE,
     V1_READING,
@@ -37,9 +65,12 @@ from repro.claims.learning_rate import (
 )
 from repro.claims.overfitting import (
     COLLAPSE_DROP,
+    OVERFIT_RISE,
     collapse_finding,
+    collapse_rule,
     overfitting_checks,
     overfitting_onset,
+    overfitting_rule,
     textbook_collapse_checks,
 )
 from repro.claims.pooling import interval_over, pool_seeds, seed_interval
@@ -51,6 +82,7 @@ from repro.claims.random_labels import (
     random_label_checks,
     random_label_reading,
     random_label_regime,
+    random_label_rule,
 )
 from repro.claims.summary import (
     BOOK_QUESTIONS,
@@ -87,16 +119,26 @@ __all__ = [
     "BOOK_QUESTIONS",
     "CHANCE_TOLERANCE",
     "COLLAPSE_DROP",
+    "COMPARED_CHECKS",
     "CONTRADICTED",
+    "CROSSING_FOUND",
     "HOLDS",
     "INCONCLUSIVE",
+    "LEARNED_ACCURACY",
+    "MAX_GRAM_GAP",
+    "MAX_RELATIVE_ERROR",
+    "MAX_RHO",
     "MIN_ORDER",
+    "MIN_RANKED",
     "MIN_RESOLVED_DEGREES",
     "NEAR_ZERO",
     "OUTCOMES",
+    "OVERFIT_RISE",
     "PAPER_STATEMENTS",
     "PAPER_VERSIONS",
+    "PERMUTATION_ALPHA",
     "POSITIVE_SHARE_RANGE",
+    "RESOLVED_FOUND",
     "UNDECIDED",
     "UNIFORM_FRACTION",
     "VERDICTS",
@@ -110,22 +152,30 @@ __all__ = [
     "check_below",
     "check_inside",
     "check_separated",
+    "checks_by_init",
     "checks_long_table",
     "checks_table",
     "claims_table",
     "class_membership_checks",
     "class_membership_rule",
     "collapse_finding",
+    "collapse_rule",
     "convergence_check",
     "convergence_order",
     "decide",
+    "definition_checks",
+    "definition_rule",
     "describe_parts",
     "distance_checks",
+    "distance_rule",
     "domain_growth_checks",
     "harmonics_checks",
     "harmonics_resolved",
+    "harmonics_rule",
     "hierarchy_checks",
+    "hierarchy_rule",
     "init_consistency",
+    "init_consistency_rule",
     "init_dependence",
     "interval_over",
     "lr_trend",
@@ -133,12 +183,14 @@ __all__ = [
     "outcome_counts",
     "overfitting_checks",
     "overfitting_onset",
+    "overfitting_rule",
     "pool_seeds",
     "questions_table",
     "random_label_checks",
     "MAX_POSITIVE_SHARE",
     "random_label_reading",
     "random_label_regime",
+    "random_label_rule",
     "seed_interval",
     "split_trained",
     "stop_label",

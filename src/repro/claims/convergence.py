@@ -13,6 +13,11 @@ the convergence order is the least-squares slope of ``log e`` against ``log ε``
 :data:`MIN_ORDER`. A pair with fewer than two steps above the floor is *at the floor*: its Taylor remainder is below
 what float64 resolves even at the largest step, which is first-order agreement to rounding, not evidence against it.
 An error that does not shrink (a wrong prediction) stays far above the floor at every step with an order near 0.
+
+The chapter's claim has two more parts, decided on one number each: the finite difference's relative error at the
+smallest step is at most :data:`MAX_RELATIVE_ERROR` over every pair, and the Gram matrix agrees with the per-pair
+autograd dot products to :data:`MAX_GRAM_GAP` relative (:func:`definition_checks`; its rule in words:
+:func:`definition_rule`).
 """
 
 from __future__ import annotations
@@ -23,14 +28,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from repro.claims.verdicts import Check
+from repro.claims.verdicts import Check, check_inside
 
-__all__ = ["ROUNDING_MARGIN", "MIN_ORDER", "FLAT_FLOOR", "Convergence", "convergence_order", "convergence_check"]
+__all__ = [
+    "ROUNDING_MARGIN",
+    "MIN_ORDER",
+    "FLAT_FLOOR",
+    "MAX_RELATIVE_ERROR",
+    "MAX_GRAM_GAP",
+    "Convergence",
+    "convergence_order",
+    "convergence_check",
+    "power_of_ten",
+    "definition_checks",
+    "definition_rule",
+]
 
 ROUNDING_MARGIN = 10.0  # a step is in the Taylor regime when its error is ≥ 10× the rounding floor
 MIN_ORDER = 0.9  # first order: the error falls at least about linearly in ε (slope of log e vs log ε)
 FLAT_FLOOR = 1e-12  # relative rounding of g₁·g₂ itself (a float64 sum of ~10⁶ products: ≲ 10⁶·2⁻⁵³ ≈ 1e-10 worst,
 # √10⁶·2⁻⁵³ ≈ 1e-13 typical)
+MAX_RELATIVE_ERROR = 1e-3  # the finite difference at the smallest step agrees with −g₁·g₂ to this, relative
+MAX_GRAM_GAP = 1e-5  # the exact Gram agrees with the per-pair autograd dot products to this, relative
 
 
 @dataclass(frozen=True)
@@ -85,3 +104,52 @@ def convergence_check(curves: Sequence[tuple[Sequence[float], Sequence[float]]])
             f"required ≥ {MIN_ORDER:g}; " + evidence
         )
     return Check("first-order convergence", all(c.first_order for c in found), evidence)
+
+
+def power_of_ten(x: float) -> int:
+    """The exponent ``k`` of ``x = 10**k`` (a threshold written as ``1e-3`` or ``10^{-3}``); ValueError for any
+    other number."""
+    k = round(math.log10(x)) if x > 0 else None
+    if k is None or not math.isclose(x, 10.0**k, rel_tol=1e-12):
+        raise ValueError(f"{x!r} is not a power of ten")
+    return k
+
+
+def definition_checks(
+    max_relative_error: float, curves: Sequence[tuple[Sequence[float], Sequence[float]]], gram_gap: float
+) -> list[Check]:
+    """The definition chapter's three parts, each holds or contradicted: the largest relative error over the pairs
+    at the smallest step is at most :data:`MAX_RELATIVE_ERROR`; first-order convergence of every pair
+    (:func:`convergence_check` of ``curves``); the largest relative gap between the Gram matrix and the per-pair
+    autograd dot products is at most :data:`MAX_GRAM_GAP`."""
+    return [
+        check_inside("ΔL₂/ε → −g₁·g₂ at the smallest step", "max relative error", max_relative_error, 0.0,
+                     MAX_RELATIVE_ERROR),
+        convergence_check(curves),
+        check_inside("exact Gram = autograd dot products", "max relative gap", gram_gap, 0.0, MAX_GRAM_GAP),
+    ]  # fmt: skip
+
+
+def definition_rule() -> str:
+    """The claim of Eqs. 2–5 and the rule :func:`definition_checks` applies, as Markdown, with the thresholds of
+    this module."""
+    return (
+        r"**The paper's claim (Eqs. 2–5).** A small gradient step on example 1 changes the loss on example 2 by "
+        r"$-\varepsilon\, \vec g_1 \cdot \vec g_2$, so stiffness is a property of gradient alignment."
+        "\n\n"
+        r"**Rule.** Three parts, over every pair: (i) the relative error of the finite difference at the smallest "
+        f"step is below $10^{{{power_of_ten(MAX_RELATIVE_ERROR)}}}$; "
+        r"(ii) first-order convergence: the Taylor remainder of the finite difference shrinks as $O(\varepsilon)$, "
+        r"while float64 rounding of the two losses, divided by $\varepsilon$, grows as $1/\varepsilon$. The "
+        r"rounding floor at each step is estimated from the smallest step's error (taken as rounding, scaled by "
+        r"$\varepsilon_{\min}/\varepsilon$; at least "
+        f"$10^{{{power_of_ten(FLAT_FLOOR)}}}$"
+        r", the rounding of $\vec g_1 \cdot \vec g_2$ itself); over the steps whose error is at least "
+        f"{ROUNDING_MARGIN:g}× that floor, the slope of $\\log$ error against $\\log \\varepsilon$ must be at "
+        f"least {MIN_ORDER:g}. "
+        "A pair with fewer than two such steps is at the rounding floor from the largest step on (its loss is "
+        "nearly linear along the step) and agrees to rounding, so it passes; an error that does not shrink stays "
+        "above the floor with a slope near 0 and fails (`repro.claims.convergence`); (iii) the Gram matrix agrees "
+        f"with the per-pair autograd dot products to $10^{{{power_of_ten(MAX_GRAM_GAP)}}}$ relative. Each is "
+        "decided as holds or contradicted (no interval); the verdict follows the book's rule, shown below."
+    )

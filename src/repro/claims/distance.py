@@ -7,14 +7,34 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from repro.claims.verdicts import Check, decide
+from repro.claims.wording import count_word, number
 from repro.experiments.distance import EUCLID, DistanceAnalysis
 
-__all__ = ["distance_checks", "harmonics_checks", "harmonics_resolved", "MIN_RESOLVED_DEGREES"]
+__all__ = [
+    "CROSSING_FOUND",
+    "MAX_RHO",
+    "MIN_RANKED",
+    "RESOLVED_FOUND",
+    "MIN_RESOLVED_DEGREES",
+    "LEARNED_ACCURACY",
+    "distance_checks",
+    "distance_rule",
+    "harmonics_checks",
+    "harmonics_resolved",
+    "harmonics_rule",
+]
 
+CROSSING_FOUND = 0.8  # a crossing counts as found when found in at least this share of the bootstrap replicates
+MAX_RHO = -0.5  # a trend (Spearman's ρ) at or below this holds; at or above its opposite it is contradicted
+MIN_RANKED = 3  # fewer values cannot give a rank correlation worth reading
+RESOLVED_FOUND = 0.5  # the oracle's crossing must be found in at least this share of replicates (harmonics)
 MIN_RESOLVED_DEGREES = 3  # fewer degrees within the method's resolution cannot show a trend
+LEARNED_ACCURACY = 0.6  # a harmonics network learned its task above this held-out accuracy
 
 
-def distance_checks(analysis: DistanceAnalysis, min_found: float = 0.8, max_rho: float = -0.5) -> list[Check]:
+def distance_checks(
+    analysis: DistanceAnalysis, min_found: float = CROSSING_FOUND, max_rho: float = MAX_RHO
+) -> list[Check]:
     """Figure 9: stiffness crosses zero with distance in the input space and every layer (a crossing found, and
     found in ≥ ``min_found`` of the bootstrap replicates), and deeper hidden layers have smaller stiff domains
     (Spearman's ρ between depth and domain size ``1 − ξ`` over the hidden layers ≤ ``max_rho``).
@@ -40,7 +60,7 @@ def distance_checks(analysis: DistanceAnalysis, min_found: float = 0.8, max_rho:
         )
     hidden = [layer for layer in layers if layer.startswith("hidden")]
     sizes = [(k, 1 - analysis.critical[h].xi) for k, h in enumerate(hidden) if analysis.critical[h].xi is not None]
-    rho = spearmanr(*zip(*sizes, strict=True)).statistic if len(sizes) >= 3 else float("nan")
+    rho = spearmanr(*zip(*sizes, strict=True)).statistic if len(sizes) >= MIN_RANKED else float("nan")
     checks.append(
         Check.decided(
             "deeper hidden layers have smaller stiff domains",
@@ -51,7 +71,22 @@ def distance_checks(analysis: DistanceAnalysis, min_found: float = 0.8, max_rho:
     return checks
 
 
-def harmonics_resolved(rows: pd.DataFrame, bin_width: float, min_found: float = 0.5) -> pd.Series:
+def distance_rule() -> str:
+    """Figure 9's claim and the rule :func:`distance_checks` applies with its default thresholds, as Markdown."""
+    return (
+        "**The paper's claim.** (a) Stiffness falls with distance and has a first zero crossing in the input space "
+        "and in every layer; (b) deeper layers have smaller stiff domains.\n\n"
+        "**Rule.** (a) One part per dot-product representation: *holds* when a crossing is found and found in at "
+        f"least {CROSSING_FOUND:.0%} of the bootstrap replicates; *contradicted* when the measured curve has no "
+        f"crossing and at most {1 - CROSSING_FOUND:.0%} of the replicates have one; *undecided* otherwise. (b) Among "
+        "the hidden layers, the stiff-domain size decreases with depth: Spearman's rank correlation between depth and "
+        f"domain size ≤ {number(MAX_RHO)} *holds*, ≥ {number(-MAX_RHO, sign=True)} is *contradicted* (deeper layers "
+        f"have larger domains), in between — or fewer than {count_word(MIN_RANKED)} hidden layers with a crossing — is "
+        "*undecided*. The verdict follows the book's rule, shown below."
+    )
+
+
+def harmonics_resolved(rows: pd.DataFrame, bin_width: float, min_found: float = RESOLVED_FOUND) -> pd.Series:
     """Which degrees the method resolves (bool per row): the oracle (label agreement in place of stiffness) finds
     its crossing in ≥ ``min_found`` of the bootstrap replicates and its interval ``[oracle_lo, oracle_hi]`` contains
     the theory crossing ``theory_xi`` or misses it by at most ``bin_width`` (the width of a distance bin, a cosine).
@@ -81,7 +116,11 @@ def _resolution_check(r: pd.DataFrame, resolved: pd.Series) -> Check:
 
 
 def harmonics_checks(
-    rows: pd.DataFrame, bin_width: float, max_rho: float = -0.5, min_acc: float = 0.6, min_found: float = 0.5
+    rows: pd.DataFrame,
+    bin_width: float,
+    max_rho: float = MAX_RHO,
+    min_acc: float = LEARNED_ACCURACY,
+    min_found: float = RESOLVED_FOUND,
 ) -> list[Check]:
     """Spherical harmonics: the stiff-domain size ``1 − ξ`` shrinks as the degree grows (Spearman ρ ≤ ``max_rho``;
     the interval at the highest degree below the one at the lowest), judged on the degrees the method resolves
@@ -101,7 +140,7 @@ def harmonics_checks(
     used = r[resolved]
     size, size_lo, size_hi = 1 - used["xi"], 1 - used["xi_hi"], 1 - used["xi_lo"]
     ok = size.notna()
-    rho = spearmanr(used["degree"][ok], size[ok]).statistic if ok.sum() >= 3 else float("nan")
+    rho = spearmanr(used["degree"][ok], size[ok]).statistic if ok.sum() >= MIN_RANKED else float("nan")
     crossing = used[ok]
     if len(crossing) >= 2:
         first, last = crossing.index[0], crossing.index[-1]
@@ -132,3 +171,22 @@ def harmonics_checks(
             precondition=True,
         ),
     ]
+
+
+def harmonics_rule() -> str:
+    """The rule :func:`harmonics_checks` applies with its default thresholds (the book's own hypothesis: domains
+    shrink as the degree grows), as Markdown."""
+    return (
+        "**Rule.** Only the resolved degrees (above) count. (1) Spearman's rank correlation between degree and "
+        f"domain size $1 - \\xi$ is ≤ {number(MAX_RHO)} (domains shrink with frequency: *holds*); ≥ "
+        f"{number(-MAX_RHO, sign=True)} is *contradicted*; in between, or fewer than {count_word(MIN_RANKED)} "
+        "resolved degrees with a crossing, *undecided*. (2) Among the resolved degrees whose measured curve crosses "
+        "zero (a degree without a crossing has no domain size), the interval of the domain size at the highest lies "
+        "below the interval at the lowest (*holds*), above it (*contradicted*), or they overlap or fewer than two "
+        "such degrees exist (*undecided*). Preconditions (a failure → *inconclusive*): (3) at least "
+        f"{count_word(MIN_RESOLVED_DEGREES)} degrees are resolved (fewer cannot show a trend); (4) the networks of "
+        f"the resolved degrees learned their tasks, held-out accuracy above {LEARNED_ACCURACY:g} (otherwise stiffness "
+        "describes a network that did not fit its target). The verdict follows the book's rule, shown below. This "
+        "is the book's own hypothesis, not a claim of the paper: the claims page lists it apart, among the "
+        "questions this book adds, and does not count it in the tally of the paper's claims."
+    )

@@ -1,16 +1,32 @@
 """The set-up chapter (initialisation): does "no consistent between-class stiffness at initialisation" hold under
-each scheme, and which chapters' verdicts depend on the scheme?"""
+each scheme (:func:`init_consistency`, its rule in words :func:`init_consistency_rule`), and which chapters'
+verdicts depend on the scheme (:data:`COMPARED_CHECKS`, :func:`checks_by_init`, :func:`init_dependence`)?"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from repro.claims.class_membership import NEAR_ZERO
+from repro.claims.class_membership import NEAR_ZERO, class_membership_checks
+from repro.claims.random_labels import random_label_checks
+from repro.claims.verdicts import Check
+from repro.experiments.class_stiffness import ClassStiffnessRun
 
-__all__ = ["POSITIVE_SHARE_RANGE", "init_consistency", "init_dependence"]
+__all__ = [
+    "POSITIVE_SHARE_RANGE",
+    "COMPARED_CHECKS",
+    "init_consistency",
+    "init_consistency_rule",
+    "checks_by_init",
+    "init_dependence",
+]
 
 POSITIVE_SHARE_RANGE = (0.25, 0.75)  # a share of positive between-class cells in here: both signs are common
+
+# The chapters whose verdicts the set-up chapter re-derives under each scheme, and the checks each applies to a run.
+COMPARED_CHECKS = {"fig03": class_membership_checks, "fig04": random_label_checks}
 
 
 def init_consistency(table: pd.DataFrame) -> pd.DataFrame:
@@ -31,6 +47,31 @@ def init_consistency(table: pd.DataFrame) -> pd.DataFrame:
     holds = (out["mean_between"].abs() <= NEAR_ZERO) | out["mean_share"].between(low, high)
     out["no consistent between-class stiffness"] = np.where(holds, "yes", "no")
     return out.rename(columns={"mean_between": "mean between", "mean_share": "mean positive share"}).round(3)
+
+
+def init_consistency_rule() -> str:
+    """The rule :func:`init_consistency` applies, as Markdown, with :data:`~repro.claims.NEAR_ZERO` and
+    :data:`POSITIVE_SHARE_RANGE`."""
+    low, high = POSITIVE_SHARE_RANGE
+    return (
+        '**Is there "no consistent between-class stiffness" at initialisation?** Rule, per model and scheme over the '
+        f"seeds: the claim holds when the mean between-class sign stiffness is within ±{NEAR_ZERO:g} of zero (the "
+        "threshold the class-membership chapters use for a single network), *or* when the mean share of positive "
+        f"off-diagonal cells lies between {low:.0%} and {high:.0%} (cells of both signs are common). A mean far from "
+        "0 with most cells of one sign is a consistent sign."
+    )
+
+
+def checks_by_init(runs: Mapping[str, Mapping[str, ClassStiffnessRun]]) -> dict[str, dict[str, list[Check]]]:
+    """Each chapter's checks (:data:`COMPARED_CHECKS`) on its run under each scheme: ``runs[chapter][init]`` →
+    ``checks[chapter][init]``. ValueError for a chapter without checks here."""
+    unknown = [name for name in runs if name not in COMPARED_CHECKS]
+    if unknown:
+        raise ValueError(f"no checks for chapter(s) {unknown}; known: {list(COMPARED_CHECKS)}")
+    return {
+        name: {init: COMPARED_CHECKS[name](run.snapshots) for init, run in by_init.items()}
+        for name, by_init in runs.items()
+    }
 
 
 def init_dependence(verdicts: dict[str, dict[str, str]]) -> tuple[pd.DataFrame, str]:

@@ -32,17 +32,6 @@ __all__ = [
 ]
 
 
-TRAINED_RULE = (
-    "**Which stops count.** A stop counts only when its network is trained: its accuracy on the stiffness set "
-    "(the held-out validation images whose pairs it measured) is at least halfway from chance to perfect, "
-    "(1 + 1/C) / 2 for C classes (0.55 for ten). Adam at a high constant learning rate can collapse a network to "
-    "an output that no longer depends on the input; such a network classifies at chance, and its stiffness is that "
-    "of a constant function (within-class +1, between-class −1 for sign stiffness) — a measurement of the collapse, "
-    "not of what the learning rate does to a trained network. Stops that fail are listed here and left out of the "
-    "figures and the trends."
-)
-
-
 def stop_label(rule: str, stop: float) -> str:
     """A sweep stop in words: ``"training loss 0.2"`` (rule ``"loss"``) or ``"300,000 images seen"``."""
     return f"training loss {stop:g}" if rule == "loss" else f"{int(stop):,} images seen"
@@ -51,6 +40,17 @@ def stop_label(rule: str, stop: float) -> str:
 def trained_accuracy(chance: float | pd.Series) -> float | pd.Series:
     """The least held-out accuracy of a trained network under :data:`TRAINED_RULE`: ``(1 + chance) / 2``."""
     return (1 + chance) / 2
+
+
+TRAINED_RULE = (
+    "**Which stops count.** A stop counts only when its network is trained: its accuracy on the stiffness set "
+    "(the held-out validation images whose pairs it measured) is at least halfway from chance to perfect, "
+    f"(1 + 1/C) / 2 for C classes ({trained_accuracy(1 / 10):g} for ten). Adam at a high constant learning rate "
+    "can collapse a network to an output that no longer depends on the input; such a network classifies at chance, "
+    "and its stiffness is that of a constant function (within-class +1, between-class −1 for sign stiffness) — a "
+    "measurement of the collapse, not of what the learning rate does to a trained network. Stops that fail are "
+    "listed here and left out of the figures and the trends."
+)
 
 
 def split_trained(rows: pd.DataFrame, accuracy: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from repro.claims.verdicts import Check, check_below, check_inside
+from repro.claims.wording import count_word
 from repro.experiments.class_stiffness import StiffnessSnapshot
 from repro.experiments.history import IMAGES_SEEN, STIFFNESS_ENTROPY, TRAIN_ACC, TRAIN_LOSS, VAL_ACC
 
@@ -18,6 +19,7 @@ __all__ = [
     "CHANCE_TOLERANCE",
     "UNIFORM_FRACTION",
     "random_label_checks",
+    "random_label_rule",
     "memorised",
     "random_label_regime",
     "random_label_reading",
@@ -53,6 +55,28 @@ def random_label_checks(snapshots: Sequence[StiffnessSnapshot], metric: str = "s
             MAX_POSITIVE_SHARE,
         ),
     ]
+
+
+def random_label_rule() -> str:
+    """Figure 4's claim and the rule :func:`random_label_checks` applies, as Markdown, with
+    :data:`MAX_POSITIVE_SHARE` (written "one in ten" where it is one over a whole number)."""
+    per = 1 / MAX_POSITIVE_SHARE
+    share = (
+        f"at most one in {count_word(round(per))} off-diagonal cells of the class stiffness matrix lies above 0"
+        if abs(per - round(per)) < 1e-9
+        else f"at most {MAX_POSITIVE_SHARE:.0%} of the off-diagonal cells of the class stiffness matrix lie above 0"
+    )
+    return (
+        "**The paper's claim.** Trained on random labels, the network converges to a state with no positive "
+        "stiffness between classes: between-class stiffness of validation pairs converges to negative values.\n\n"
+        "**Rule** (sign stiffness, 95% bootstrap intervals, on the run in the paper's regime — the full training "
+        "split). Two parts: (1) between-class stiffness at the last stage is negative — *holds* when its interval "
+        "lies below 0, *contradicted* when it lies above, *undecided* when it contains 0; (2) no positive "
+        f"between-class structure remains: at the last stage {share} — one number, the share, so it holds or is "
+        'contradicted. (An earlier form, "no cell above +0.1", judged the largest of 90 cells, each a mean over a '
+        "few pairs; that one cell flipped between −1.00 and +1.00 with the rounding of training alone, so it "
+        "measured noise, not structure.) The verdict follows the book's rule, shown below."
+    )
 
 
 def memorised(history: pd.DataFrame, num_classes: int) -> bool:

@@ -1,12 +1,12 @@
 """The ``setup`` chapter's experiments: what untrained networks look like under each initialisation scheme.
 
 - :func:`init_stiffness` — class stiffness of freshly initialised networks, one row per (model, scheme, seed).
-- :func:`init_summary` — the same, aggregated over seeds per (model, scheme).
 - :func:`runs_by_init` — class-stiffness chapters' runs repeated under each scheme, trained together (their table:
   :func:`repro.book.tables.runs_table`).
 
 The paper names neither its framework nor its initialisation; these functions measure how much that choice moves
-the numbers the class-membership chapters test.
+the numbers the class-membership chapters test. What the chapter reads off them (summaries, texts, verdicts) is in
+:mod:`repro.analysis.setup`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from repro.experiments.class_stiffness import ClassStiffnessRun, run_class_stiff
 from repro.experiments.configs import ClassStiffnessConfig, SetupConfig
 from repro.experiments.setup import new_model, prepare_split
 
-__all__ = ["init_stiffness", "init_summary", "runs_by_init"]
+__all__ = ["init_stiffness", "runs_by_init"]
 
 
 def _positive_share(C: np.ndarray) -> float:
@@ -110,28 +110,6 @@ def init_stiffness(
                 bar.update()
     bar.close()
     return pd.DataFrame(rows)
-
-
-def init_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, arch, init) of an :func:`init_stiffness` table, in its order: the number of seeds, the mean,
-    smallest and largest between-class sign stiffness, the mean within-class sign stiffness, the mean share of
-    positive off-diagonal cells, and the means of the output statistics (logit spread, largest softmax probability,
-    top-class share), rounded to 3 decimals."""
-    grouped = table.groupby(["dataset", "arch", "init"], sort=False)
-    out = grouped.agg(
-        **{
-            "seeds": ("seed", "size"),
-            "between (mean)": ("between", "mean"),
-            "between (min)": ("between", "min"),
-            "between (max)": ("between", "max"),
-            "within (mean)": ("within", "mean"),
-            "positive share (mean)": ("positive_share", "mean"),
-            "logit spread (mean)": ("logit_spread", "mean"),
-            "largest probability (mean)": ("max_prob", "mean"),
-            "top-class share (mean)": ("top_class_share", "mean"),
-        }
-    )
-    return out.round(3).reset_index()
 
 
 def runs_by_init(
