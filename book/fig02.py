@@ -66,23 +66,10 @@ tables.dynamics_table(runs, seeds, onsets).style.hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction
-#
-# **The paper's claim.** After the onset of overfitting, within-class and between-class stiffness of validation
-# pairs fall and end close to 0.
-#
-# **Rule** (sign stiffness, 95% bootstrap intervals, for every seed). Precondition (1): the network overfits —
-# the validation loss rises at least 10% above its minimum, whose position is the onset; without it the claim
-# cannot be observed in that seed. For each of within- and between-class stiffness, two parts: (2) it falls after
-# the onset — *holds* when the interval at the end of training lies below the interval at the onset,
-# *contradicted* when it lies above (stiffness rose), *undecided* when they overlap; (3) it ends close to 0 — one
-# number, the value at the end, *holds* within ±0.1 and is *contradicted* outside. The seeds are pooled: a part
-# holds when it holds in every seed that overfits, is contradicted when it is contradicted in every one, and is
-# undecided otherwise; the claim is inconclusive when no seed overfits. The verdict follows the book's rule, shown
-# below; each seed's own checks follow the verdict.
 
 # %%
 checks_per_seed = [claims.overfitting_checks(run.history) for run in runs]
-verdict = ch.judge(claims.pool_seeds(checks_per_seed, seeds))
+verdict = ch.judge(claims.pool_seeds(checks_per_seed, seeds), rule=claims.overfitting_rule())
 claims.checks_table(fig2.labelled_per_seed(checks_per_seed, seeds)).style.hide(axis="index")
 
 # %%
@@ -111,15 +98,10 @@ fig = figures.plot_numerics_comparison(
     [r.history for r in runs], onsets, seeds, "FC network on MNIST: stiffness from exact and textbook gradients"
 )
 
-# %% [markdown]
-# **Second finding, rule stated in advance.** *The paper's collapse appears with textbook float32 numerics* when,
-# in every seed whose network overfits, within-class sign stiffness computed from textbook float32 gradients falls
-# by at least 0.2 from the onset of overfitting to the end of training (the exact value is shown beside it). It
-# does not when it falls in no such seed; *in some seeds* otherwise.
-
 # %%
 collapse_checks = [claims.textbook_collapse_checks(r.history) for r in runs]
 collapse = claims.collapse_finding(collapse_checks)
+display(Markdown(claims.collapse_rule()))
 display(claims.checks_table(fig2.labelled_per_seed(collapse_checks, seeds)).style.hide(axis="index"))
 display(Markdown(fig2.textbook_ends_sentence(runs, seeds, collapse)))
 

@@ -84,21 +84,13 @@ for h in hruns:
 # %% [markdown]
 # ## Paper vs this reproduction
 #
-# **The paper's claim.** Early in training, the class stiffness matrix of a network trained on fine labels shows
-# blocks along the coarse classes: fine classes of the same coarse class are stiffer with each other.
-#
-# **Rule** (sign stiffness, the early stage, every hierarchy this profile runs). (1) The contrast "same group −
-# different groups" has a 95% bootstrap interval above 0; (2) a one-sided permutation test over random groupings
-# of the same sizes gives p < 0.05. Each part *holds* as stated; it is *contradicted* when the data show the
-# opposite — the contrast's interval lies below 0, or p > 0.95 (the contrast lies among the lowest 5% of random
-# groupings: fine classes of a group are *less* stiff with each other) — and *undecided* otherwise. The verdict
-# follows the book's rule, shown below. The verdict is about the hierarchies this run used; the quick profile's two hierarchies stand in
-# for CIFAR-100's super-classes and are far coarser (2–3 groups instead of 20).
+# The verdict is about the hierarchies this run used; the quick profile's two hierarchies stand in for
+# CIFAR-100's super-classes and are far coarser (2–3 groups instead of 20).
 
 # %%
 verdict = ch.judge(
     (c for h in hruns for c in claims.hierarchy_checks(fig7.early_contrast(h), h.run.config.dataset)),
-    note=f"Data: {', '.join(h.run.config.dataset for h in hruns)}.",
+    rule=claims.hierarchy_rule(), note=f"Data: {', '.join(h.run.config.dataset for h in hruns)}.",
 )
 
 # %% [markdown]

@@ -75,19 +75,9 @@ tables.crossing_table(run.analysis).style.format({"xi": "{:.3f}", "domain size":
 
 # %% [markdown]
 # ## Paper vs this reproduction
-#
-# **The paper's claim.** (a) Stiffness falls with distance and has a first zero crossing in the input space and in
-# every layer; (b) deeper layers have smaller stiff domains.
-#
-# **Rule.** (a) One part per dot-product representation: *holds* when a crossing is found and found in at least
-# 80% of the bootstrap replicates; *contradicted* when the measured curve has no crossing and at most 20% of the
-# replicates have one; *undecided* otherwise. (b) Among the hidden layers, the stiff-domain size decreases with
-# depth: Spearman's rank correlation between depth and domain size ≤ −0.5 *holds*, ≥ +0.5 is *contradicted*
-# (deeper layers have larger domains), in between — or fewer than three hidden layers with a crossing — is
-# *undecided*. The verdict follows the book's rule, shown below.
 
 # %%
-verdict = ch.judge(claims.distance_checks(run.analysis))
+verdict = ch.judge(claims.distance_checks(run.analysis), rule=claims.distance_rule())
 
 # %% tags=["nbval-check-output"]
 ch.close(
