@@ -141,10 +141,14 @@ def no_leftovers(marker: str, before: set[int], within_s: float = 15.0) -> None:
 
 
 def comparable(path: Path) -> dict:
-    """A results file without what differs between two runs of the same chapter: timestamp and wall time."""
+    """A results file without what differs between two runs of the same chapter: timestamp and wall time, and
+    when and how fast its measurements were made."""
     data = json.loads(path.read_text())
     for key in ("timestamp_utc", "wall_time_s"):
         data.pop(key, None)
+    for record in data.get("details", {}).get("measurements", []):
+        record.pop("seconds")
+        record.pop("measured_utc")
     return data
 
 
