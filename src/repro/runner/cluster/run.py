@@ -19,6 +19,7 @@ from repro.runner.cluster.plan import Plan, chapter_config, plan_run, ready_to_s
 from repro.runner.cluster.resume import _data_root_parameter
 from repro.runner.cluster.tasks import PROGRESS_TOPIC, _chapter_task, _sweep_group_task
 from repro.runner.execute import ChapterRun
+from repro.runner.notebooks import load_chapter_notebook
 from repro.runner.timings import now_utc, update_timings
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def run_on_cluster(
     toc = toc.resolve()
     check_profile(profile)
     execute.check_threads(threads)
-    execute._check_device(device)
+    execute.check_run_device(device)
     build_dir = (Path(build_dir) if build_dir else toc.parent / "_build").resolve()
     total = time.perf_counter()
     settings = {"profile": profile, "device": device, "seed": seed, "threads": threads}
@@ -142,7 +143,7 @@ def _plan(
     if not plan.run:
         log(f"nothing to run: {len(plan.finished)} chapter(s) finished earlier")
     for chapter in plan.run:  # the same checks as a serial run, before anything starts
-        execute._load_chapter(chapter)
+        load_chapter_notebook(chapter)
     return plan
 
 
