@@ -207,19 +207,19 @@ def test_chapters_are_held_back_until_a_thread_is_free():
 
 def test_worker_environments_give_the_serial_thread_count_and_divide_the_gpus(monkeypatch):
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
-    envs = cluster.client._worker_environments(4, "auto", 2)
+    envs = cluster.client.worker_environments(4, "auto", 2)
     assert [e["OMP_NUM_THREADS"] for e in envs] == ["2"] * 4 and envs[0]["MKL_NUM_THREADS"] == "2"
     assert envs[0]["OPENBLAS_NUM_THREADS"] == "2"
     assert [e["CUDA_VISIBLE_DEVICES"] for e in envs] == ["3", "5", "3", "5"]
-    assert all("CUDA_VISIBLE_DEVICES" not in e for e in cluster.client._worker_environments(2, "cpu", 1))
+    assert all("CUDA_VISIBLE_DEVICES" not in e for e in cluster.client.worker_environments(2, "cpu", 1))
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")  # one GPU: every worker sees it, as the serial run would
-    assert all("CUDA_VISIBLE_DEVICES" not in e for e in cluster.client._worker_environments(2, "auto", 1))
+    assert all("CUDA_VISIBLE_DEVICES" not in e for e in cluster.client.worker_environments(2, "auto", 1))
 
 
 def test_a_build_folder_the_workers_cannot_see_is_a_clear_error(tmp_path):
     class FakeClient:
         def run(self, func, paths, token):
-            seen = cluster.tasks._probe(paths, token)
+            seen = cluster.tasks.probe_shared_folder(paths, token)
             return {
                 "tcp://10.0.0.1:1": seen,
                 "tcp://10.0.0.2:1": {**seen, "host": "far", "problem": "FileNotFoundError: no such file"},
@@ -229,7 +229,7 @@ def test_a_build_folder_the_workers_cannot_see_is_a_clear_error(tmp_path):
     with pytest.raises(
         BookError, match=r"must be on a filesystem every worker shares(.|\n)*10\.0\.0\.2:1 \(host far\)"
     ):
-        cluster.client._check_shared(FakeClient(), tmp_path / "_build", book.read_toc(toc))
+        cluster.client.check_shared_folders(FakeClient(), tmp_path / "_build", book.read_toc(toc))
     assert not list((tmp_path / "_build").glob(".cluster-probe-*"))  # the probe file is removed
 
 

@@ -1,6 +1,9 @@
 """The book's runner: it executes the chapters and builds the site (``python -m repro.runner``, :mod:`~.cli`).
 
-- :mod:`~repro.runner.execute` — each chapter's Jupytext source run with papermill in a kernel of this Python;
+- :mod:`~repro.runner.execute` — each chapter's Jupytext source run with papermill in a kernel of this Python, and
+  the serial run over chapters; its parts: :mod:`~repro.runner.kernel` (the kernel spec, its environment and CPU
+  threads), :mod:`~repro.runner.notebooks` (the chapter's notebook: read, kept as ``.FAILED``, tidied into place)
+  and :mod:`~repro.runner.failures` (the failure report: chapter, cell, source line);
 - :mod:`~repro.runner.timings` — the record of every chapter run (``_timings.json``) and the table ``times`` prints;
 - :mod:`~repro.runner.site` — the site (Jupyter Book 1, offline), and the Sphinx extension ``repro.runner.site``
   that ``_config.yml`` loads;

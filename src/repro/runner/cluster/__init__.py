@@ -52,8 +52,10 @@ worker *i* sees GPU *i* mod #GPUs alone (``CUDA_VISIBLE_DEVICES``).
 The package, one job a module: :mod:`~repro.runner.cluster.plan` (the dependency graph and the sweep-group
 tasks), :mod:`~repro.runner.cluster.resume` (digests, and what counts as finished),
 :mod:`~repro.runner.cluster.tasks` (what runs on a worker), :mod:`~repro.runner.cluster.client` (starting or
-connecting to a cluster, the workers' environments, the shared-folder check) and :mod:`~repro.runner.cluster.run`
-(:func:`run_on_cluster`: submitting, progress lines, dead workers).
+connecting to a cluster, the workers' environments, the shared-folder check), :mod:`~repro.runner.cluster.graph`
+(the plan as Dask tasks, each with what it waits for and its priority), :mod:`~repro.runner.cluster.submission`
+(submitting, progress lines, dead workers), :mod:`~repro.runner.cluster.report` (the chapters that ran, and those
+that did not) and :mod:`~repro.runner.cluster.run` (:func:`run_on_cluster`: these steps in order).
 """
 
 from __future__ import annotations

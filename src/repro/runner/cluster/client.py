@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from repro.book.toc import BookError, Chapter
-from repro.runner import execute
 from repro.runner.cluster.resume import package_digest
-from repro.runner.cluster.tasks import _allowed_failures, _probe
+from repro.runner.cluster.tasks import probe_shared_folder, scheduler_allowed_failures
+from repro.runner.kernel import thread_environment
 
 
 def _visible_gpus() -> list[str]:
@@ -32,10 +32,10 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _worker_environments(n: int, device: str, threads: int) -> list[dict[str, str]]:
+def worker_environments(n: int, device: str, threads: int) -> list[dict[str, str]]:
     """Each worker's environment: ``threads`` CPU threads for OpenMP/MKL/OpenBLAS (what a serial run gives each
     chapter, so that results are the same), and one GPU each when several are visible and the device may be CUDA."""
-    base = execute.thread_environment(threads)
+    base = thread_environment(threads)
     gpus = _visible_gpus() if device != "cpu" else []
     if len(gpus) < 2:
         return [dict(base) for _ in range(n)]
@@ -43,12 +43,12 @@ def _worker_environments(n: int, device: str, threads: int) -> list[dict[str, st
 
 
 def _local_cluster(n: int, device: str, threads: int):
-    """A ``LocalCluster`` of ``n`` worker processes (one task at a time each) with :func:`_worker_environments`."""
+    """A ``LocalCluster`` of ``n`` worker processes (one task at a time each) with :func:`worker_environments`."""
     import logging
 
     from distributed import LocalCluster
 
-    environments = _worker_environments(n, device, threads)
+    environments = worker_environments(n, device, threads)
 
     class _Cluster(LocalCluster):
         def new_worker_spec(self):  # like dask-cuda: each new worker gets its own environment
@@ -105,7 +105,9 @@ def _check_security(scheduler, security) -> None:
 
 
 @contextlib.contextmanager
-def _client(workers: int | None, scheduler, device: str, threads: int, log: Callable[[str], None], security=None):
+def cluster_client(
+    workers: int | None, scheduler, device: str, threads: int, log: Callable[[str], None], security=None
+):
     """A Dask client of the run's cluster (a new ``LocalCluster`` when ``scheduler`` is None), its scheduler
     configured to fail, not re-run, a task whose worker dies; ``security`` (``distributed.security.Security``)
     for an existing scheduler's ``tls://`` address."""
@@ -146,7 +148,7 @@ def _client(workers: int | None, scheduler, device: str, threads: int, log: Call
             client.wait_for_workers(workers, timeout=300)
         if scheduler is not None:
             with contextlib.suppress(Exception):
-                retries = client.run_on_scheduler(_allowed_failures)
+                retries = client.run_on_scheduler(scheduler_allowed_failures)
                 if retries:
                     log(
                         f"cluster: this scheduler runs a task again when its worker dies (allowed-failures = "
@@ -160,14 +162,14 @@ def _client(workers: int | None, scheduler, device: str, threads: int, log: Call
         yield client
 
 
-def _check_shared(client, build_dir: Path, chapters: Sequence[Chapter]) -> None:
+def check_shared_folders(client, build_dir: Path, chapters: Sequence[Chapter]) -> None:
     """Every worker must see the build folder (and the chapter sources) at the same paths, and run this package."""
     build_dir.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(16)
     probe = build_dir / f".cluster-probe-{token[:8]}"
     probe.write_text(token, encoding="utf-8")
     try:
-        answers = client.run(_probe, [str(probe), *(str(c.source) for c in chapters)], token)
+        answers = client.run(probe_shared_folder, [str(probe), *(str(c.source) for c in chapters)], token)
     except Exception as exc:
         raise BookError(
             f"the workers cannot run repro.runner.cluster (is this package installed there?): {exc}"

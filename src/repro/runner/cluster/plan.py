@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from repro.book.toc import Chapter
-from repro.runner.cluster.resume import _finished, chapter_digest
+from repro.runner.cluster.resume import chapter_digest, finished_earlier
 from repro.runner.timings import read_timings
 
 SUMMARY_CHAPTER = "claims"  # reads every other chapter's results file, so it runs after all of them
@@ -129,7 +129,7 @@ def plan_run(
     timings = {} if force else earlier
     redo: set[str] = set()
     for c in chapters:  # table-of-contents order: a chapter's dependencies come before it
-        kept = timings and _finished(c, Path(build_dir), profile, digests[c.name], timings)
+        kept = timings and finished_earlier(c, Path(build_dir), profile, digests[c.name], timings)
         if not kept or redo & set(depends[c.name]):
             redo.add(c.name)
 

@@ -30,7 +30,7 @@ def package_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _data_root_parameter(data_root: str | os.PathLike | None) -> str | None:
+def data_root_parameter(data_root: str | os.PathLike | None) -> str | None:
     """The ``data_root`` value :func:`repro.runner.execute.run_chapter` passes to the chapter."""
     return None if data_root is None else str(Path(data_root).expanduser().resolve())
 
@@ -61,7 +61,7 @@ def chapter_digest(
         "seed": int(seed),
         "device": device,
         "threads": int(threads),
-        "data_root": str(resolve_data_root(_data_root_parameter(data_root)).resolve()),
+        "data_root": str(resolve_data_root(data_root_parameter(data_root)).resolve()),
         "code": chapter_code_digest(chapter),
     }
     digest = hashlib.sha256(chapter.source.read_bytes())
@@ -69,7 +69,9 @@ def chapter_digest(
     return digest.hexdigest()[:16]
 
 
-def _finished(chapter: Chapter, build_dir: Path, profile: str, digest: str, timings: dict) -> bool:
+def finished_earlier(chapter: Chapter, build_dir: Path, profile: str, digest: str, timings: dict) -> bool:
+    """Whether ``chapter`` finished earlier with ``digest``: its entry in ``timings`` (the ``_timings.json`` of
+    ``profile``) says *ok* for that digest, and its notebook (and results file, if it wrote one) exist."""
     from repro.book.results import results_path
 
     entry = timings.get(chapter.name) or {}

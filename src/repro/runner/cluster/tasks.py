@@ -39,9 +39,12 @@ def _amend_timings(build_dir: Path, profile: str, chapter: str, extra: dict) -> 
     update_timings(build_dir, profile, chapter, extra, merge=True)
 
 
-def _sweep_group_task(
+def sweep_group_task(
     key: str, group: SweepGroup, device: str, data_root: str | None, cache_dir: str, threads: int
 ) -> dict:
+    """On a worker, as Dask task ``key``: train one sweep group into the sweep's per-group cache entry under
+    ``cache_dir`` on ``threads`` CPU threads (:func:`repro.experiments.lr_sweep.train_lr_sweep_group`); its outcome
+    ``{"kind": "sweep-group", "status": "ok" | "failed", "worker", ...}`` (``cached``: read back, not trained)."""
     import torch
 
     from repro.devices import resolve_device
@@ -65,8 +68,10 @@ def _sweep_group_task(
     return {**outcome, "status": "ok", "cached": hit, "wall_time_s": time.perf_counter() - start}
 
 
-def _chapter_task(key: str, chapter: Chapter, settings: dict, *needs: dict) -> dict:
-    """Run one chapter with :func:`repro.runner.execute.run_chapter` unless a chapter it depends on did not finish."""
+def chapter_task(key: str, chapter: Chapter, settings: dict, *needs: dict) -> dict:
+    """On a worker, as Dask task ``key``: run one chapter with :func:`repro.runner.execute.run_chapter` unless a
+    chapter it depends on (``needs``: the outcomes of the tasks it waits for) did not finish; its outcome
+    ``{"kind": "chapter", "status": "ok" | "failed" | "skipped", "worker", ...}``."""
     outcome = {"kind": "chapter", "key": key, "chapter": chapter.name, "worker": _worker_address()}
     blocked = [need["chapter"] for need in needs if need["kind"] == "chapter" and need["status"] != "ok"]
     if blocked:
@@ -110,12 +115,16 @@ def _chapter_task(key: str, chapter: Chapter, settings: dict, *needs: dict) -> d
     }
 
 
-def _allowed_failures(dask_scheduler=None) -> int:
+def scheduler_allowed_failures(dask_scheduler=None) -> int:
+    """On the scheduler (``client.run_on_scheduler``): how often it runs a task again whose worker died
+    (``distributed.scheduler.allowed-failures``; 0 makes such a chapter *failed*)."""
     return dask_scheduler.allowed_failures
 
 
-def _probe(paths: list[str], token: str) -> dict:
-    """On a worker: can it read the probe file and the chapter sources, and which package and Python it runs."""
+def probe_shared_folder(paths: list[str], token: str) -> dict:
+    """On a worker: can it read the probe file ``paths[0]`` (holding ``token``) and the chapter sources
+    ``paths[1:]``, and which package and Python it runs: ``{"host", "problem" (None if none), "package"
+    (:func:`~repro.runner.cluster.resume.package_digest`), "python"}``."""
     import socket
 
     problem = None
