@@ -6,6 +6,8 @@ gradients of every trainable parameter and takes dot products, all in float64.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -424,3 +426,22 @@ def test_invalid_arguments() -> None:
         per_example_gram(model, x, y, chunk_size=0)
     with pytest.raises(ValueError, match="both x2 and y2"):
         per_example_gram(model, x, y, x2=x)
+
+
+def test_openblas_threads_sleep_after_a_call_whatever_imports_scipy_first():
+    """SciPy's OpenBLAS reads OPENBLAS_THREAD_TIMEOUT only when it loads; without it its threads spin ~0.1 s after
+    every ?syrk of the engine and slow the PyTorch work after it. Importing any module of the package sets it
+    before the package can load SciPy (repro.models reaches SciPy through repro.data)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "os.environ.pop('OPENBLAS_THREAD_TIMEOUT', None)\n"
+        "import repro.models\n"
+        "assert 'scipy' in sys.modules, 'the test needs a module that loads SciPy'\n"
+        "print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.strip() == "4"

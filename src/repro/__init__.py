@@ -23,4 +23,12 @@ One layer per line, read top to bottom; every import runs down this list, never 
   Dask cluster.
 """
 
+import os
+
+# Before any module of the package can load SciPy: SciPy's OpenBLAS reads this only when it loads, and without it
+# its worker threads spin for ~0.1 s after every ?syrk of the Gram engine (repro.gram.kernels), taking a core from
+# the PyTorch work that follows (the CNN Gram at N = 1,000 ran ≈ 12 % slower once repro.models imported SciPy
+# through repro.data before the engine set it). A value the user set wins.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
 __version__ = "0.1.0"

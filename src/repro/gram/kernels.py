@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import os
 import sys
 
 import torch
@@ -35,10 +34,10 @@ def _syrk_routines() -> dict:
     """SciPy's BLAS ``?syrk`` by dtype, loaded at the first Gram rather than when the package is imported.
 
     OpenBLAS's worker threads spin for ~0.1 s after each call (2^28 cycles), taking the cores from the PyTorch work
-    that follows (measured: element-wise ops and GEMMs 2-3× slower); ``OPENBLAS_THREAD_TIMEOUT=4`` (2^4 cycles) makes
-    them sleep at once. It only applies if SciPy's OpenBLAS is not loaded yet, and a value the user set wins.
+    that follows (measured: element-wise ops and GEMMs 2-3× slower); ``repro/__init__.py`` sets
+    ``OPENBLAS_THREAD_TIMEOUT=4`` (2^4 cycles: they sleep at once) before anything of the package can load SciPy,
+    since OpenBLAS reads it only when it loads.
     """
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     from scipy.linalg import blas
 
     return {torch.float32: blas.ssyrk, torch.float64: blas.dsyrk}
