@@ -24,6 +24,24 @@ os.environ.update(thread_environment(DEFAULT_THREADS))
 REFERENCES = Path(__file__).resolve().parent / "reference"
 
 
+def pytest_report_header(config):
+    """Which machine made the reference notebooks, beside this one: their checked lines are exact, and the last bits
+    of a CPU run (so a rounded line, or a verdict at the quick profile's edge) depend on the CPU's vector unit."""
+    import json
+
+    from repro.runner.references import machine_fingerprint
+
+    made = {
+        json.dumps(json.loads(p.read_text()).get("metadata", {}).get("repro", {}).get("made_on"), sort_keys=True)
+        for p in sorted(REFERENCES.glob("*.ipynb"))
+    }
+    here = json.dumps(machine_fingerprint(), sort_keys=True)
+    lines = [f"reference notebooks made on: {', '.join(sorted(made))}", f"this machine: {here}"]
+    if made != {here}:
+        lines.append("the reference notebooks were made on another kind of machine: checked lines may differ here")
+    return lines
+
+
 def pytest_collection_modifyitems(config, items):
     """Every reference notebook re-executed by nbval is slow (minutes each)."""
     for item in items:
