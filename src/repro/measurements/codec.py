@@ -73,7 +73,7 @@ class _Encoder:
             tree = self.column(index, where)
         return tree | {"name": self.encode(index.name, f"{where}.name")}
 
-    def encode(self, value: Any, where: str = "measurement") -> object:  # noqa: PLR0911 - one branch per kind
+    def encode(self, value: Any, where: str = "measurement") -> object:
         if value is None or isinstance(value, (bool, str)):
             return value
         if isinstance(value, int) and not isinstance(value, np.integer):
@@ -170,7 +170,7 @@ class _Decoder:
         frame.columns = self.index(tree["columns"])
         return frame
 
-    def decode(self, tree: object) -> Any:  # noqa: PLR0911 - one branch per kind
+    def decode(self, tree: object) -> Any:
         if tree is None or isinstance(tree, (bool, int, float, str)):
             return tree
         if isinstance(tree, list):
