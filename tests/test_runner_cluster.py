@@ -31,6 +31,8 @@ from repro import book, runner  # noqa: E402
 from repro.experiments.configs import LRSweepConfig  # noqa: E402
 from repro.runner import BookError, cluster  # noqa: E402
 
+pytestmark = pytest.mark.slow  # Dask clusters and chapters on them: minutes
+
 PARAMETERS = """# %% tags=["parameters", "remove-cell"]
 profile = "quick"
 device = "auto"

@@ -42,6 +42,8 @@ TINY = (
 # %%
 from repro.book.results import save_results
 
+pytestmark = pytest.mark.slow  # chapters executed in Jupyter kernels
+
 save_results("tiny", profile=profile, seed=seed, device="cpu", headline={"answer": 42, "ratio": 0.5},
              verdict="holds", details={"data_root": data_root})
 

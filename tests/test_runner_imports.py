@@ -19,6 +19,8 @@ import pytest
 
 import repro
 
+pytestmark = pytest.mark.slow  # fresh interpreters importing the kit
+
 REPO = Path(__file__).resolve().parents[1]
 KIT = Path(repro.__file__).resolve().parent / "book"
 RUNNER_ONLY = ("papermill", "jupytext", "jupyter_book", "nbformat", "nbclient", "dask", "distributed")

@@ -28,6 +28,8 @@ import pytest
 from repro.book import read_toc
 from repro.runner import build_site, check_offline, stage_site
 
+pytestmark = pytest.mark.slow  # a Jupyter Book build and a real browser
+
 REPO = Path(__file__).resolve().parents[1]
 TOC = Path(os.environ.get("REPRO_TOC") or REPO / "_toc.yml")  # REPRO_TOC: try another table of contents
 REFERENCES = REPO / "tests" / "reference"
