@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from repro.experiments.cache import source_files
 
 import repro
 from repro import claims
 from repro.analysis import definition
 from repro.experiments.configs import DefinitionConfig
 from repro.experiments.definition import DefinitionRun, checked_pairs, run_definition
+from repro.measurements.keys import source_files
 
 CFG = DefinitionConfig(
     dataset="spherical_harmonics", n_train=200, train_images=128, n_pairs=3, epsilons=(1e-2, 1e-3, 1e-4, 1e-5),

@@ -67,9 +67,9 @@ def package_copy(tmp_path):
     keys.source_digest.cache_clear()
 
 
-def _edit(path: Path) -> None:
+def _edit(path: Path, text: str = "\n_EDITED = 1  # an edit to the code\n") -> None:
     with path.open("a") as f:
-        f.write("\n# an edit\n")
+        f.write(text)
     keys.source_digest.cache_clear()
 
 
@@ -90,6 +90,18 @@ def test_a_key_changes_with_an_edit_to_the_training_loop_or_the_gram(package_cop
         _edit(package_copy / _file_of(obj))
         after = [keys.measurement_key(("cfg", 0), m, package_copy) for m in (MODULE, CLASS_RUN)]
         assert all(a != b for a, b in zip(after, before, strict=True))
+
+
+def test_a_comment_or_a_docstring_keeps_every_key(package_copy):
+    """Keys hash the code's syntax tree without docstrings: rewording a comment or a docstring re-measures nothing."""
+    path = package_copy / _file_of(repro.training.train)
+    before = [keys.measurement_key(("cfg", 0), m, package_copy) for m in (MODULE, CLASS_RUN)]
+    text = path.read_text()
+    path.write_text(text.replace('"""', '"""Reworded. ', 1) + "\n# a new comment\n")
+    keys.source_digest.cache_clear()
+    assert [keys.measurement_key(("cfg", 0), m, package_copy) for m in (MODULE, CLASS_RUN)] == before
+    _edit(package_copy / "measurements" / "store.py")  # how measurements are stored is not what they hold
+    assert [keys.measurement_key(("cfg", 0), m, package_copy) for m in (MODULE, CLASS_RUN)] == before
 
 
 def test_a_key_changes_with_the_settings_and_the_thread_count(monkeypatch):

@@ -51,6 +51,8 @@ def _value() -> dict:
         3: [float("nan"), float("inf"), -float("inf"), None, "text", Path("a/b")],
         "device": torch.device("cpu"),
         "empty": pd.DataFrame(),
+        "zero_d": (np.array(3.5), torch.tensor(0.5)),
+        "objects": pd.DataFrame({"o": pd.Series(["x", "y"], dtype=object)}, index=pd.Index(["a", "b"], dtype=object)),
     }
 
 
@@ -195,3 +197,48 @@ def test_a_failed_compute_leaves_no_entry(tmp_path):
 def test_rejects_names_that_are_not_plain_labels(tmp_path, name):
     with pytest.raises(ValueError, match="plain file-name label"):
         store.cached(name, "cfg", lambda: 1, tmp_path, module=MODULE)
+
+
+def test_memoise_returns_what_it_reads_back_also_right_after_measuring(tmp_path):
+    """The first execution reads the same object as every later one (and the write is checked)."""
+    path = tmp_path / "m.measurement"
+    first, _, hit = store.memoise(path, "k", lambda: {"t": torch.tensor([1.0], requires_grad=True)}, name="m")
+    again, _, hit_again = store.memoise(path, "k", lambda: None, name="m")
+    assert (hit, hit_again) == (False, True)
+    assert not first["t"].requires_grad and torch.equal(first["t"], again["t"])
+
+
+def test_a_value_that_cannot_be_stored_is_returned_with_a_warning(tmp_path):
+    path = tmp_path / "m.measurement"
+    with pytest.warns(UserWarning, match="not stored"):
+        value, header, hit = store.memoise(path, "k", lambda: {"lock": threading.Lock()}, name="m")
+    assert isinstance(value["lock"], type(threading.Lock())) and not hit and header["stored"] is False
+    assert not path.exists()
+
+
+def test_the_writers_facts_never_replace_the_checked_fields(tmp_path):
+    path = tmp_path / "m.measurement"
+    store.save(path, 1, key="k", name="m", info={"key": "other", "sha256": "0", "cpu": "x"})
+    stored = store.load(path, key="k")
+    assert stored.value == 1 and stored.header["cpu"] == "x"
+
+
+def test_stored_files_are_readable_as_the_umask_allows(tmp_path):
+    import os
+
+    path = tmp_path / "m.measurement"
+    umask = os.umask(0o022)
+    try:
+        store.save(path, 1, key="k", name="m")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_stored_class_outside_the_measuring_packages_is_not_imported_to_read_it():
+    from repro.measurements.codec import CodecError
+
+    with pytest.raises(CodecError, match="refusing"):
+        decode({"$dataclass": "repro.runner.__main__:X", "fields": {}}, {})
+    with pytest.raises(CodecError, match="not a measuring module"):
+        decode({"$dataclass": "repro.no_such_package.module:X", "fields": {}}, {})

@@ -23,6 +23,8 @@ from repro.devices import describe_device, resolve_device
 from repro.runner import BookError, ChapterFailed
 from repro.runner.timings import timings_table
 
+pytestmark = pytest.mark.slow  # chapters executed in Jupyter kernels
+
 PARAMETERS = """# %% tags=["parameters", "remove-cell"]
 profile = "quick"
 device = "auto"
@@ -41,8 +43,6 @@ TINY = (
     + """
 # %%
 from repro.book.results import save_results
-
-pytestmark = pytest.mark.slow  # chapters executed in Jupyter kernels
 
 save_results("tiny", profile=profile, seed=seed, device="cpu", headline={"answer": 42, "ratio": 0.5},
              verdict="holds", details={"data_root": data_root})

@@ -8,12 +8,13 @@ into a :class:`torch.device`, and :func:`describe_device` names the result for a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # torch is imported when needed, so that ``DEVICES`` is cheap to import (the runner's CLI)
     import torch
 
-__all__ = ["DEVICES", "DEVICE_HELP", "check_device", "resolve_device", "describe_device"]
+__all__ = ["DEVICES", "DEVICE_HELP", "check_device", "resolve_device", "describe_device", "machine_fingerprint"]
 
 DEVICES = ("auto", "cpu", "cuda")
 DEVICE_HELP = '"auto" → CUDA when available, else CPU; or "cpu" / "cuda"'
@@ -61,3 +62,31 @@ def describe_device(device: torch.device | str) -> str:
         return device.type
     index = device.index if device.index is not None else torch.cuda.current_device()
     return f"cuda ({torch.cuda.get_device_name(index)})"
+
+
+def machine_fingerprint() -> dict[str, str]:
+    """The CPU model, PyTorch's CPU capability (the vector instructions its kernels use) and torch's version: what
+    decides the last bits of a run, so that a reference's checked lines hold on machines that share them (the
+    quick profile's rounded lines and some of its verdicts differ between an AVX-512 Intel Xeon and an AVX2 AMD
+    EPYC)."""
+    import platform
+
+    import numpy
+    import pandas
+    import torch
+
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": model,
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "python": platform.python_version(),
+    }

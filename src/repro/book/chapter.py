@@ -41,7 +41,7 @@ from repro.book.profiles import get_config
 from repro.book.results import cache_dir, display_path, measurements_dir, save_results
 from repro.claims.verdicts import VERDICT_RULE, Check, checks_table, verdict
 from repro.data import resolve_data_root
-from repro.devices import describe_device, resolve_device
+from repro.devices import describe_device, machine_fingerprint, resolve_device
 from repro.measurements.keys import measurement_key
 from repro.measurements.store import SUFFIX, memoise
 
@@ -108,24 +108,34 @@ class ChapterContext:
         :attr:`measurements_dir` and read back instead of measured again while its key holds.
 
         The key (:func:`repro.measurements.keys.measurement_key`) covers the experiment's name, the config, seed,
-        device, resolved data root and options (but not :data:`NOT_SETTINGS`), torch's version and thread count,
-        and the source of the experiment's module and every ``repro`` module it imports. A stored file that is
-        truncated, corrupt or foreign is an error naming it (:class:`repro.measurements.store.MeasurementError`)."""
+        device and options (but not :data:`NOT_SETTINGS`), torch's version and thread count, and the code of the
+        experiment's module and every ``repro`` module it imports. The data are named by the config (the book reads
+        canonical datasets), so a stored run moves to a machine whose data root is elsewhere; the header keeps the
+        data root and the machine (CPU, PyTorch's CPU capability, library versions) it was measured on. A stored
+        file that is truncated, corrupt or foreign is an error naming it
+        (:class:`repro.measurements.store.MeasurementError`)."""
         cfg = self.config if config is None else config
         kwargs = {"device": self.device, "seed": self.seed, **options}
         if "data_root" in inspect.signature(experiment).parameters:
             kwargs["data_root"] = self.data_root
+        if not getattr(experiment, "__module__", "").startswith("repro.experiments."):
+            raise ValueError(
+                f"ch.run measures with a function of repro.experiments, not {experiment!r}: readings of a measurement "
+                "are called on what ch.run returns"
+            )
         settings = {
             "experiment": f"{experiment.__module__}.{experiment.__qualname__}",
             "config": cfg,
             "seed": self.seed,
             "device": self.device_name,
-            "data_root": str(resolve_data_root(self.data_root).resolve()),
             "options": {k: v for k, v in sorted(options.items()) if k not in NOT_SETTINGS},
         }
         key = measurement_key(settings, experiment.__module__)
         path = self.measurements_dir / f"{experiment.__name__}-{key}{SUFFIX}"
-        value, header, hit = memoise(path, key, lambda: experiment(cfg, **kwargs), name=experiment.__name__)
+        info = {"data_root": str(resolve_data_root(self.data_root).resolve()), "machine": machine_fingerprint()}
+        value, header, hit = memoise(
+            path, key, lambda: experiment(cfg, **kwargs), name=experiment.__name__, info=info
+        )
         self.measurements.append(
             MeasurementRecord(
                 experiment.__name__, key, hit, float(header.get("seconds", float("nan"))),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import math
+import sys
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -29,6 +30,7 @@ import torch
 
 __all__ = ["encode", "decode", "CodecError"]
 
+_IMPORTABLE = ("repro.experiments.", "repro.stiffness.", "repro.training.", "repro.data.")  # where stored classes live
 _ARRAY_KINDS = "biufcmM"  # NumPy dtype kinds stored as arrays (bool, ints, floats, complex, timedelta, datetime)
 
 
@@ -44,7 +46,7 @@ class _Encoder:
         if value.dtype.kind not in _ARRAY_KINDS:
             raise TypeError(f"cannot store an array of dtype {value.dtype} at {where}")
         name = f"a{len(self.arrays)}"
-        self.arrays[name] = np.ascontiguousarray(value)
+        self.arrays[name] = np.array(value, order="C")  # a copy that keeps a 0-d array 0-d
         return name
 
     def column(self, values: pd.Series | pd.Index, where: str) -> object:
@@ -127,8 +129,10 @@ def encode(value: Any) -> tuple[object, dict[str, np.ndarray]]:
 
 def _dataclass_type(name: str) -> type:
     module, _, qualname = name.partition(":")
-    if not module.startswith("repro.") or not qualname:
+    if not module.startswith("repro.") or not qualname or module.rpartition(".")[2] == "__main__":
         raise CodecError(f"refusing to build {name!r}: only dataclasses of the repro package are read")
+    if module not in sys.modules and not module.startswith(_IMPORTABLE):
+        raise CodecError(f"refusing to import {module!r} to read a measurement: it is not a measuring module")
     try:
         obj: object = importlib.import_module(module)
         for part in qualname.split("."):
@@ -158,15 +162,21 @@ class _Decoder:
         column = np.empty(len(values), dtype=object)
         for k, v in enumerate(values):
             column[k] = v
-        return column
+        return pd.Series(column, dtype=object)
 
     def index(self, tree: dict) -> pd.Index:
         if "$range" in tree:
             return pd.RangeIndex(*tree["$range"], name=self.decode(tree["name"]))
-        return pd.Index(self.column(tree), name=self.decode(tree["name"]))
+        column = self.column(tree)
+        return pd.Index(column, dtype=getattr(column, "dtype", None), name=self.decode(tree["name"]))
 
     def frame(self, tree: dict) -> pd.DataFrame:
-        frame = pd.DataFrame({k: self.column(c) for k, c in enumerate(tree["data"])}, index=self.index(tree["index"]))
+        index = self.index(tree["index"])
+        data = {}
+        for k, c in enumerate(tree["data"]):
+            column = self.column(c)
+            data[k] = column.set_axis(index) if isinstance(column, pd.Series) else column
+        frame = pd.DataFrame(data, index=index)
         frame.columns = self.index(tree["columns"])
         return frame
 

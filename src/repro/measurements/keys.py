@@ -1,9 +1,11 @@
 """Keys of stored measurements: they change only when the measurement would.
 
-A key hashes what the caller says the measurement depends on (settings, seed, device, data root) together with the
-torch version, torch's CPU thread count (float results on the CPU depend on it) and the source of the ``repro``
-modules that *measure*: the measuring function's module and every ``repro`` module it imports, directly or through
-others, read from the files' ``import`` statements (:func:`source_files`). An edit to any of those, an upgrade of
+A key hashes what the caller says the measurement depends on (settings, seed, device) together with the torch
+version, torch's CPU thread count (float results on the CPU depend on it) and the code of the ``repro`` modules that
+*measure*: the measuring function's module and every ``repro`` module it imports, directly or through others, read
+from the files' ``import`` statements (:func:`source_files`). The code is hashed as its syntax tree without
+docstrings, so a comment or a docstring keeps a key; the store itself (:data:`NOT_MEASURING`) is not measuring code
+— a change of its file format changes its magic line instead. An edit to any of those, an upgrade of
 torch or another thread count gives another key; an edit to a module the measurement never imports (the analysis of
 :mod:`repro.analysis`, the verdicts of :mod:`repro.claims`, the figures and tables of :mod:`repro.book`, the runner,
 a chapter's prose) keeps it, so re-reading a result never costs the hours of training behind it.
@@ -20,10 +22,18 @@ from pathlib import Path
 import torch
 
 __all__ = [
-    "PACKAGE_ROOT", "source_files", "source_digest", "measurement_key", "modules_imported_by", "repro_modules"
+    "PACKAGE_ROOT",
+    "NOT_MEASURING",
+    "source_files",
+    "code_fingerprint",
+    "source_digest",
+    "measurement_key",
+    "modules_imported_by",
+    "repro_modules",
 ]
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # src/repro
+NOT_MEASURING = ("repro.measurements", "repro.files")  # how measurements are stored, not what they hold
 
 
 def _module_file(module: str, root: Path) -> Path | None:
@@ -75,7 +85,7 @@ def source_files(modules: str | Iterable[str], root: Path = PACKAGE_ROOT) -> lis
         for k in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__ and a/b/__init__ first
             prefix = ".".join(parts[:k])
             path = _module_file(prefix, root)
-            if path is None or prefix in seen:
+            if path is None or prefix in seen or prefix.startswith(NOT_MEASURING):
                 continue
             seen[prefix] = path
             package = prefix if path.name == "__init__.py" else prefix.rpartition(".")[0]
@@ -83,14 +93,28 @@ def source_files(modules: str | Iterable[str], root: Path = PACKAGE_ROOT) -> lis
     return sorted(set(seen.values()))
 
 
+def code_fingerprint(source: bytes | str, filename: str = "<source>") -> bytes:
+    """What of a module's source can change what it computes: its syntax tree without docstrings (comments, blank
+    lines, formatting and docstrings drop out), as bytes."""
+    tree = ast.parse(source, filename=filename)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=False).encode()
+
+
 @cache
 def source_digest(modules: str | tuple[str, ...], root: Path = PACKAGE_ROOT) -> str:
-    """SHA-256 over the path and bytes of the files of :func:`source_files` ``(modules)`` (hex, 16 characters).
-    Cached for the process: a long-lived process that edits its own source must call ``source_digest.cache_clear()``."""
+    """SHA-256 over the path and :func:`code_fingerprint` of the files of :func:`source_files` ``(modules)`` (hex,
+    16 characters). Cached for the process: a long-lived process that edits its own source must call
+    ``source_digest.cache_clear()``."""
     digest = hashlib.sha256()
     for path in source_files(modules, root):
         digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
+        digest.update(code_fingerprint(path.read_bytes(), str(path)))
     return digest.hexdigest()[:16]
 
 

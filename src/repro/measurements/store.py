@@ -21,6 +21,7 @@ import io
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from repro.files import write_atomic
-from repro.measurements.codec import CodecError, decode, encode
+from repro.measurements.codec import decode, encode
 from repro.measurements.keys import measurement_key
 
 __all__ = [
@@ -74,12 +75,12 @@ def save(
     np.savez_compressed(buffer, **{_TREE: tree_bytes}, **arrays)
     payload = buffer.getvalue()
     header = {
+        **dict(info or {}),  # first: the writer's facts never replace the fields the reader checks
         "key": key,
         "name": name,
         "sha256": hashlib.sha256(payload).hexdigest(),
         "payload_bytes": len(payload),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        **dict(info or {}),
     }
     head = MAGIC + json.dumps(header, allow_nan=False).encode() + b"\n"
     write_atomic(Path(path), lambda f: (f.write(head), f.write(payload)))
@@ -91,6 +92,8 @@ def _split(path: Path) -> tuple[dict, bytes]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise MeasurementError(path, "no such stored measurement") from None
+    except OSError as err:
+        raise MeasurementError(path, f"cannot be read ({err.strerror or err})") from None
     if not data.startswith(MAGIC):
         raise MeasurementError(path, "not a stored measurement (foreign file: its first line is not the magic line)")
     end = data.find(b"\n", len(MAGIC))
@@ -115,8 +118,11 @@ def load(path: str | os.PathLike, *, key: str | None = None) -> Stored:
     that it was stored under ``key``. Raises :class:`MeasurementError` naming the file otherwise."""
     path = Path(path)
     header, payload = _split(path)
-    if len(payload) != header["payload_bytes"]:
+    if len(payload) < header["payload_bytes"]:
         raise MeasurementError(path, f"truncated: {len(payload):,} of {header['payload_bytes']:,} payload bytes")
+    if len(payload) > header["payload_bytes"]:
+        said = header["payload_bytes"]
+        raise MeasurementError(path, f"{len(payload):,} payload bytes where its header says {said:,}")
     if hashlib.sha256(payload).hexdigest() != header["sha256"]:
         raise MeasurementError(path, "corrupt: its payload does not match its SHA-256 checksum")
     if key is not None and header["key"] != key:
@@ -126,24 +132,40 @@ def load(path: str | os.PathLike, *, key: str | None = None) -> Stored:
             arrays = {name: archive[name] for name in archive.files}
         tree = json.loads(arrays.pop(_TREE).tobytes())
         value = decode(tree, arrays)
-    except (CodecError, ValueError, KeyError, OSError) as err:
-        raise MeasurementError(path, f"unreadable payload ({err})") from None
+    except Exception as err:  # noqa: BLE001 - whatever a damaged or foreign payload raises, name the file
+        raise MeasurementError(path, f"unreadable payload ({type(err).__name__}: {err})") from None
     return Stored(value, header)
 
 
-def memoise(path: str | os.PathLike, key: str, compute: Callable[[], T], *, name: str) -> tuple[T, dict, bool]:
-    """``compute()``'s value, stored at ``path`` under ``key`` and read back from there while the file holds that
-    key. Returns ``(value, header, hit)``; a file at ``path`` that fails :func:`load` is an error, not recomputed
-    over (it may be the only copy of hours of measuring)."""
+def memoise(
+    path: str | os.PathLike,
+    key: str,
+    compute: Callable[[], T],
+    *,
+    name: str,
+    info: Mapping[str, object] | None = None,
+) -> tuple[T, dict, bool]:
+    """``compute()``'s value, stored at ``path`` under ``key`` (with ``info`` and the seconds it took in the header)
+    and read back from there while the file holds that key. Returns ``(value, header, hit)``.
+
+    The value returned is always the one read back from the file — also right after measuring — so a chapter reads
+    the same object on its first execution and on every later one, and the write is checked. A file at ``path``
+    that fails :func:`load` is an error, not recomputed over (it may be the only copy of hours of measuring). A value
+    that cannot be stored is returned as computed, with a warning: the measuring is not thrown away."""
     path = Path(path)
     if path.is_file():
         stored = load(path, key=key)
         return stored.value, stored.header, True
     start = time.perf_counter()
     value = compute()
-    seconds = time.perf_counter() - start
-    save(path, value, key=key, name=name, info={"seconds": round(seconds, 3)})
-    return value, read_header(path), False
+    seconds = round(time.perf_counter() - start, 3)
+    try:
+        save(path, value, key=key, name=name, info={**dict(info or {}), "seconds": seconds})
+    except (TypeError, OSError) as err:
+        warnings.warn(f"{path}: the measurement was not stored ({err}); it is used as computed", stacklevel=2)
+        return value, {"key": key, "name": name, "seconds": seconds, "stored": False}, False
+    stored = load(path, key=key)
+    return stored.value, stored.header, False
 
 
 def entry_path(

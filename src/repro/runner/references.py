@@ -9,30 +9,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from repro.book.toc import Chapter, find_toc
+from repro.devices import machine_fingerprint
 from repro.runner.execute import run
 
-__all__ = ["REFERENCE_DIR", "make_references", "machine_fingerprint"]
+__all__ = ["REFERENCE_DIR", "make_references"]
 
 REFERENCE_DIR = Path("tests") / "reference"
-
-
-def machine_fingerprint() -> dict[str, str]:
-    """The CPU model, PyTorch's CPU capability (the vector instructions its kernels use) and torch's version: what
-    decides the last bits of a CPU run, so that a reference's checked lines hold on machines that share them (the
-    quick profile's rounded lines and some of its verdicts differ between an AVX-512 Intel Xeon and an AVX2 AMD
-    EPYC)."""
-    import platform
-
-    import torch
-
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {"cpu": model, "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__}
 
 
 def _portable_reference(nb, chapter: Chapter, target: Path, root: Path) -> None:
@@ -48,7 +30,8 @@ def _portable_reference(nb, chapter: Chapter, target: Path, root: Path) -> None:
         if key in meta:
             path = Path(os.path.abspath(path))
             meta[key] = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
-    nb.metadata["repro"] = {"made_on": machine_fingerprint()}
+    made_on = machine_fingerprint()
+    nb.metadata["repro"] = {"made_on": {k: made_on[k] for k in ("cpu", "torch_cpu_capability", "torch")}}
 
 
 def make_references(

@@ -1,0 +1,60 @@
+"""The chapter contract's measure step (repro.book.chapter.ChapterContext.run): stored once, read back while its
+key holds, recorded in the results file."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+from repro.book.chapter import ChapterContext
+from repro.experiments.configs import HarmonicsConfig
+from repro.experiments.harmonics import run_harmonics
+
+TINY = HarmonicsConfig(dim=3, degrees=(1,), n_train=64, n_test=64, n_stiffness=24, lr=1e-3, max_images=64,
+                       n_bins=4, n_boot=10)  # fmt: skip
+
+
+@pytest.fixture
+def chapter(tmp_path, monkeypatch) -> ChapterContext:
+    monkeypatch.setenv("REPRO_RESULTS_DIR", str(tmp_path / "results"))
+    return ChapterContext("toy", "quick", 0, None, torch.device("cpu"), TINY)
+
+
+def test_a_measurement_is_stored_once_and_read_back(chapter):
+    first = chapter.run(run_harmonics, progress=False)
+    [stored] = list(chapter.measurements_dir.glob("run_harmonics-*.measurement"))
+    again = ChapterContext("toy", "quick", 0, None, torch.device("cpu"), TINY)
+    second = again.run(run_harmonics, progress=True)  # progress says how loudly, not what: the same key
+    pd.testing.assert_frame_equal(first.rows, second.rows)
+    [m1], [m2] = chapter.measurements, again.measurements
+    assert (m1.read_back, m2.read_back) == (False, True) and m1.key == m2.key and m1.bytes == stored.stat().st_size
+    assert m2.seconds == m1.seconds  # the measuring's own time, also when read back
+    assert again.measurement_line().startswith("Measurement read back from the store")
+    assert chapter.measurement_line() == ""
+
+
+def test_another_seed_or_config_is_another_measurement(chapter):
+    chapter.run(run_harmonics, progress=False)
+    other = ChapterContext("toy", "quick", 1, None, torch.device("cpu"), TINY)
+    other.run(run_harmonics, progress=False)
+    chapter.run(run_harmonics, TINY.__class__(**{**TINY.__dict__, "n_boot": 11}), progress=False)
+    keys = {m.key for m in chapter.measurements + other.measurements}
+    assert len(keys) == 3 and not any(m.read_back for m in chapter.measurements + other.measurements)
+
+
+def test_the_results_file_lists_the_measurements(chapter, tmp_path):
+    chapter.run(run_harmonics, progress=False)
+    chapter.close({"x": 1.0})
+    results = json.loads((tmp_path / "results" / "quick" / "toy.json").read_text())
+    [record] = results["details"]["measurements"]
+    assert record["experiment"] == "run_harmonics" and record["read_back"] is False and record["bytes"] > 0
+
+
+def test_only_an_experiment_is_measured(chapter):
+    from repro.analysis.lr_sweep import describe_sweep
+
+    with pytest.raises(ValueError, match="a function of repro.experiments"):
+        chapter.run(describe_sweep)
