@@ -53,14 +53,16 @@ NOT_SETTINGS = ("cache_dir", "progress")  # options of an experiment that say wh
 @dataclass(frozen=True)
 class MeasurementRecord:
     """One :meth:`ChapterContext.run` call: which experiment, under which key, whether it was read back from the
-    store, what the measuring took (seconds, when it was measured) and the stored file's size (bytes)."""
+    store, what the measuring took (seconds, when it was measured) and the size of what was stored (the compressed
+    payload's bytes, the same in every run that stores the same values; the file adds a header of a few hundred
+    bytes; 0 when the value could not be stored)."""
 
     experiment: str
     key: str
     read_back: bool
     seconds: float
     measured_utc: str
-    bytes: int
+    payload_bytes: int
     file: str
 
     def as_record(self) -> dict[str, object]:
@@ -139,7 +141,7 @@ class ChapterContext:
         self.measurements.append(
             MeasurementRecord(
                 experiment.__name__, key, hit, float(header.get("seconds", float("nan"))),
-                str(header.get("created_utc", "")), path.stat().st_size, display_path(path),
+                str(header.get("created_utc", "")), int(header.get("payload_bytes", 0)), display_path(path),
             )
         )  # fmt: skip
         return value
