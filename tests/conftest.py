@@ -29,13 +29,13 @@ def pytest_report_header(config):
     of a CPU run (so a rounded line, or a verdict at the quick profile's edge) depend on the CPU's vector unit."""
     import json
 
-    from repro.devices import machine_fingerprint
+    from repro.devices import NUMERICS_FIELDS, machine_fingerprint
 
     made = {
         json.dumps(json.loads(p.read_text()).get("metadata", {}).get("repro", {}).get("made_on"), sort_keys=True)
         for p in sorted(REFERENCES.glob("*.ipynb"))
     }
-    here = json.dumps({k: machine_fingerprint()[k] for k in ("cpu", "torch_cpu_capability", "torch")}, sort_keys=True)
+    here = json.dumps({k: machine_fingerprint()[k] for k in NUMERICS_FIELDS}, sort_keys=True)
     lines = [f"reference notebooks made on: {', '.join(sorted(made))}", f"this machine: {here}"]
     if made != {here}:
         lines.append("the reference notebooks were made on another kind of machine: checked lines may differ here")

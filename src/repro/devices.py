@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported when needed, so that ``DEVICES`` is cheap to import (the runner's CLI)
     import torch
 
-__all__ = ["DEVICES", "DEVICE_HELP", "check_device", "resolve_device", "describe_device", "machine_fingerprint"]
+__all__ = [
+    "DEVICES",
+    "DEVICE_HELP",
+    "check_device",
+    "resolve_device",
+    "describe_device",
+    "cpu_model",
+    "NUMERICS_FIELDS",
+    "machine_fingerprint",
+]
 
 DEVICES = ("auto", "cpu", "cuda")
 DEVICE_HELP = '"auto" → CUDA when available, else CPU; or "cpu" / "cuda"'
@@ -64,26 +73,33 @@ def describe_device(device: torch.device | str) -> str:
     return f"cuda ({torch.cuda.get_device_name(index)})"
 
 
+def cpu_model() -> str:
+    """The CPU's model name as ``/proc/cpuinfo`` gives it (e.g. ``"AMD EPYC"``), else what :mod:`platform` knows."""
+    import platform
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+NUMERICS_FIELDS = ("cpu", "torch_cpu_capability", "torch")  # what decides the last bits of a CPU run
+
+
 def machine_fingerprint() -> dict[str, str]:
-    """The CPU model, PyTorch's CPU capability (the vector instructions its kernels use) and torch's version: what
-    decides the last bits of a run, so that a reference's checked lines hold on machines that share them (the
-    quick profile's rounded lines and some of its verdicts differ between an AVX-512 Intel Xeon and an AVX2 AMD
-    EPYC)."""
+    """The CPU model, PyTorch's CPU capability (the vector instructions its kernels use), and the versions of torch,
+    NumPy, pandas and Python. The first three (:data:`NUMERICS_FIELDS`) decide the last bits of a CPU run: the quick
+    profile's rounded lines and some of its verdicts differ between an AVX-512 Intel Xeon and an AVX2 AMD EPYC."""
     import platform
 
     import numpy
     import pandas
     import torch
 
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
     return {
-        "cpu": model,
+        "cpu": cpu_model(),
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "torch": torch.__version__,
         "numpy": numpy.__version__,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from repro.book.toc import Chapter, find_toc
-from repro.devices import machine_fingerprint
+from repro.devices import NUMERICS_FIELDS, machine_fingerprint
 from repro.runner.execute import run
 
 __all__ = ["REFERENCE_DIR", "make_references"]
@@ -31,7 +31,7 @@ def _portable_reference(nb, chapter: Chapter, target: Path, root: Path) -> None:
             path = Path(os.path.abspath(path))
             meta[key] = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
     made_on = machine_fingerprint()
-    nb.metadata["repro"] = {"made_on": {k: made_on[k] for k in ("cpu", "torch_cpu_capability", "torch")}}
+    nb.metadata["repro"] = {"made_on": {k: made_on[k] for k in NUMERICS_FIELDS}}
 
 
 def make_references(
