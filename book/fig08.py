@@ -105,6 +105,6 @@ ch.close(
     details={"data": sweep.data, "lrs": list(cfg.lrs), "targets": list(cfg.target_losses),
              "missed_targets": int((~loss_rows["train_loss_target_reached"]).sum()), "untrained_stops": len(untrained),
              "seconds_total": sweep.seconds_total,
-             "group_seconds": group_seconds(sweep)},
+             "group_seconds": group_seconds(sweep), "sweep_groups": sweep.group_phases},
     summary=[f"{r.dataset}, loss {r.stop:g}: direction {r.direction}" for r in trend.itertuples()],
 )

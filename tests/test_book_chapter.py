@@ -54,6 +54,26 @@ def test_the_results_file_lists_the_measurements(chapter, tmp_path):
     assert record["experiment"] == "run_harmonics" and record["read_back"] is False and record["payload_bytes"] > 0
 
 
+def test_the_results_file_says_where_the_time_went(chapter, tmp_path):
+    """Each measurement's phases and counts (kept in the stored file's header, so a later execution that reads it
+    back reports the same), and the execution's own seconds split into measuring and the rest."""
+    first = chapter.run(run_harmonics, progress=False)
+    chapter.close({"x": 1.0})
+    again = ChapterContext("toy", "quick", 0, None, torch.device("cpu"), TINY)
+    again.run(run_harmonics, progress=False)
+    results = [json.loads((tmp_path / "results" / "quick" / "toy.json").read_text())]
+    [measured] = chapter.measurements
+    [read] = again.measurements
+    assert read.read_back and read.phases == measured.phases
+    phases = measured.phases
+    assert phases["counts"]["images_trained"] == len(first.rows) * TINY.max_images
+    assert phases["counts"]["grams"] >= len(first.rows) and phases["seconds"]["training"] > 0
+    assert sum(phases["seconds"].values()) == pytest.approx(measured.seconds, abs=0.01)
+    spent = results[0]["details"]["execution_seconds"]
+    assert spent["measuring"] == pytest.approx(measured.seconds, abs=1e-3)
+    assert spent["total"] == pytest.approx(spent["measuring"] + spent["reading"], abs=1e-3)
+
+
 def test_only_an_experiment_is_measured(chapter):
     from repro.analysis.lr_sweep import describe_sweep
 

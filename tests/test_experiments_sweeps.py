@@ -378,3 +378,26 @@ def test_a_sign_stiffness_matrix_is_stored_losslessly(tmp_path):
     assert torch.equal(stop.S.isnan(), S.isnan()) and torch.equal(stop.S.nan_to_num(), S.nan_to_num())
     assert list(stop.reps) == ["input", "hidden1"] and torch.equal(stop.reps["hidden1"], reps["hidden1"])
     assert torch.equal(stop.y, y)
+
+
+def test_the_stall_rule_changes_only_runs_that_miss_a_target():
+    """With a target no run reaches (1e-6), the stall rule (checked from 2,560 images on, after every other stop; a
+    gain of 60 % per doubling, so that these small runs stall) stops runs before their budget and records the target
+    as missed at the images seen; every stop a run reached is measured as without the rule (the fixed-budget stop
+    included), and the description says how the runs that missed stopped. The group reports where its time went."""
+    cfg = replace(_tiny_sweep_config(), target_losses=(0.65, 1e-6), max_images=12_000)
+    plain = run_lr_sweep(cfg, progress=False)
+    ruled = run_lr_sweep(replace(cfg, stall_min_images=2_560, stall_min_gain=0.6), progress=False)
+    reached = [c for c in plain.rows.columns if c not in ("seconds", "status", "missed_at")]
+    got = ruled.rows[ruled.rows["train_loss_target_reached"]][reached].reset_index(drop=True)
+    expected = plain.rows[plain.rows["train_loss_target_reached"]][reached].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)
+    missed = ruled.rows[~ruled.rows["train_loss_target_reached"]]
+    assert (missed["stop"] == 1e-6).all() and (missed["status"] == "stalled").all()
+    assert (missed["missed_at"] < cfg.max_images).all() and (missed["missed_at"] >= 2_560).all()
+    assert (plain.rows.loc[~plain.rows["train_loss_target_reached"], "missed_at"] == cfg.max_images).all()
+    assert "stalled (at" in describe_sweep(ruled) and "with the budget spent" in describe_sweep(plain)
+    [group] = ruled.group_phases.values()
+    assert group["read_back"] is False and group["phases"]["counts"]["images_trained"] == missed["missed_at"].sum()
+    trained_without = plain.group_phases["spherical_harmonics"]["phases"]["counts"]["images_trained"]
+    assert group["phases"]["counts"]["images_trained"] < trained_without == cfg.max_images * len(cfg.lrs)

@@ -143,14 +143,16 @@ def no_leftovers(marker: str, before: set[int], within_s: float = 15.0) -> None:
 
 
 def comparable(path: Path) -> dict:
-    """A results file without what differs between two runs of the same chapter: timestamp and wall time, and
-    when and how fast its measurements were made (the stored payload holds the run's own timings too, so its
-    compressed size may differ by a few bytes; its key and whether it was read back must not)."""
+    """A results file without what differs between two runs of the same chapter: timestamp and wall times, and
+    when, how fast and in which phases its measurements were made (the stored payload holds the run's own timings
+    too, so its compressed size may differ by a few bytes; a sweep group trained as a task of its own counts its
+    work in its own entry, not in the chapter's; the key and whether it was read back must not differ)."""
     data = json.loads(path.read_text())
     for key in ("timestamp_utc", "wall_time_s"):
         data.pop(key, None)
+    data.get("details", {}).pop("execution_seconds", None)
     for record in data.get("details", {}).get("measurements", []):
-        for timing in ("seconds", "measured_utc", "payload_bytes"):
+        for timing in ("seconds", "measured_utc", "payload_bytes", "phases"):
             record.pop(timing)
     return data
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from repro.experiments.lr_sweep import LRSweep
 from repro.training import CHECK_RESOLUTION
 
-__all__ = ["group_seconds", "describe_sweep"]
+__all__ = ["group_seconds", "describe_sweep", "missed_text"]
 
 
 def group_seconds(sweep: LRSweep) -> float:
@@ -15,6 +15,32 @@ def group_seconds(sweep: LRSweep) -> float:
     once): the sweep's cost also when this call read the groups back from the cache, where ``seconds_total``
     (this call's own time) is about zero."""
     return float(sweep.rows.groupby("dataset")["seconds"].first().sum())
+
+
+def missed_text(sweep: LRSweep) -> str:
+    """How the runs that missed a target stopped (Markdown, starting with a separator; ``""`` when none did):
+    with their budget spent, or by the stall rule (:func:`repro.training.run.stalled`), with the images seen."""
+    cfg = sweep.config
+    missed = sweep.rows[(sweep.rows["rule"] == "loss") & ~sweep.rows["train_loss_target_reached"]]
+    runs = missed.drop_duplicates(["dataset", "lr", "seed"])
+    if runs.empty:
+        return ""
+    parts = []
+    for status, how in (("completed", "with the budget spent"), ("stalled", "stalled"), ("diverged", "diverged")):
+        stopped = runs[runs["status"] == status]
+        if not stopped.empty:
+            at = stopped["missed_at"]
+            span = f"{at.min():,.0f}" if at.min() == at.max() else f"{at.min():,.0f}–{at.max():,.0f}"
+            parts.append(f"{len(stopped)} {how} (at {span} images)")
+    rule = ""
+    if cfg.stall_min_images is not None:
+        rule = (
+            f". The stall rule, stated before the run: a run with a target left stops at the first check from "
+            f"{cfg.stall_min_images:,} images on at which its best training loss over the last half of the images "
+            f"it has seen is not {cfg.stall_min_gain:.0%} below its best before them; a target it has not reached is "
+            "recorded as missed at the images it had seen"
+        )
+    return f"; the {len(runs)} runs that missed one stopped " + ", ".join(parts) + rule
 
 
 def describe_sweep(sweep: LRSweep) -> str:
@@ -32,7 +58,7 @@ def describe_sweep(sweep: LRSweep) -> str:
         f"{cfg.check_every} images, or every 1/{CHECK_RESOLUTION} of the images seen once that is more) and at "
         f"{cfg.fixed_images:,} images seen; seeds {sweep.seed}–"
         f"{sweep.seed + cfg.n_seeds - 1}; at most {cfg.max_images:,} images per run.  \n"
-        f"Target losses missed within the budget: {missed} of {len(loss)}. Sweep time {sweep.seconds_total:.0f} s"
+        f"Target losses missed: {missed} of {len(loss)}{missed_text(sweep)}. Sweep time {sweep.seconds_total:.0f} s"
         + (" (trained by an earlier chapter or build and read back from the cache)" if sweep.from_cache else "")
         + (
             f"; {sweep.groups_from_cache} of its {len(per_group)} groups were read back from the per-group cache "

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,9 +54,10 @@ NOT_SETTINGS = ("cache_dir", "progress")  # options of an experiment that say wh
 @dataclass(frozen=True)
 class MeasurementRecord:
     """One :meth:`ChapterContext.run` call: which experiment, under which key, whether it was read back from the
-    store, what the measuring took (seconds, when it was measured) and the size of what was stored (the compressed
-    payload's bytes, the same in every run that stores the same values; the file adds a header of a few hundred
-    bytes; 0 when the value could not be stored)."""
+    store, what the measuring took (seconds, when it was measured, and where the seconds went: ``phases``, seconds
+    by phase and counts of work, :meth:`repro.phases.PhaseClock.as_record`; empty for a file stored before phases
+    were recorded) and the size of what was stored (the compressed payload's bytes, the same in every run that
+    stores the same values; the file adds a header of a few hundred bytes; 0 when the value could not be stored)."""
 
     experiment: str
     key: str
@@ -64,6 +66,7 @@ class MeasurementRecord:
     measured_utc: str
     payload_bytes: int
     file: str
+    phases: dict = field(default_factory=dict)
 
     def as_record(self) -> dict[str, object]:
         """The record as a results file keeps it."""
@@ -83,6 +86,7 @@ class ChapterContext:
     checks: list[Check] = field(default_factory=list)
     verdict: str | None = None
     measurements: list[MeasurementRecord] = field(default_factory=list)
+    opened_at: float = field(default_factory=time.perf_counter)  # when the chapter was opened (perf_counter seconds)
 
     @property
     def device_name(self) -> str:
@@ -142,9 +146,18 @@ class ChapterContext:
             MeasurementRecord(
                 experiment.__name__, key, hit, float(header.get("seconds", float("nan"))),
                 str(header.get("created_utc", "")), int(header.get("payload_bytes", 0)), display_path(path),
+                dict(header.get("phases", {})),
             )
         )  # fmt: skip
         return value
+
+    def execution_seconds(self) -> dict[str, float]:
+        """This execution's wall time so far (``total``, from :func:`open_chapter`; the kernel's start not
+        included), the part spent measuring (``measuring``: the measurements not read back) and the rest
+        (``reading``: reading back, analysis, figures, tables and prose)."""
+        total = time.perf_counter() - self.opened_at
+        measuring = sum(m.seconds for m in self.measurements if not m.read_back)
+        return {"total": round(total, 3), "measuring": round(measuring, 3), "reading": round(total - measuring, 3)}
 
     def describe(self, run, extra: str = "") -> None:
         """Show what a run used (:func:`repro.analysis.descriptions.describe`), ``extra`` Markdown, the profile,
@@ -192,6 +205,7 @@ class ChapterContext:
         details = dict(details or {})
         if self.measurements:
             details["measurements"] = [m.as_record() for m in self.measurements]
+        details["execution_seconds"] = self.execution_seconds()
         save_results(
             self.name,
             profile=self.profile,

@@ -54,6 +54,7 @@ from repro.data.subsets import (
     stiffness_set,
     train_subset,
 )
+from repro.phases import phase
 
 __all__ = [
     "DATASETS",
@@ -96,6 +97,7 @@ def _spherical_harmonics(
     )
 
 
+@phase("data")
 def load_dataset(
     name: str, root: str | os.PathLike | None = None, *, download: bool = True, **synthetic_kwargs: int
 ) -> ImageDataset:

@@ -91,6 +91,10 @@ class LRSweepConfig:
     n_bins: int = 20  # distance bins
     n_boot: int = 100  # bootstrap replicates (class summaries and critical distances)
     init: str = DEFAULT_INIT  # weight initialisation (repro.models.INITS)
+    # the stall rule (repro.training.TrainConfig; None: off): a run stops once its best training loss gained less than
+    # stall_min_gain over the last half of its images, checked from stall_min_images images seen on
+    stall_min_images: int | None = None
+    stall_min_gain: float = 0.05
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from torch import nn
 
 from repro.experiments.configs import DistanceConfig
 from repro.experiments.setup import new_model, split_for
+from repro.phases import phase
 from repro.stiffness import (
     CriticalDistance,
     bootstrap_critical_distance,
@@ -76,6 +77,7 @@ def distance_analysis(
     return DistanceAnalysis(critical, gram_seconds)
 
 
+@phase("statistics")
 def critical_distances(
     S: torch.Tensor,
     reps: dict[str, torch.Tensor],

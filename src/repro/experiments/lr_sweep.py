@@ -32,8 +32,9 @@ from repro.experiments.configs import LRSweepConfig
 from repro.experiments.distance import EUCLID, critical_distances
 from repro.experiments.matrices import GroupMatrices, stop_key
 from repro.experiments.setup import new_model, prepare_split
-from repro.measurements.store import SUFFIX, cached, entry_path
+from repro.measurements.store import SUFFIX, cached, entry_path, read_header
 from repro.models import prepare_inputs
+from repro.phases import timing
 from repro.stiffness import bootstrap_class_summary, stiffness_from_gram, unit_gram
 from repro.training import Checkpoints, TrainConfig, train_many
 
@@ -56,7 +57,10 @@ class LRSweep:
     """All measurements of a learning-rate sweep: one row per (dataset, learning rate, seed, stopping rule).
 
     Columns: ``dataset, lr, seed, rule`` ("loss" or "images"), ``stop`` (the target loss or the image budget),
-    ``images_seen, train_loss, within, between, between_lo, between_hi`` (sign stiffness of validation pairs, 95%
+    ``images_seen`` (NaN for a target not reached), ``missed_at`` (for a target not reached: the images the run had
+    seen when it stopped — its budget spent, or stalled by the config's stall rule; NaN otherwise), ``status`` (the
+    run's: ``"reached_targets"``, ``"completed"`` — the budget spent —, ``"stalled"`` or ``"diverged"``),
+    ``within, between, between_lo, between_hi`` (sign stiffness of validation pairs, 95%
     bootstrap interval), and per layer ``xi[<layer>]``, ``xi_lo[<layer>]``, ``xi_hi[<layer>]`` (the first zero
     crossing, NaN where the measured curve does not cross, and its interval) and ``xi_found[<layer>]`` (the share of
     bootstrap replicates that cross).
@@ -71,6 +75,8 @@ class LRSweep:
     from_cache: bool = False  # read back from the on-disk cache instead of trained in this call
     groups_from_cache: int = 0  # groups read back from the per-group cache (an interrupted sweep, or groups trained
     # as tasks of their own)
+    group_phases: dict[str, dict] = field(default_factory=dict)  # dataset → {"phases": where its group's measuring
+    # time went (repro.phases.PhaseClock.as_record), wherever it was trained; "read_back": whether this call read it}
 
 
 def _matrices(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -175,7 +181,7 @@ def _train_group(
         models,
         [inputs[s][0][0] for s, _ in runs],  # one tensor per seed, shared by that seed's runs
         [inputs[s][0][1] for s, _ in runs],
-        configs=[TrainConfig(lr=lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=s) for s, lr in runs],
+        configs=[_train_config(cfg, lr, s) for s, lr in runs],
         eval_at=[cfg.fixed_images],
         on_eval=lambda member, seen, net: measure(member, "images", cfg.fixed_images, seen, net),
         target_losses=cfg.target_losses,
@@ -189,11 +195,20 @@ def _train_group(
     for member, result in enumerate(results):
         for target in cfg.target_losses:  # unreached targets are recorded as such, not dropped
             if target not in result.target_hits:
-                rows[member].append(base(member) | {"rule": "loss", "stop": target, "images_seen": np.nan})
+                missed = {"rule": "loss", "stop": target, "images_seen": np.nan, "missed_at": result.images_seen}
+                rows[member].append(base(member) | missed)
         out += [row | {"status": result.status, "seconds": seconds, "group_runs": len(runs)} for row in rows[member]]
     if matrices_file is not None:
         matrices.save(matrices_file)
     return out
+
+
+def _train_config(cfg: LRSweepConfig, lr: float, seed: int) -> TrainConfig:
+    """The training settings of the sweep's run at rate ``lr`` with seed ``seed`` (its budget and stall rule)."""
+    return TrainConfig(
+        lr=lr, batch_size=cfg.batch_size, max_images=cfg.max_images, seed=seed,
+        stall_min_images=cfg.stall_min_images, stall_min_gain=cfg.stall_min_gain,
+    )  # fmt: skip
 
 
 def run_lr_sweep(
@@ -275,13 +290,16 @@ def _stale_checkpoints(cache_dir: Path, ours: set[Path]) -> list[str]:
     )
 
 
-def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tuple[list[dict], bool]:
-    """One group of the sweep: ``(rows, read back from the per-group cache)``; a group trained here writes its
+def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tuple[list[dict], bool, dict]:
+    """One group of the sweep: ``(rows, read back from the per-group cache, where its measuring time went)``
+    (:meth:`repro.phases.PhaseClock.as_record`, from the entry's header when cached); a group trained here writes its
     matrices beside its rows (:func:`lr_sweep_group_files`) and, while it trains, a checkpoint beside them every
     :data:`CHECKPOINT_SECONDS`: a group killed part-way (a lost machine, a session's end) is taken up from there by
     the next call, and its results are those of an uninterrupted group."""
     if cache_dir is None:
-        return _train_group(cfg, ds, dataset, seed, device, progress), False
+        with timing() as clock:
+            rows = _train_group(cfg, ds, dataset, seed, device, progress)
+        return rows, False, clock.as_record()
     matrices_file = _group_file(cfg, dataset, seed, device, root, cache_dir, ".npz")
     checkpoint = _group_file(cfg, dataset, seed, device, root, cache_dir, ".ckpt")
     rows_file = _group_file(cfg, dataset, seed, device, root, cache_dir, SUFFIX)
@@ -297,9 +315,9 @@ def _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir) -> tup
                 stacklevel=2,
             )
     run = partial(_train_group, cfg, ds, dataset, seed, device, progress, matrices_file, checkpoint)
-    out = cached("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
+    rows, hit = cached("lr-sweep-group", (cfg, dataset, seed, str(device), root), run, cache_dir, module=__name__)
     checkpoint.unlink(missing_ok=True)  # the group is stored: its training needs no taking up
-    return out
+    return rows, hit, dict(read_header(rows_file).get("phases", {}))
 
 
 def train_lr_sweep_group(
@@ -334,15 +352,21 @@ def _run_lr_sweep(
     t0 = time.perf_counter()
     rows, data = [], {}
     root = str(resolve_data_root(data_root).resolve())
-    groups_from_cache = 0
+    groups_from_cache, group_phases = 0, {}
     for dataset in lr_sweep_groups(cfg):
         ds = load_dataset(dataset, data_root)
         data[dataset] = ds.describe()
-        group_rows, hit = _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir)
+        group_rows, hit, phases = _one_group(cfg, ds, dataset, seed, device, root, progress, cache_dir)
+        group_phases[dataset] = {"phases": phases, "read_back": hit}
         rows += group_rows
         groups_from_cache += hit
     probe = new_model(cfg.arch, ds, init=cfg.init, seed=seed, device=device)
     layers = [*probe.representations(prepare_inputs(ds.x_test[:1], cfg.arch, device)).keys(), EUCLID]
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
-    return LRSweep(cfg, frame, data, time.perf_counter() - t0, seed, layers, groups_from_cache=groups_from_cache)
+    if "missed_at" not in frame:  # every target reached
+        frame["missed_at"] = np.nan
+    return LRSweep(
+        cfg, frame, data, time.perf_counter() - t0, seed, layers, groups_from_cache=groups_from_cache,
+        group_phases=group_phases,
+    )  # fmt: skip

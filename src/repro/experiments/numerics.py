@@ -17,6 +17,7 @@ from torch import nn
 
 from repro.experiments.history import TEXTBOOK_NUMERICS, numerics_column, stiffness_column
 from repro.losses import cross_entropy
+from repro.phases import phase
 from repro.stiffness import (
     class_stiffness,
     class_summary,
@@ -94,6 +95,7 @@ class PrecisionCheck:
     n_pairs: int
 
 
+@phase("stiffness")
 def precision_check(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> PrecisionCheck:
     """Compare the unit Gram of ``model`` on ``(x (N, ...), y (N,))`` in the model's dtype with one in float64."""
     was_training = model.training
@@ -116,6 +118,7 @@ def precision_check(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Preci
 TEXTBOOK_DTYPES = dict(zip(TEXTBOOK_NUMERICS, (torch.float32, torch.float64), strict=True))
 
 
+@phase("stiffness")
 def textbook_numerics(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, unit: torch.Tensor, num_classes: int
 ) -> dict[str, float]:

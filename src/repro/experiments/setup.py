@@ -16,6 +16,7 @@ from torch import nn
 
 from repro.data import ImageDataset, load_dataset, permuted_labels, stiffness_set, train_subset
 from repro.models import build_model, prepare_inputs
+from repro.phases import phase
 
 __all__ = ["Split", "prepare_split", "split_for", "new_model"]
 
@@ -38,6 +39,7 @@ class Split:
         return prepare_inputs(x, self.arch, self.x_train.device)
 
 
+@phase("data")
 def prepare_split(
     dataset: str | ImageDataset,
     arch: str,

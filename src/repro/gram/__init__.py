@@ -23,6 +23,7 @@ from repro.gram.engine import FACTORISED, MATERIALISED, GramResult, compute_gram
 from repro.gram.rules import register_rule
 from repro.gram.textbook import SignDisagreement, sign_disagreement, textbook_gram
 from repro.gram.validate import check_independent, check_labels, check_model, check_set, count_classes
+from repro.phases import count, phase
 
 __all__ = [
     "per_example_gram",
@@ -70,6 +71,7 @@ class UnitGram:
         return unit * torch.exp(self.log_norms[:, None] + self.log_norms2[None, :])
 
 
+@phase("stiffness")
 def _compute(
     model: nn.Module,
     x: torch.Tensor,
@@ -84,6 +86,7 @@ def _compute(
 ) -> GramResult:
     """Check the arguments of :func:`per_example_gram` / :func:`unit_gram` (:mod:`repro.gram.validate`) and run the
     engine."""
+    count("grams")
     check_set(x, y)
     if (x2 is None) != (y2 is None):
         raise ValueError("give both x2 and y2, or neither")

@@ -32,6 +32,7 @@ import numpy as np
 from repro.files import write_atomic
 from repro.measurements.codec import decode, encode
 from repro.measurements.keys import measurement_key
+from repro.phases import timing
 
 __all__ = [
     "MAGIC", "SUFFIX", "MeasurementError", "Stored", "save", "load", "read_header", "memoise", "entry_path", "cached"
@@ -145,8 +146,9 @@ def memoise(
     name: str,
     info: Mapping[str, object] | None = None,
 ) -> tuple[T, dict, bool]:
-    """``compute()``'s value, stored at ``path`` under ``key`` (with ``info`` and the seconds it took in the header)
-    and read back from there while the file holds that key. Returns ``(value, header, hit)``.
+    """``compute()``'s value, stored at ``path`` under ``key`` (with ``info``, the seconds it took and where they
+    went — ``phases``, :meth:`repro.phases.PhaseClock.as_record` — in the header) and read back from there while the
+    file holds that key. Returns ``(value, header, hit)``.
 
     The value returned is always the one read back from the file — also right after measuring — so a chapter reads
     the same object on its first execution and on every later one, and the write is checked. A file at ``path``
@@ -157,13 +159,15 @@ def memoise(
         stored = load(path, key=key)
         return stored.value, stored.header, True
     start = time.perf_counter()
-    value = compute()
+    with timing() as clock:
+        value = compute()
     seconds = round(time.perf_counter() - start, 3)
+    facts = {"seconds": seconds, "phases": clock.as_record()}
     try:
-        save(path, value, key=key, name=name, info={**dict(info or {}), "seconds": seconds})
+        save(path, value, key=key, name=name, info={**dict(info or {}), **facts})
     except (TypeError, OSError) as err:
         warnings.warn(f"{path}: the measurement was not stored ({err}); it is used as computed", stacklevel=2)
-        return value, {"key": key, "name": name, "seconds": seconds, "stored": False}, False
+        return value, {"key": key, "name": name, **facts, "stored": False}, False
     stored = load(path, key=key)
     return stored.value, stored.header, False
 

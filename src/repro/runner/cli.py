@@ -8,6 +8,7 @@
     python -m repro.runner site --profile quick --build-dir _build
     python -m repro.runner references [CHAPTER ...]
     python -m repro.runner times --profile paper          (Markdown table: status, wall time, device, verdict)
+    python -m repro.runner times --costs --profile paper  (where the time went: phases, work; repro.runner.costs)
 """
 
 from __future__ import annotations
@@ -168,6 +169,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _profile_option(p_times)
     _build_dir_option(p_times)
+    p_times.add_argument(
+        "--costs", action="store_true", help="where each chapter's time went instead: seconds by phase, work done"
+    )
     p_ref = sub.add_parser(
         "references", help="regenerate tests/reference/*.ipynb (quick, cpu, seed 0)", parents=[toc_after]
     )
@@ -221,7 +225,12 @@ def _times(args: argparse.Namespace, toc: Path) -> None:
     rows = timings_table(args.profile, names, out_dir=build_dir / "results")
     if not rows:
         raise BookError(f"no chapter has been run with profile {args.profile!r} in {build_dir}")
-    print(markdown_table(rows))
+    if args.costs:
+        from repro.runner.costs import cost_rows, cost_table
+
+        print(cost_table(cost_rows(args.profile, names, out_dir=build_dir / "results")))
+    else:
+        print(markdown_table(rows))
 
 
 def _references(args: argparse.Namespace, toc: Path) -> None:

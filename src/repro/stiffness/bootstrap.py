@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from repro.phases import phase
 from repro.stiffness.classes import class_means_from_one_hot, class_pair_sums, class_summary, prepare_class_inputs
 
 
@@ -61,6 +62,7 @@ def finite_quantiles(values: np.ndarray, q: list[float]) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+@phase("statistics")
 def bootstrap_class_summary(
     S: torch.Tensor,
     labels: torch.Tensor,

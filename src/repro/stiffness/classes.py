@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from repro.phases import phase
 from repro.stiffness.pairs import as_float64
 
 
@@ -77,6 +78,7 @@ def prepare_class_inputs(
     return S, Ya, Yb, square
 
 
+@phase("statistics")
 def class_stiffness(
     S: torch.Tensor,
     labels: torch.Tensor,

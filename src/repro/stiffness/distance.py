@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from repro.phases import phase
 from repro.stiffness.pairs import as_float64
 
 
@@ -51,6 +52,7 @@ class DistanceProfile:
     sem: np.ndarray  # (n_bins,)
 
 
+@phase("statistics")
 def stiffness_vs_distance(
     S: torch.Tensor | np.ndarray,
     D: torch.Tensor | np.ndarray,
@@ -196,6 +198,7 @@ def weighted_bin_means(
     return mean
 
 
+@phase("statistics")
 def bootstrap_critical_distance(
     S: torch.Tensor | np.ndarray,
     D: torch.Tensor | np.ndarray,

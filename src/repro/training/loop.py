@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from repro.phases import count, phase
 from repro.training.records import TrainConfig, TrainResult
 from repro.training.run import RunState
 
@@ -73,25 +74,34 @@ def train(
     if fused:
         opt.found_inf = bad  # fused Adam skips the update while it is 1, as under torch.amp.GradScaler
 
-    def read_divergence() -> int | None:
-        return int(applied) if bool(bad) else None
-
     model.train()
     bar = tqdm(total=config.max_images, unit="img", unit_scale=True, disable=not progress, desc="training")
     try:
         if run.start(model):
-            while not run.stopped:
-                idx = run.next_batch()
-                loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
-                bad.logical_or_(~torch.isfinite(loss))
-                applied.add_(bad == 0)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if fused or not bad:  # other devices' Adam has no found_inf: the flag is read here
-                    opt.step()
-                bar.update(idx.numel())
-                run.after_step(lambda: model, read_divergence)
+            with phase("training"):
+                _steps(model, x_train, y_train, run, opt, bad, applied, fused, bar)
     finally:
         bar.close()
         model.eval()
     return run.finish()
+
+
+def _steps(model, x_train, y_train, run: RunState, opt, bad, applied, fused: bool, bar: tqdm) -> None:
+    """:func:`train`'s steps until ``run`` stops (``bad``, ``applied``: the divergence flag and applied-step count on
+    the device)."""
+
+    def read_divergence() -> int | None:
+        return int(applied) if bool(bad) else None
+
+    while not run.stopped:
+        idx = run.next_batch()
+        loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
+        bad.logical_or_(~torch.isfinite(loss))
+        applied.add_(bad == 0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if fused or not bad:  # other devices' Adam has no found_inf: the flag is read here
+            opt.step()
+        bar.update(idx.numel())
+        count("images_trained", idx.numel())
+        run.after_step(lambda: model, read_divergence)

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from repro.phases import count, phase
 from repro.training.checkpoints import Checkpoints, call_fingerprint, load_call, save_call
 from repro.training.member_stack import MemberStack
 from repro.training.records import TrainConfig, TrainResult
@@ -97,17 +98,12 @@ def train_many(
     try:
         stack = _first_stack(checkpoints, fingerprint, runs, models, forward, args, x_starts, y_starts, bar)
         _show_members(bar, stack, len(models))
-        saved_at = time.monotonic()
-        while stack is not None:
-            _step(stack, runs, x_pool, y_pool, args.configs[0].batch_size, bar)
-            _settle(stack, runs, models)
-            stack = _retire_stopped(stack, runs, models, bar)
-            due = checkpoints is not None and time.monotonic() - saved_at >= checkpoints.every_seconds
-            if stack is not None and due:
-                save_call(checkpoints, fingerprint, runs, models, stack.state())
-                saved_at = time.monotonic()
+        with phase("training"):
+            _train_stack(stack, runs, models, x_pool, y_pool, args.configs[0].batch_size, bar, checkpoints, fingerprint)
+        stack = None
         if checkpoints is not None:
-            save_call(checkpoints, fingerprint, runs, models, None)
+            with phase("checkpoints"):
+                save_call(checkpoints, fingerprint, runs, models, None)
     finally:
         bar.close()
         _leave_models(stack, models)
@@ -265,6 +261,32 @@ def _first_stack(
     return stack
 
 
+def _train_stack(
+    stack: MemberStack | None,
+    runs: list[RunState],
+    models: list[nn.Module],
+    x_pool: torch.Tensor,
+    y_pool: torch.Tensor,
+    batch_size: int,
+    bar: tqdm,
+    checkpoints: Checkpoints | None,
+    fingerprint: str | None,
+) -> None:
+    """Steps until every member has stopped, the state saved every ``checkpoints.every_seconds``. The stack is
+    changed in place as members retire (their last weights copied into their models), so that after an exception
+    the caller's reference to it holds the members still training."""
+    saved_at = time.monotonic()
+    while stack is not None:
+        _step(stack, runs, x_pool, y_pool, batch_size, bar)
+        _settle(stack, runs, models)
+        stack = _retire_stopped(stack, runs, models, bar)
+        due = checkpoints is not None and time.monotonic() - saved_at >= checkpoints.every_seconds
+        if stack is not None and due:
+            with phase("checkpoints"):
+                save_call(checkpoints, fingerprint, runs, models, stack.state())
+            saved_at = time.monotonic()
+
+
 def _retire_stopped(stack: MemberStack, runs: list[RunState], models: list[nn.Module], bar: tqdm) -> MemberStack | None:
     """Copy the final weights of the members that stopped into their models and take them out of the stack; the
     stack of those left (None when none is)."""
@@ -327,6 +349,7 @@ def _step(
     grads = torch.autograd.grad(losses.sum(), stack.params)
     stack.adam_step(list(grads))
     bar.update(sum(takes))
+    count("images_trained", sum(takes))
 
 
 def _settle(stack: MemberStack, runs: list[RunState], models: list[nn.Module]) -> None:

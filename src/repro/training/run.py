@@ -3,8 +3,9 @@
 
 A run evaluates the model at chosen points of the images-seen clock, records training and held-out loss and
 accuracy, calls an optional callback there (for stiffness snapshots), can stop when the training loss first reaches
-given targets (the learning-rate experiments), and ends with a recorded status — ``"completed"``,
-``"reached_targets"`` or ``"diverged"`` — rather than a crash when the loss becomes NaN or infinite.
+given targets (the learning-rate experiments) or once it can no longer be expected to reach the next one (the stall
+rule, :func:`stalled`), and ends with a recorded status — ``"completed"``, ``"reached_targets"``, ``"stalled"`` or
+``"diverged"`` — rather than a crash when the loss becomes NaN or infinite.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from repro.phases import count, phase
 from repro.training.records import TrainConfig, TrainResult
 from repro.training.schedule import CHECK_RESOLUTION
 
-__all__ = ["evaluate", "RunState"]
+__all__ = ["evaluate", "RunState", "stalled"]
 
 
+@phase("evaluation")
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024) -> tuple[float, float]:
     """Mean cross-entropy (nats) and accuracy (fraction) of ``model`` on ``(x (N, ...), y (N,))``."""
@@ -46,6 +49,19 @@ def _eval_subset(
     gen = torch.Generator().manual_seed(config.seed + 1)
     idx = torch.randperm(n, generator=gen)[: config.train_eval_size].to(x_train.device)
     return x_train[idx], y_train[idx]
+
+
+def stalled(checks: Sequence[tuple[int, float]], min_gain: float) -> bool:
+    """The stall rule on a run's target checks ``[(images seen, training loss), ...]`` (in order; the last one just
+    made): True when the best loss of the checks in the last half of the images seen (after ``seen / 2``) is not
+    below ``(1 - min_gain)`` times the best loss before them — the run gained less than ``min_gain`` (a fraction) of
+    its loss over as many images as it had seen until half-way. False while either half holds no check."""
+    seen = checks[-1][0]
+    before = [loss for at, loss in checks if at <= seen / 2]
+    recent = [loss for at, loss in checks if at > seen / 2]
+    if not before or not recent:
+        return False
+    return min(recent) > (1.0 - min_gain) * min(before)
 
 
 class RunState:
@@ -150,8 +166,19 @@ class RunState:
                 return
         if check_due and self.pending_targets:
             self._check_targets(model())
+            if self._stalls():
+                self.result.status = "stalled"
+                return
         if self.has_targets and not self.pending_targets and not self.pending_evals:
             self.result.status = "reached_targets"
+
+    def _stalls(self) -> bool:
+        """Whether the stall rule (:class:`~repro.training.TrainConfig`'s ``stall_min_images``, ``stall_min_gain``;
+        :func:`stalled`) stops the run at this check: targets left, no evaluation point left, enough images seen."""
+        cfg = self.config
+        if cfg.stall_min_images is None or not self.pending_targets or self.pending_evals:
+            return False
+        return self.seen >= cfg.stall_min_images and stalled(self.result.checks, cfg.stall_min_gain)
 
     def diverged(self, applied: int) -> None:
         """Stop as diverged at the first step that was not applied (``applied`` steps were, in all)."""
@@ -181,13 +208,15 @@ class RunState:
         """Append this point's record (model in eval mode meanwhile); False if its training loss is not finite."""
         was_training = model.training
         model.eval()
+        count("evaluations")
         try:
             rec: dict = {"images_seen": self.seen}
             rec["train_loss"], rec["train_acc"] = evaluate(model, self.x_eval, self.y_eval, self.config.eval_batch_size)
             if self.x_val is not None:
                 rec["val_loss"], rec["val_acc"] = evaluate(model, self.x_val, self.y_val, self.config.eval_batch_size)
             if self.on_eval is not None and math.isfinite(rec["train_loss"]):
-                rec.update(self.on_eval(self.seen, model) or {})
+                with phase("stiffness"):
+                    rec.update(self.on_eval(self.seen, model) or {})
         finally:
             model.train(was_training)
         self.result.records.append(rec)
@@ -199,8 +228,11 @@ class RunState:
         model.eval()
         loss, _ = evaluate(model, self.x_eval, self.y_eval, self.config.eval_batch_size)
         model.train(was_training)
+        count("target_checks")
+        self.result.checks.append((self.seen, loss))
         while self.pending_targets and loss <= self.pending_targets[0]:
             target = self.pending_targets.pop(0)
             self.result.target_hits[target] = self.seen
             if self.on_target is not None:
-                self.on_target(target, self.seen, model)
+                with phase("stiffness"):
+                    self.on_target(target, self.seen, model)
