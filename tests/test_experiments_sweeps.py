@@ -396,7 +396,8 @@ def test_the_stall_rule_changes_only_runs_that_miss_a_target():
     assert (missed["stop"] == 1e-6).all() and (missed["status"] == "stalled").all()
     assert (missed["missed_at"] < cfg.max_images).all() and (missed["missed_at"] >= 2_560).all()
     assert (plain.rows.loc[~plain.rows["train_loss_target_reached"], "missed_at"] == cfg.max_images).all()
-    assert "stalled (at" in describe_sweep(ruled) and "with the budget spent" in describe_sweep(plain)
+    assert "2 runs: 2 stalled at" in describe_sweep(ruled)
+    assert "2 runs: 2 with the budget spent at 12,000 images" in describe_sweep(plain)
     [group] = ruled.group_phases.values()
     assert group["read_back"] is False and group["phases"]["counts"]["images_trained"] == missed["missed_at"].sum()
     trained_without = plain.group_phases["spherical_harmonics"]["phases"]["counts"]["images_trained"]

@@ -18,8 +18,9 @@ def group_seconds(sweep: LRSweep) -> float:
 
 
 def missed_text(sweep: LRSweep) -> str:
-    """How the runs that missed a target stopped (Markdown, starting with a separator; ``""`` when none did):
-    with their budget spent, or by the stall rule (:func:`repro.training.run.stalled`), with the images seen."""
+    """How the runs that missed a target stopped (Markdown, starting with a space; ``""`` when none did), e.g.
+    `` (6 runs: 3 with the budget spent at 3,000,000 images, 3 stalled at 601,000–620,000 images)``, then the stall
+    rule (:func:`repro.training.run.stalled`) when the sweep set one."""
     cfg = sweep.config
     missed = sweep.rows[(sweep.rows["rule"] == "loss") & ~sweep.rows["train_loss_target_reached"]]
     runs = missed.drop_duplicates(["dataset", "lr", "seed"])
@@ -31,7 +32,7 @@ def missed_text(sweep: LRSweep) -> str:
         if not stopped.empty:
             at = stopped["missed_at"]
             span = f"{at.min():,.0f}" if at.min() == at.max() else f"{at.min():,.0f}–{at.max():,.0f}"
-            parts.append(f"{len(stopped)} {how} (at {span} images)")
+            parts.append(f"{len(stopped)} {how} at {span} images")
     rule = ""
     if cfg.stall_min_images is not None:
         rule = (
@@ -40,7 +41,8 @@ def missed_text(sweep: LRSweep) -> str:
             f"it has seen is not {cfg.stall_min_gain:.0%} below its best before them; a target it has not reached is "
             "recorded as missed at the images it had seen"
         )
-    return f"; the {len(runs)} runs that missed one stopped " + ", ".join(parts) + rule
+    noun = "run" if len(runs) == 1 else "runs"
+    return f" ({len(runs)} {noun}: " + ", ".join(parts) + ")" + rule
 
 
 def describe_sweep(sweep: LRSweep) -> str:
