@@ -56,7 +56,7 @@ ch = open_chapter("fig07", profile=profile, device=device, seed=seed, data_root=
 # "Early in training" is the second stage of each run (the first is the initialisation).
 
 # %%
-hruns = [ch.run(run_hierarchy, cfg) for cfg in ch.config]
+hruns = [h for cfg in ch.config if (h := ch.run_if_data(run_hierarchy, cfg)) is not None]
 for h in hruns:
     display(Markdown(fig7.describe_hierarchy(h)))
 display(Markdown(ch.run_line()))
@@ -84,14 +84,23 @@ for h in hruns:
 # %% [markdown]
 # ## Paper vs this reproduction
 #
-# The verdict is about the hierarchies this run used; the quick profile's two hierarchies stand in for
-# CIFAR-100's super-classes and are far coarser (2–3 groups instead of 20).
+# The claim is about CIFAR-100's super-classes. Hierarchies the book made for other data (the quick profile's two,
+# far coarser: 2–3 groups instead of 20) cannot contradict it: without a CIFAR-100 run the verdict is
+# *inconclusive* by its precondition, and what the substitutes show is the book's own question, judged below by
+# the same two parts.
 
 # %%
-verdict = ch.judge(
-    (c for h in hruns for c in claims.hierarchy_checks(fig7.early_contrast(h), h.run.config.dataset)),
-    rule=claims.hierarchy_rule(), note=f"Data: {', '.join(h.run.config.dataset for h in hruns)}.",
-)
+contrasts = [(h.run.config.dataset, fig7.early_contrast(h)) for h in hruns]
+verdict = ch.judge(claims.hierarchy_claim_checks(contrasts), rule=claims.hierarchy_rule())
+
+# %% [markdown]
+# **The book's own question: do the hierarchies available here show blocks?** The same two parts on every
+# hierarchy this profile ran (not evidence for or against the paper's claim):
+
+# %%
+own = [c for d, contrast in contrasts if d != claims.PAPER_DATASET for c in claims.hierarchy_checks(contrast, d)]
+display(claims.checks_table(own).style.hide(axis="index"))
+display(Markdown(f"Answer on these hierarchies, by the book's rule: *{claims.verdict(own)}*." if own else ""))
 
 # %% [markdown]
 # **Reading the contrast.** A positive contrast is the paper's block structure: a gradient step on one fine class

@@ -79,3 +79,32 @@ def test_only_an_experiment_is_measured(chapter):
 
     with pytest.raises(ValueError, match="a function of repro.experiments"):
         chapter.run(describe_sweep)
+
+
+def test_the_verdict_line_shows_what_it_stands_on():
+    from repro.book.chapter import verdict_evidence
+    from repro.claims.verdicts import Check
+
+    parts = [Check.decided("a", "holds", ""), Check.decided("b", "undecided", ""), Check.decided("c", "holds", "")]
+    assert verdict_evidence(parts) == " (2 hold, 0 contradicted, 1 undecided)"
+    missing = [Check("the data are CIFAR-100", False, "", precondition=True)]
+    assert verdict_evidence(missing) == " (precondition not met: the data are CIFAR-100)"
+    assert verdict_evidence([]) == ""
+
+
+def test_a_run_whose_data_cannot_be_had_is_recorded_not_failed(chapter, tmp_path, monkeypatch):
+    """fig07's paper run on a machine without CIFAR-100: the chapter goes on, says why, and its results file
+    records the missing data; no measurement is stored."""
+    from repro.book.profiles import get_config
+    from repro.experiments.hierarchy import run_hierarchy
+
+    monkeypatch.setenv("REPRO_DATA_ROOT", str(tmp_path / "no-data"))
+    monkeypatch.setenv("REPRO_ALLOW_DOWNLOAD", "0")
+    [cfg] = get_config("fig07", "paper")
+    assert chapter.run_if_data(run_hierarchy, cfg) is None
+    assert [m["dataset"] for m in chapter.missing_data] == ["cifar100"] and not chapter.measurements
+    assert "not found under the data root" in chapter.missing_data[0]["reason"]
+    chapter.close({})
+    results = json.loads((tmp_path / "results" / "quick" / "toy.json").read_text())
+    assert results["details"]["missing_data"][0]["dataset"] == "cifar100"
+    assert not list(chapter.measurements_dir.glob("*.measurement"))

@@ -26,11 +26,33 @@ def test_class_membership_paper_pattern_is_reproduced():
     assert verdict(claims.class_membership_checks(snaps)) == "reproduced"
 
 
-def test_class_membership_negative_start_is_only_partly_reproduced():
+def test_class_membership_negative_start_is_not_consistent_stiffness():
+    """"No consistent stiffness between classes at initialisation" read as not consistently positive: −1.0 fits the
+    paper's words (the other reading, within ±0.1 of 0, is shown in the evidence and fails)."""
     snaps = [snapshot(0, 1.0, -1.0), snapshot(10, 1.0, 0.1), snapshot(100, 1.0, 0.2), snapshot(1000, 1.0, 0.1)]
     checks = claims.class_membership_checks(snaps)
-    assert [c.outcome for c in checks] == ["holds", "contradicted", "holds", "holds"]
-    assert verdict(checks) == "partly reproduced"
+    assert [c.outcome for c in checks] == ["holds"] * 5
+    assert "within ±0.1 of 0: no (-1.000)" in checks[1].evidence
+    assert verdict(checks) == "reproduced"
+
+
+def test_class_membership_consistently_positive_start_and_no_majority_are_contradicted():
+    negative = np.array([[0.9, -0.3], [-0.3, 0.9]])
+    snaps = [snapshot(0, 0.9, 0.3), snapshot(10, 0.9, -0.3, negative), snapshot(100, 0.9, -0.3, negative)]
+    checks = claims.class_membership_checks(snaps)
+    assert [c.outcome for c in checks] == ["holds", "contradicted", "contradicted", "holds", "contradicted"]
+    assert "0% of class pairs positive" in checks[4].evidence
+    mixed = np.array([[0.9, 0.2, -0.1], [0.2, 0.9, -0.1], [-0.1, -0.1, 0.9]])  # 2 of 6 off-diagonal cells positive
+    assert claims.positive_share(mixed) == pytest.approx(1 / 3)
+    few = [snapshot(0, 0.9, -0.5), snapshot(10, 0.9, 0.1, mixed)]  # the mean above 0, but not most pairs
+    assert claims.class_membership_checks(few)[4].outcome == "undecided"
+
+
+def test_class_membership_rule_quotes_the_paper_for_every_part():
+    rule = claims.class_membership_rule()
+    for quote in claims.QUOTES.values():
+        assert quote in rule
+    assert "There is no consistent stiffness between different classes at initialization." in rule
 
 
 def test_class_membership_rise_is_contradicted_only_when_every_later_stage_is_below():
@@ -40,7 +62,7 @@ def test_class_membership_rise_is_contradicted_only_when_every_later_stage_is_be
     assert claims.class_membership_checks(overlaps)[2].outcome == "undecided"
     negative_within = [snapshot(0, -0.5, 0.0), snapshot(10, -0.4, 0.3)]
     assert [c.outcome for c in claims.class_membership_checks(negative_within)] == [
-        "contradicted", "holds", "holds", "contradicted"
+        "contradicted", "holds", "holds", "contradicted", "holds"
     ]
 
 
@@ -665,3 +687,17 @@ def test_rule_wording_of_numbers():
     assert (number(-0.5), number(0.5, sign=True), number(0.25)) == ("−0.5", "+0.5", "0.25")
     with pytest.raises(ValueError):
         count_word(2.5)
+
+
+def test_hierarchy_claim_on_substitute_data_is_inconclusive_by_its_precondition():
+    """A claim about CIFAR-100's super-classes is not contradicted by other hierarchies: without a CIFAR-100 run
+    it is inconclusive, however the substitutes come out; with one, only its parts count."""
+    anti = HierarchyContrast(0.1, 0.3, -0.2, (-0.3, -0.1), 0.99, 100, 1000, 0.95)
+    block = HierarchyContrast(0.5, 0.3, 0.2, (0.1, 0.3), 0.001, 100, 1000, 0.95)
+    substitutes = claims.hierarchy_claim_checks([("fashion_mnist", anti), ("cifar10", anti)])
+    assert [c.precondition for c in substitutes] == [True] and not substitutes[0].passed
+    assert "CIFAR-100 was not among them" in substitutes[0].evidence
+    assert verdict(substitutes) == "inconclusive"
+    paper = claims.hierarchy_claim_checks([("fashion_mnist", anti), ("cifar100", block)])
+    assert [c.outcome for c in paper] == ["holds", "holds", "holds"] and verdict(paper) == "reproduced"
+    assert "cifar100:" in paper[1].claim

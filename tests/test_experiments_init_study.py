@@ -69,12 +69,17 @@ def test_init_summary_against_hand_computation():
 
 
 def test_init_consistency_rule():
+    """Both readings: torch's −0.95 is not consistently positive but far from zero; He's values of both signs pass
+    both; positive values in every seed are consistently positive even when cells of both signs are common."""
     out = claims.init_consistency(_constructed()).set_index("init")
-    assert out.loc["torch", "no consistent between-class stiffness"] == "no"
-    assert out.loc["he", "no consistent between-class stiffness"] == "yes"
-    # a mean far from 0 still counts when cells of both signs are common
+    assert out.loc["torch", "not consistently positive"] == "yes"
+    assert out.loc["torch", "close to zero or mixed"] == "no"
+    assert out.loc["he", "not consistently positive"] == out.loc["he", "close to zero or mixed"] == "yes"
     t = _constructed().assign(between=0.4, positive_share=0.6)
-    assert set(claims.init_consistency(t)["no consistent between-class stiffness"]) == {"yes"}
+    assert set(claims.init_consistency(t)["close to zero or mixed"]) == {"yes"}
+    assert set(claims.init_consistency(t)["not consistently positive"]) == {"no"}
+    text = setup.consistency_text(claims.init_consistency(_constructed()))
+    assert "*not consistently positive*: holds for mnist/fc under torch" in text
 
 
 def test_init_dependence_names_each_chapter():
@@ -124,9 +129,10 @@ def test_setup_readings_of_the_summary():
     assert "- **mnist, fc**: logit spread torch 0.100, he 0.100;" in text
     assert "between-class sign stiffness torch -0.95, he +0.08." in text
     consistency = claims.init_consistency(_constructed())
-    assert setup.consistency_text(consistency) == (
-        "The paper's reading of the untrained network holds for: mnist/fc under he. It fails for: mnist/fc under torch."
-    )
+    assert setup.consistency_text(consistency).splitlines()[2:] == [
+        "- *not consistently positive*: holds for mnist/fc under torch, mnist/fc under he; fails for none.",
+        "- *close to zero or mixed*: holds for mnist/fc under he; fails for mnist/fc under torch.",
+    ]
     assert setup.networks_text(_constructed(), cfg, seed=2).startswith(
         "5 untrained networks: 1 models × 2 schemes × 3 seeds (seeds 2–4)."
     )

@@ -85,14 +85,17 @@ def output_statistics_text(summary: pd.DataFrame, cfg: SetupConfig) -> str:
 
 
 def consistency_text(consistency: pd.DataFrame) -> str:
-    """Markdown: the models and schemes for which :func:`repro.claims.init_consistency` finds the paper's reading
-    of the untrained network to hold, and those for which it fails."""
+    """Markdown: under each reading of :func:`repro.claims.init_consistency`, the models and schemes for which the
+    paper's statement about the untrained network holds, and those for which it fails."""
     names = consistency["dataset"] + "/" + consistency["arch"] + " under " + consistency["init"]
-    holds = consistency["no consistent between-class stiffness"] == "yes"
-    return (
-        f"The paper's reading of the untrained network holds for: {', '.join(names[holds]) or 'none'}. "
-        f"It fails for: {', '.join(names[~holds]) or 'none'}."
-    )
+    lines = []
+    for reading in ("not consistently positive", "close to zero or mixed"):
+        holds = consistency[reading] == "yes"
+        lines.append(
+            f"- *{reading}*: holds for {', '.join(names[holds]) or 'none'}; fails for "
+            f"{', '.join(names[~holds]) or 'none'}."
+        )
+    return '"No consistent between-class stiffness at initialisation", by reading:\n\n' + "\n".join(lines)
 
 
 def verdicts_by_init(checks: ChecksByInit) -> dict[str, dict[str, str]]:

@@ -40,13 +40,13 @@ from repro.book.figures import set_style
 from repro.book.profiles import chapters as configured_chapters
 from repro.book.profiles import get_config
 from repro.book.results import cache_dir, display_path, measurements_dir, save_results
-from repro.claims.verdicts import VERDICT_RULE, Check, checks_table, verdict
-from repro.data import resolve_data_root
+from repro.claims.verdicts import VERDICT_RULE, Check, checks_table, describe_parts, verdict
+from repro.data import DatasetNotFoundError, resolve_data_root
 from repro.devices import describe_device, machine_fingerprint, resolve_device
 from repro.measurements.keys import measurement_key
 from repro.measurements.store import SUFFIX, memoise
 
-__all__ = ["ChapterContext", "MeasurementRecord", "open_chapter", "NOT_SETTINGS"]
+__all__ = ["ChapterContext", "MeasurementRecord", "open_chapter", "verdict_evidence", "NOT_SETTINGS"]
 
 NOT_SETTINGS = ("cache_dir", "progress")  # options of an experiment that say where or how loudly, not what, it measures
 
@@ -86,6 +86,7 @@ class ChapterContext:
     checks: list[Check] = field(default_factory=list)
     verdict: str | None = None
     measurements: list[MeasurementRecord] = field(default_factory=list)
+    missing_data: list[dict[str, str]] = field(default_factory=list)  # runs not made: their data cannot be had here
     opened_at: float = field(default_factory=time.perf_counter)  # when the chapter was opened (perf_counter seconds)
 
     @property
@@ -151,6 +152,18 @@ class ChapterContext:
         )  # fmt: skip
         return value
 
+    def run_if_data(self, experiment: Callable, config: object = None, **options):
+        """:meth:`run`, or None when the data the run needs cannot be had here
+        (:class:`repro.data.DatasetNotFoundError`, raised before any measuring): the dataset and the reason are
+        shown and recorded (:attr:`missing_data`, in the results file's details). Any other error propagates."""
+        try:
+            return self.run(experiment, config, **options)
+        except DatasetNotFoundError as err:
+            name = str(getattr(self.config if config is None else config, "dataset", "the data"))
+            self.missing_data.append({"dataset": name, "reason": str(err)})
+            display(Markdown(f"**{name} cannot be had here, so this run was not made.** {err}"))
+            return None
+
     def execution_seconds(self) -> dict[str, float]:
         """This execution's wall time so far (``total``, from :func:`open_chapter`; the kernel's start not
         included), the part spent measuring (``measuring``: the measurements not read back) and the rest
@@ -187,7 +200,7 @@ class ChapterContext:
             display(Markdown(rule))
         display(Markdown(VERDICT_RULE))
         display(checks_table(self.checks).style.hide(axis="index"))
-        display(Markdown(f"**Verdict: {self.verdict}.**" + (f" {note}" if note else "")))
+        display(Markdown(f"**Verdict: {self.verdict}**{verdict_evidence(self.checks)}." + (f" {note}" if note else "")))
         return self.verdict
 
     def close(
@@ -205,6 +218,8 @@ class ChapterContext:
         details = dict(details or {})
         if self.measurements:
             details["measurements"] = [m.as_record() for m in self.measurements]
+        if self.missing_data:
+            details["missing_data"] = list(self.missing_data)
         details["execution_seconds"] = self.execution_seconds()
         save_results(
             self.name,
@@ -221,6 +236,15 @@ class ChapterContext:
             print(line)
         if self.verdict is not None:
             print(f"verdict: {self.verdict}")
+
+
+def verdict_evidence(checks: Sequence[Check]) -> str:
+    """What a verdict stands on, for its line: `` (4 hold, 0 contradicted, 2 undecided)``, with a precondition
+    that does not hold named first (`` (precondition not met: …)``); ``""`` without checks."""
+    failed = [c.claim for c in checks if c.precondition and not c.passed]
+    parts = [f"precondition not met: {'; '.join(failed)}"] if failed else []
+    counted = describe_parts(checks)
+    return f" ({'; '.join(parts + ([counted] if counted else []))})" if parts or counted else ""
 
 
 def open_chapter(name: str, *, profile: str, device: str, seed: int, data_root: str | None) -> ChapterContext:

@@ -17,7 +17,14 @@
 Every name is also available here (``from repro import claims; claims.class_membership_checks(...)``).
 """
 
-from repro.claims.class_membership import NEAR_ZERO, class_membership_checks, class_membership_rule
+from repro.claims.class_membership import (
+    MAJORITY,
+    NEAR_ZERO,
+    QUOTES,
+    class_membership_checks,
+    class_membership_rule,
+    positive_share,
+)
 from repro.claims.convergence import (
     MAX_GRAM_GAP,
     MAX_RELATIVE_ERROR,
@@ -40,7 +47,13 @@ from repro.claims.distance import (
     harmonics_resolved,
     harmonics_rule,
 )
-from repro.claims.hierarchy import PERMUTATION_ALPHA, hierarchy_checks, hierarchy_rule
+from repro.claims.hierarchy import (
+    PAPER_DATASET,
+    PERMUTATION_ALPHA,
+    hierarchy_checks,
+    hierarchy_claim_checks,
+    hierarchy_rule,
+)
 from repro.claims.initialisation import (
     COMPARED_CHECKS,
     POSITIVE_SHARE_RANGE,
@@ -132,6 +145,9 @@ __all__ = [
     "MIN_RANKED",
     "MIN_RESOLVED_DEGREES",
     "NEAR_ZERO",
+    "MAJORITY",
+    "QUOTES",
+    "positive_share",
     "OUTCOMES",
     "OVERFIT_RISE",
     "PAPER_STATEMENTS",
@@ -173,6 +189,8 @@ __all__ = [
     "harmonics_resolved",
     "harmonics_rule",
     "hierarchy_checks",
+    "hierarchy_claim_checks",
+    "PAPER_DATASET",
     "hierarchy_rule",
     "init_consistency",
     "init_consistency_rule",
