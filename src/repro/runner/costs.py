@@ -30,10 +30,10 @@ def _phase_row(name: str, record: Mapping[str, Any], where: str) -> dict[str, An
     }
 
 
-def _minus(row: dict[str, Any], other: Mapping[str, Any]) -> None:
-    """Take ``other``'s phase seconds and counts out of ``row`` (in place)."""
+def _add(row: dict[str, Any], other: Mapping[str, Any], sign: int = 1) -> None:
+    """Add ``other``'s phase seconds and counts to ``row`` (in place; ``sign=-1`` takes them out)."""
     for key in (*PHASES, *COUNTS):
-        row[key] -= other[key]
+        row[key] += sign * other[key]
 
 
 def cost_rows(profile: str, chapters: Sequence[str], out_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
@@ -52,9 +52,7 @@ def cost_rows(profile: str, chapters: Sequence[str], out_dir: str | os.PathLike 
         records = details.get("measurements", [])
         row = _phase_row(chapter, {}, "read")
         for record in records:
-            measured = _phase_row(chapter, record.get("phases", {}), "")
-            for key in (*PHASES, *COUNTS):
-                row[key] += measured[key]
+            _add(row, _phase_row(chapter, record.get("phases", {}), ""))
         if records:
             row["where"] = "stored" if all(r["read_back"] for r in records) else "measured"
         groups = []
@@ -62,7 +60,7 @@ def cost_rows(profile: str, chapters: Sequence[str], out_dir: str | os.PathLike 
             grow = _phase_row(f"{chapter}: sweep group {dataset}", group["phases"], "stored")
             if not group["read_back"]:  # trained inside this chapter's measuring: its own row, not twice
                 grow["where"] = row["where"]
-                _minus(row, grow)
+                _add(row, grow, -1)
             groups.append(grow)
         spent = details.get("execution_seconds", {})
         entry = timings.get(chapter, {})
