@@ -135,8 +135,8 @@ from repro.devices import describe_device, resolve_device
 # 4. **Paper vs this reproduction.** The paper's claim next to the numbers measured here, and a verdict computed
 #    from those numbers by a rule stated in advance, not written by hand: each part of the claim *holds*, is
 #    *contradicted* (the data show the opposite) or is *undecided* (the data cannot tell), and one rule for the
-#    whole book, shown under every verdict, turns the parts into *reproduced*, *partly reproduced*, *not
-#    reproduced* or *inconclusive*.
+#    whole book, shown under every verdict, turns the parts into *reproduced*, *supported* (what the data decide
+#    holds, some parts undecided), *partly reproduced*, *not reproduced* or *inconclusive* (nothing decided).
 #
 # Each chapter also writes its headline numbers and its verdict to a machine-readable file,
 # `_build/results/<profile>/<chapter>.json`, together with the seed, the device, the versions and the git commit

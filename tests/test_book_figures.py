@@ -139,6 +139,21 @@ def test_domain_vs_lr_averages_the_same_seeds_for_point_and_bar():
     plt.close(fig)
 
 
+def test_a_domain_beyond_the_measured_range_is_drawn_as_an_upward_arrow_at_its_bound():
+    sized = pd.DataFrame(
+        {"dataset": "a", "layer": "input", "lr": [1e-3, 1e-3, 1e-2, 1e-2], "seed": [0, 1, 0, 1],
+         "size": [0.20, 0.22, 0.90, 0.90], "size_lo": [0.18, 0.20, 0.90, 0.90],
+         "size_hi": [0.22, 0.24, np.inf, np.inf], "censored": [False, False, True, True]}
+    )  # fmt: skip
+    fig = figures.plot_domain_vs_lr(sized, ["input"], datasets=["a"], title="t")
+    (ax,) = fig.axes
+    (points,) = [line for line in ax.get_lines() if line.get_label() == "input"]
+    np.testing.assert_allclose(points.get_ydata(), [0.21, 0.90])
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) == 1 and arrows[0].xy == pytest.approx((1e-2, 0.90))
+    plt.close(fig)
+
+
 def test_domain_vs_lr_legend_names_every_representation():
     # "hidden1" has a size on dataset a only: the one legend, beside the panels, still names both representations
     sized = pd.DataFrame(

@@ -121,7 +121,7 @@ def test_no_overfitting_means_inconclusive():
         ((0.1, 0.3), 0.001, ["holds", "holds"], "reproduced"),
         ((-0.1, 0.3), 0.2, ["undecided", "undecided"], "inconclusive"),
         ((-0.3, -0.1), 0.999, ["contradicted", "contradicted"], "not reproduced"),  # anti-block structure
-        ((0.1, 0.3), 0.08, ["holds", "undecided"], "inconclusive"),
+        ((0.1, 0.3), 0.08, ["holds", "undecided"], "supported"),  # what is decided holds
     ],
 )
 def test_hierarchy_checks(ci, p, outcomes, expected):
@@ -164,17 +164,26 @@ def test_claims_table_counts_checks_of_the_claim_and_lists_missing_chapters():
     assert long["outcome"].tolist() == ["holds", "holds", "contradicted"]
 
 
-def test_trend_checks_say_when_spearman_is_undefined():
+def _trend_row(**fields) -> dict:
+    """One row of an lr_trend table with a decided rank trend, ``fields`` replacing the defaults."""
+    return {"dataset": "mnist", "rule": "loss", "stop": 0.4, "n_lrs": 5, "tau": 0.5, "p": 0.01, "smallest p": 1e-4,
+            "bounds": 0, "seeds": 3, "direction": "up", "end-point direction": "up"} | fields
+
+
+def test_trend_checks_say_when_tau_is_undefined_or_the_design_cannot_resolve_a_trend():
     trend = pd.DataFrame(
         [
-            {"dataset": "mnist", "rule": "loss", "stop": 0.1, "n_lrs": 1, "spearman": np.nan, "direction": "unclear"},
-            {"dataset": "mnist", "rule": "loss", "stop": 0.4, "n_lrs": 3, "spearman": 0.5, "direction": "up"},
+            _trend_row(stop=0.1, n_lrs=1, tau=np.nan, p=1.0, direction="unclear"),
+            _trend_row(bounds=2),
+            _trend_row(n_lrs=4, seeds=1, tau=1.0, p=1 / 12, **{"smallest p": 1 / 12}, direction="unclear"),
         ]
     )
-    undefined, defined = claims.trend_checks(trend, "between-class stiffness", expected="up")
-    assert "ρ undefined" in undefined.evidence and "nan" not in undefined.evidence
+    undefined, defined, unresolvable = claims.trend_checks(trend, "between-class stiffness", expected="up")
+    assert "τ undefined" in undefined.evidence and "nan" not in undefined.evidence
     assert undefined.outcome == "undecided"
-    assert "ρ = +0.50" in defined.evidence and defined.outcome == "holds"
+    assert "τ = +0.50, p = 0.01 over 5 rates × 3 seed(s), 2 of them bounds" in defined.evidence
+    assert defined.outcome == "holds"
+    assert "cannot resolve a trend" in unresolvable.evidence and unresolvable.outcome == "undecided"
 
 
 @pytest.mark.parametrize(
@@ -244,39 +253,45 @@ def _sweep_rows(values_by_lr: dict[float, list[float]], half_width: float = 0.05
 
 
 @pytest.mark.parametrize(
-    ("values_by_lr", "direction"),
+    ("values_by_lr", "direction", "end_point"),
     [
-        ({0.01: [0.1, 0.12], 0.1: [0.3, 0.32], 1.0: [0.6, 0.62]}, "up"),
-        ({0.01: [0.6, 0.62], 0.1: [0.3, 0.32], 1.0: [0.1, 0.12]}, "down"),
-        ({0.01: [0.3, 0.32], 0.1: [0.9, 0.9], 1.0: [0.31, 0.37]}, "unclear"),  # ends overlap
-        ({0.01: [0.3, 0.32]}, "unclear"),  # one learning rate: no trend
+        ({0.01: [0.1, 0.12], 0.03: [0.2, 0.22], 0.1: [0.3, 0.32], 1.0: [0.6, 0.62]}, "up", "up"),
+        ({0.01: [0.6, 0.62], 0.03: [0.4, 0.42], 0.1: [0.3, 0.32], 1.0: [0.1, 0.12]}, "down", "down"),
+        ({0.01: [0.3, 0.32], 0.03: [0.9, 0.9], 0.1: [0.8, 0.8], 1.0: [0.31, 0.37]}, "unclear", "unclear"),
+        # the ends overlap, yet every rate between rises: the rank trend over all rates sees it, the ends do not
+        ({0.01: [0.3, 0.4], 0.03: [0.32, 0.42], 0.1: [0.34, 0.43], 1.0: [0.35, 0.45]}, "up", "unclear"),
+        ({0.01: [0.3, 0.32]}, "unclear", None),  # one learning rate: no trend
     ],
 )
-def test_lr_trend_reads_the_direction_from_the_ends(values_by_lr, direction):
+def test_lr_trend_decides_over_every_rate_and_shows_the_ends(values_by_lr, direction, end_point):
     trend = claims.lr_trend(_sweep_rows(values_by_lr), "v", "v_lo", "v_hi")
     assert len(trend) == 1 and trend["direction"].iloc[0] == direction
     if len(values_by_lr) > 1:
+        assert trend["end-point direction"].iloc[0] == end_point
         # two seeds: the bootstrap over seeds gives the range of their estimates (each resample of one seed twice
         # has probability 1/4 > 2.5%)
         assert trend["interval at lowest"].iloc[0] == pytest.approx(tuple(values_by_lr[0.01]))
         own = trend["within-seed intervals at lowest"].iloc[0]
         assert np.allclose(own, [(v - 0.05, v + 0.05) for v in values_by_lr[0.01]])
         assert trend["interval over"].iloc[0] == "seeds (2)"
-        expected_rho = {"up": 1.0, "down": -1.0}.get(direction)
-        if expected_rho is not None:
-            assert trend["spearman"].iloc[0] == pytest.approx(expected_rho * 0.9562, abs=1e-3)  # ties within lrs
+        if direction != "unclear":  # every seed monotone: Kendall's τ within seeds is ±1, p the least possible
+            assert trend["tau"].iloc[0] == (1.0 if direction == "up" else -1.0)
+            assert trend["p"].iloc[0] == pytest.approx(2 / 24**2) == trend["smallest p"].iloc[0]
 
 
-def test_lr_trend_decides_on_the_seeds_not_on_averaged_interval_ends():
+def test_lr_trend_end_points_are_over_the_seeds_not_averaged_interval_ends():
     # narrow intervals within each seed, scattered seeds: the averaged ends, [+0.29, +0.31] and [+0.49, +0.51],
     # would read "up"; the intervals over seeds, [0.1, 0.5] and [0.3, 0.7], overlap
     rows = _sweep_rows({0.01: [0.1, 0.3, 0.5], 1.0: [0.3, 0.5, 0.7]}, half_width=0.01)
     trend = claims.lr_trend(rows, "v", "v_lo", "v_hi").iloc[0]
     assert trend["interval at lowest"] == pytest.approx((0.1, 0.5))
     assert trend["interval at highest"] == pytest.approx((0.3, 0.7))
-    assert trend["direction"] == "unclear" and trend["interval over"] == "seeds (3)"
+    assert trend["end-point direction"] == "unclear" and trend["interval over"] == "seeds (3)"
+    # two rates: every seed rises, yet 2^3 arrangements cannot give p < 0.05
+    assert trend["tau"] == 1.0 and trend["smallest p"] == pytest.approx(0.25) and trend["direction"] == "unclear"
     (check,) = claims.trend_checks(claims.lr_trend(rows, "v", "v_lo", "v_hi"), "q", expected="up")
-    assert check.outcome == "undecided" and "intervals over seeds (3)" in check.evidence
+    assert check.outcome == "undecided" and "(over seeds (3))" in check.evidence
+    assert "cannot resolve a trend" in check.evidence
 
 
 def test_lr_trend_with_one_seed_falls_back_to_its_interval_over_images():
@@ -285,7 +300,7 @@ def test_lr_trend_with_one_seed_falls_back_to_its_interval_over_images():
     assert trend["interval at lowest"] == pytest.approx((0.05, 0.15))  # seed 0's own interval
     assert trend["interval at highest"] == pytest.approx((0.3, 0.32))  # over the two seeds
     assert trend["interval over"] == "lowest: images (1 seed); highest: seeds (2)"
-    assert trend["direction"] == "up"
+    assert trend["end-point direction"] == "up"
 
 
 def test_seed_interval_against_a_hand_computation():
@@ -313,8 +328,7 @@ def test_seed_interval_against_a_hand_computation():
      ("down", "down", "holds"), ("up", "down", "contradicted")],
 )
 def test_trend_checks_outcomes(direction, expected, outcome):
-    trend = pd.DataFrame([{"dataset": "mnist", "rule": "images", "stop": 1000, "n_lrs": 3, "spearman": 0.5,
-                           "direction": direction}])
+    trend = pd.DataFrame([_trend_row(rule="images", stop=1000, direction=direction)])
     (check,) = claims.trend_checks(trend, "q", expected=expected)
     assert check.outcome == outcome and "1,000 images seen" in check.claim
     with pytest.raises(ValueError):
@@ -323,8 +337,7 @@ def test_trend_checks_outcomes(direction, expected, outcome):
 
 def _trends(directions_per_layer: dict[str, list[str]]) -> dict[str, pd.DataFrame]:
     return {
-        layer: pd.DataFrame([{"dataset": "mnist", "rule": "loss", "stop": s, "n_lrs": 3, "spearman": 0.0,
-                              "direction": d} for s, d in zip((0.4, 0.1), directions, strict=True)])
+        layer: pd.DataFrame([_trend_row(stop=s, direction=d) for s, d in zip((0.4, 0.1), directions, strict=True)])
         for layer, directions in directions_per_layer.items()
     }
 
@@ -340,7 +353,7 @@ def test_domain_growth_checks_decide_the_input_and_the_share_of_representations(
                               "c": ["down", "up"]})
     in_04, share_04, *_ = claims.domain_growth_checks(mostly_unclear, "input")
     assert (in_04.outcome, share_04.outcome) == ("undecided", "undecided")
-    assert verdict(claims.domain_growth_checks(mostly_unclear, "input")) == "inconclusive"
+    assert verdict(claims.domain_growth_checks(mostly_unclear, "input")) == "supported"  # 0.1 holds, 0.4 undecided
 
 
 def _critical(xi, found):
@@ -385,7 +398,7 @@ def _harmonics(xi, acc=0.9, half_width=0.02):
         ([0.2, 0.4, 0.6, 0.8], 0.9, ["holds", "holds", "holds", "holds"], "reproduced"),  # 1 − ξ shrinks
         ([0.8, 0.6, 0.4, 0.2], 0.9, ["contradicted", "contradicted", "holds", "holds"], "not reproduced"),
         ([0.5, 0.6, 0.4, 0.51], 0.9, ["undecided", "undecided", "holds", "holds"], "inconclusive"),
-        ([0.2, 0.4, np.nan, np.nan], 0.9, ["undecided", "holds", "holds", "holds"], "inconclusive"),  # ρ: too few
+        ([0.2, 0.4, np.nan, np.nan], 0.9, ["undecided", "holds", "holds", "holds"], "supported"),  # ρ: too few
         ([0.2, np.nan, np.nan, np.nan], 0.9, ["undecided", "undecided", "holds", "holds"], "inconclusive"),
         ([0.2, 0.4, 0.6, 0.8], 0.5, ["holds", "holds", "holds", "does not hold"], "inconclusive"),  # did not learn
     ],
@@ -424,10 +437,10 @@ def test_the_tally_counts_the_paper_claims_per_version_and_not_the_books_questio
     ]
     chapters = ["fig02", "fig03", "pairs", "fig10", "critical-length", "spherical-harmonics"]
     tally = claims.tally(records, chapters).set_index("version")
-    assert tally.loc["v1"].to_dict() == {"claims": 4, "reproduced": 0, "partly reproduced": 0, "not reproduced": 1,
-                                         "inconclusive": 2, "no results file": 1}
-    assert tally.loc["v3"].to_dict() == {"claims": 3, "reproduced": 1, "partly reproduced": 0, "not reproduced": 2,
-                                         "inconclusive": 0, "no results file": 0}
+    assert tally.loc["v1"].to_dict() == {"claims": 4, "reproduced": 0, "supported": 0, "partly reproduced": 0,
+                                         "not reproduced": 1, "inconclusive": 2, "no results file": 1}
+    assert tally.loc["v3"].to_dict() == {"claims": 3, "reproduced": 1, "supported": 0, "partly reproduced": 0,
+                                         "not reproduced": 2, "inconclusive": 0, "no results file": 0}
     table = claims.claims_table(records, chapters).set_index("chapter")
     assert "spherical-harmonics" not in table.index and len(table) == 5
     assert table.loc["critical-length", "versions"] == "v1: inconclusive, v3: not reproduced"
@@ -443,52 +456,61 @@ def test_every_paper_claim_names_its_versions_and_the_books_questions_are_apart(
     assert "spherical-harmonics" in claims.BOOK_QUESTIONS
 
 
-def _sized(sizes_by_lr: dict[float, list[float]], found_by_lr: dict[float, list[float]]) -> pd.DataFrame:
-    """A domain table of one (dataset, rule, stop, layer): per learning rate one row per seed (NaN: no crossing in
-    the measured curve), with the seeds' shares of replicates crossing."""
-    return pd.DataFrame(
-        [
-            {"dataset": "mnist", "lr": lr, "seed": k, "rule": "loss", "stop": 0.1, "layer": "input", "size": v,
-             "size_lo": v - 0.05, "size_hi": v + 0.05, "found": f}
-            for lr, values in sizes_by_lr.items()
-            for k, (v, f) in enumerate(zip(values, found_by_lr[lr], strict=True))
-        ]
+def _ranges(rows: pd.DataFrame, layer: str, range_xi: float, starts_positive: bool = True) -> pd.DataFrame:
+    """What :func:`repro.experiments.domain_ranges.stop_domain_ranges` gives for the sweep rows of
+    :func:`_crossing_rows`: every curve measured out to ``range_xi``; it crosses where the row has a ξ."""
+    return rows[["dataset", "lr", "seed", "rule", "stop"]].assign(
+        layer=layer, range_xi=range_xi, starts_positive=starts_positive, crosses=rows[f"xi[{layer}]"].notna()
     )
 
 
-def test_a_crossing_found_in_fewer_than_half_is_not_found_not_averaged():
-    from repro.analysis.sweep_domains import crossing_shares, found_domains
+def test_a_curve_that_never_crosses_is_a_bound_at_its_measured_range():
+    from repro.analysis.sweep_domains import censored_domains, domain_table
     from repro.book.tables import sweep_crossing_table
 
-    sized = _sized(
-        {1e-3: [0.2, np.nan, np.nan], 1e-2: [0.5, 0.6, np.nan], 1e-1: [0.7, 0.8, 0.9]},  # 1/3, 2/3, 3/3 seeds cross
-        {1e-3: [0.9, 0.1, 0.1], 1e-2: [0.9, 0.8, 0.1], 1e-1: [0.3, 0.4, 0.5]},  # replicates: 37%, 60%, 40%
-    )
-    shares = crossing_shares(sized).set_index("lr")
-    assert shares["seeds crossing"].tolist() == [1, 2, 3] and (shares["seeds"] == 3).all()
-    assert shares["replicates crossing"].tolist() == pytest.approx([1.1 / 3, 0.6, 0.4])
-    assert shares["found"].tolist() == [False, True, False]  # too few seeds; both at least half; too few replicates
-    kept = found_domains(sized)
-    assert kept["size"].notna().tolist() == [False] * 3 + [True, True, False] + [False] * 3
-    assert sized["size"].notna().sum() == 6  # the input is left as it was
-    cells = sweep_crossing_table(sized).set_index("lr")["input"]
-    assert cells[1e-2] == "2/3 seeds, 60% of replicates"
-    assert cells[1e-3] == "not found (1/3 seeds, 37% of replicates)"
-    # with one learning rate left found, the trend has no two ends to compare
-    trend = claims.lr_trend(kept, "size", "size_lo", "size_hi").iloc[0]
-    assert trend["n_lrs"] == 1 and trend["direction"] == "unclear"
+    rows = _crossing_rows({1e-3: [0.8, 0.7, 0.75], 1e-2: [0.6, np.nan, np.nan]}, "input", found=0.6)
+    table = censored_domains(domain_table(rows, ["input"]), _ranges(rows, "input", range_xi=0.05))
+    assert table["censored"].tolist() == [False] * 4 + [True, True]
+    assert table["size"].tolist() == pytest.approx([0.2, 0.3, 0.25, 0.4, 0.95, 0.95])  # bound: 1 − 0.05
+    assert table.loc[4, "size_hi"] == np.inf and table.loc[4, "xi"] == pytest.approx(0.05)
+    assert np.isneginf(table.loc[4, "xi_lo"])  # on the cosine axis the crossing is at most the range's end
+    cells = sweep_crossing_table(table).set_index("lr")["input"]
+    assert cells[1e-3] == "3 cross (3 seeds); 60% of replicates cross"
+    assert cells[1e-2] == "1 cross, 2 beyond ≥ 0.95 (3 seeds); 60% of replicates cross"
+    cell = claims.xi_and_size(table).set_index("lr")
+    assert cell.loc[1e-2, "bounds"] == 2 and cell.loc[1e-3, "bounds"] == 0
 
 
-def test_found_domains_keep_the_found_learning_rates_for_the_trend():
-    from repro.analysis.sweep_domains import found_domains
+def test_a_curve_not_positive_at_its_first_distance_has_no_domain():
+    from repro.analysis.sweep_domains import censored_domains, domain_table
 
-    sized = _sized(
-        {1e-3: [0.2, 0.25, 0.22], 1e-2: [np.nan, np.nan, 0.9], 1e-1: [0.7, 0.75, 0.72]},
-        {1e-3: [0.9] * 3, 1e-2: [0.2, 0.2, 0.6], 1e-1: [0.95] * 3},
-    )
-    trend = claims.lr_trend(found_domains(sized), "size", "size_lo", "size_hi").iloc[0]
-    assert trend["n_lrs"] == 2 and trend["direction"] == "up" and trend["interval over"] == "seeds (3)"
-    assert trend["interval at lowest"] == pytest.approx((0.2, 0.25))
+    rows = _crossing_rows({1e-3: [np.nan]}, "input")
+    table = censored_domains(domain_table(rows, ["input"]), _ranges(rows, "input", 0.1, starts_positive=False))
+    assert not table.loc[0, "censored"] and table.loc[0, "no_domain"] and table.loc[0, "size"] == 0
+
+
+def test_ranges_from_another_sweep_are_an_error():
+    from repro.analysis.sweep_domains import censored_domains, domain_table
+
+    rows = _crossing_rows({1e-3: [0.8, np.nan]}, "input")
+    wrong = _ranges(rows, "input", 0.1).assign(crosses=[False, True])
+    with pytest.raises(ValueError, match="disagree"):
+        censored_domains(domain_table(rows, ["input"]), wrong)
+
+
+def test_domains_beyond_the_range_at_high_rates_count_as_larger():
+    """v1 at MNIST loss 0.2 in the paper run: only the lowest rate crosses, every higher rate's domain exceeds the
+    measurable range. Blanking the bounds leaves one rate and no trend; as bounds, the trend is up."""
+    from repro.analysis.sweep_domains import censored_domains, domain_table
+
+    lrs = [1e-4, 3e-4, 1e-3, 3e-3]
+    rows = _crossing_rows({lr: [0.6, 0.62, 0.61] if lr == 1e-4 else [np.nan] * 3 for lr in lrs}, "input")
+    table = censored_domains(domain_table(rows, ["input"]), _ranges(rows, "input", range_xi=0.1))
+    (check,) = claims.version_checks(claims.V1_READING, table)
+    assert check.outcome == "holds" and "9 of them bounds" in check.evidence
+    blanked = table[~table["censored"]]
+    (check,) = claims.version_checks(claims.V1_READING, blanked.drop(columns="censored"))
+    assert check.outcome == "undecided"
 
 
 def test_random_labels_structure_is_a_share_of_cells_not_the_largest_cell():
@@ -532,44 +554,42 @@ def test_raw_xi_and_domain_size_convert_both_ways():
     assert xi_from_size(*size_from_xi(xi, xi - 0.1, xi + 0.1, "fc1"), "fc1")[0] == pytest.approx(xi)
 
 
-def test_domain_table_keeps_the_raw_xi_beside_the_size_and_not_found_blanks_both():
-    from repro.analysis.sweep_domains import domain_table, found_domains
+def test_domain_table_keeps_the_raw_xi_beside_the_size():
+    from repro.analysis.sweep_domains import domain_table
 
     rows = _crossing_rows({1e-3: [0.8, 0.7], 1e-2: [0.6, np.nan, np.nan]}, "input")
     table = domain_table(rows, ["input"])
     assert table["xi"].tolist()[:3] == pytest.approx([0.8, 0.7, 0.6])
     assert table["size"].tolist()[:3] == pytest.approx([0.2, 0.3, 0.4])
     assert table.loc[0, ["size_lo", "size_hi"]].tolist() == pytest.approx([0.19, 0.21])
-    kept = found_domains(table)  # 1e-2: one seed of three crosses → not found, for both quantities
-    assert kept[["xi", "xi_lo", "xi_hi", "size", "size_lo", "size_hi"]].notna().all(axis=1).tolist() == [
-        True, True, False, False, False]
 
 
 def test_xi_and_size_give_both_quantities_with_seed_level_intervals():
-    from repro.analysis.sweep_domains import domain_table, found_domains
+    from repro.analysis.sweep_domains import domain_table
 
-    found = found_domains(domain_table(_crossing_rows({1e-3: [0.8, 0.7, 0.75], 1e-2: [0.6, np.nan, np.nan]}, "input"),
-                                       ["input"]))
-    cells = claims.xi_and_size(found).set_index("lr")
+    table = domain_table(_crossing_rows({1e-3: [0.8, 0.7, 0.75], 1e-2: [0.6, np.nan, np.nan]}, "input"), ["input"])
+    cells = claims.xi_and_size(table).set_index("lr")
     assert cells.loc[1e-3, "xi"] == pytest.approx(0.75) and cells.loc[1e-3, "size"] == pytest.approx(0.25)
     assert cells.loc[1e-3, "xi interval"] == pytest.approx((0.7, 0.8))  # three seeds: their range
     assert cells.loc[1e-3, "size interval"] == pytest.approx((0.2, 0.3))
-    assert cells.loc[1e-3, "interval over"] == "seeds (3)" and cells.loc[1e-3, "found"]
-    assert not cells.loc[1e-2, "found"] and np.isnan(cells.loc[1e-2, "xi"])
+    assert cells.loc[1e-3, "interval over"] == "seeds (3)" and cells.loc[1e-3, "bounds"] == 0
 
 
 @pytest.mark.parametrize(
     ("xi_by_lr", "outcome"),
     [
-        ({1e-3: [0.5, 0.52, 0.51], 1e-1: [0.8, 0.82, 0.81]}, "contradicted"),  # raw cosine ξ rises: domain shrinks
-        ({1e-3: [0.8, 0.82, 0.81], 1e-1: [0.5, 0.52, 0.51]}, "holds"),  # raw cosine ξ falls: domain grows
-        ({1e-3: [0.5, 0.8, 0.6], 1e-1: [0.55, 0.85, 0.7]}, "undecided"),  # the seeds' intervals overlap
+        ({1e-3: [0.5, 0.52, 0.51], 3e-3: [0.6, 0.6, 0.6], 1e-2: [0.7, 0.7, 0.7], 1e-1: [0.8, 0.82, 0.81]},
+         "contradicted"),  # raw cosine ξ rises: domain shrinks
+        ({1e-3: [0.8, 0.82, 0.81], 3e-3: [0.7, 0.7, 0.7], 1e-2: [0.6, 0.6, 0.6], 1e-1: [0.5, 0.52, 0.51]},
+         "holds"),  # raw cosine ξ falls: domain grows
+        ({1e-3: [0.5, 0.8, 0.6], 3e-3: [0.6, 0.7, 0.5], 1e-2: [0.7, 0.5, 0.6], 1e-1: [0.55, 0.6, 0.7]},
+         "undecided"),  # no order within the seeds
     ],
 )
 def test_v1_is_judged_on_the_domain_size_not_the_raw_cosine(xi_by_lr, outcome):
-    from repro.analysis.sweep_domains import domain_table, found_domains, raw_direction
+    from repro.analysis.sweep_domains import domain_table, raw_direction
 
-    found = found_domains(domain_table(_crossing_rows(xi_by_lr, "input"), ["input"]))
+    found = domain_table(_crossing_rows(xi_by_lr, "input"), ["input"])
     assert [c.outcome for c in claims.version_checks(claims.V1_READING, found)] == [outcome]
     raw = claims.lr_trend(found, "xi", "xi_lo", "xi_hi").iloc[0]["direction"]
     size = claims.lr_trend(found, "size", "size_lo", "size_hi").iloc[0]["direction"]
@@ -579,15 +599,15 @@ def test_v1_is_judged_on_the_domain_size_not_the_raw_cosine(xi_by_lr, outcome):
 @pytest.mark.parametrize(
     ("xi_by_lr", "outcome"),
     [
-        ({1e-3: [30.0, 31.0, 30.5], 1e-1: [20.0, 21.0, 20.5]}, "holds"),  # Euclidean ξ falls: v3's claim
-        ({1e-3: [20.0, 21.0, 20.5], 1e-1: [30.0, 31.0, 30.5]}, "contradicted"),
+        ({1e-3: [30.0, 31.0, 30.5], 1e-2: [25.0] * 3, 3e-2: [22.0] * 3, 1e-1: [20.0, 21.0, 20.5]}, "holds"),
+        ({1e-3: [20.0, 21.0, 20.5], 1e-2: [25.0] * 3, 3e-2: [28.0] * 3, 1e-1: [30.0, 31.0, 30.5]}, "contradicted"),
     ],
 )
 def test_v3_is_judged_on_the_euclidean_critical_length(xi_by_lr, outcome):
-    from repro.analysis.sweep_domains import domain_table, found_domains, raw_direction
+    from repro.analysis.sweep_domains import domain_table, raw_direction
     from repro.experiments.distance import EUCLID
 
-    found = found_domains(domain_table(_crossing_rows(xi_by_lr, EUCLID, rule="images"), [EUCLID]))
+    found = domain_table(_crossing_rows(xi_by_lr, EUCLID, rule="images"), [EUCLID])
     assert [c.outcome for c in claims.version_checks(claims.V3_READING, found)] == [outcome]
     assert claims.version_checks(claims.V1_READING, found) == []  # v1's reading is on the dot-product distance
     assert raw_direction("down", EUCLID) == "down" and raw_direction("up", "input") == "down"

@@ -1,5 +1,6 @@
 """The book's verdict rule: each part holds, is contradicted or is undecided; one rule makes the verdict."""
 
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -12,7 +13,9 @@ from repro.claims.verdicts import (
     NOT_REPRODUCED,
     PARTLY,
     REPRODUCED,
+    SUPPORTED,
     UNDECIDED,
+    VERDICT_ORDER,
     VERDICT_RULE,
     VERDICTS,
     Check,
@@ -96,18 +99,36 @@ HOLD, CONTRA, UNDEC = (Check.decided(c, o, "e") for c, o in (("a", HOLDS), ("b",
         ([CONTRA, CONTRA], NOT_REPRODUCED),
         ([CONTRA, UNDEC], NOT_REPRODUCED),
         ([UNDEC, UNDEC], INCONCLUSIVE),  # the data cannot tell: not "not reproduced"
-        ([HOLD, UNDEC], INCONCLUSIVE),  # nothing contradicted, not everything holds: the rule's "otherwise"
+        ([HOLD, UNDEC], SUPPORTED),  # what the data decide holds: not the same as "cannot tell"
     ],
 )
 def test_verdict_rule(parts, expected):
     assert verdict(parts) == expected
 
 
+@pytest.mark.parametrize("n_parts", range(1, 7))
+def test_deciding_a_part_moves_the_verdict_the_right_way(n_parts):
+    """Over every combination of up to six parts: turning one undecided part into one that holds never makes the
+    verdict worse (by VERDICT_ORDER), turning it into a contradicted one never makes it better."""
+    rank = {v: k for k, v in enumerate(VERDICT_ORDER)}  # 0 = best
+    assert sorted(rank) == sorted(VERDICTS)
+    for parts in itertools.product((HOLD, CONTRA, UNDEC), repeat=n_parts):
+        before = rank[verdict(parts)]
+        for k, part in enumerate(parts):
+            if part is not UNDEC:
+                continue
+            held = rank[verdict([*parts[:k], HOLD, *parts[k + 1 :]])]
+            contradicted = rank[verdict([*parts[:k], CONTRA, *parts[k + 1 :]])]
+            assert held <= before <= contradicted, (parts, k)
+
+
+
 def test_verdict_needs_checks_and_the_rule_is_published():
     with pytest.raises(ValueError):
         verdict([])
-    assert VERDICTS == ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
-    for phrase in ("*inconclusive*", "*partly reproduced*", "*not reproduced*", "*contradicted*", "*undecided*"):
+    assert VERDICTS == ("reproduced", "supported", "partly reproduced", "not reproduced", "inconclusive")
+    phrases = ("*supported*", "*inconclusive*", "*partly reproduced*", "*not reproduced*", "*contradicted*")
+    for phrase in (*phrases, "*undecided*"):
         assert phrase in VERDICT_RULE
 
 

@@ -13,6 +13,7 @@ from repro.analysis.lr_sweep import describe_sweep, group_seconds
 from repro.data import resolve_data_root
 from repro.experiments.configs import HarmonicsConfig, LRSweepConfig
 from repro.experiments.distance import EUCLID, distance_analysis
+from repro.experiments.domain_ranges import curve_range, stop_domain_ranges
 from repro.experiments.harmonics import run_harmonics
 from repro.experiments.lr_sweep import lr_sweep_group_files, run_lr_sweep
 from repro.experiments.matrices import GroupMatrices, read_stop, stop_key, stored_stops
@@ -362,6 +363,43 @@ def test_stop_accuracy_covers_every_stop_reached(cached_sweep):
     assert acc["held_out_accuracy"].between(0, 1).all() and (acc["held_out_loss"] > 0).all()
     with pytest.raises(FileNotFoundError, match="rows of the learning-rate sweep's group"):
         stop_accuracy(cfg, cache_dir=cache / "elsewhere")
+
+
+def test_domain_ranges_agree_with_the_rows_about_every_crossing(cached_sweep):
+    """The measurable range of every stop reached and distance, read from the stored matrices: the curve crosses
+    exactly where the sweep's row has a ξ, and a curve that does not cross reaches no further than its range."""
+    cfg, sweep, cache = cached_sweep
+    ranges = stop_domain_ranges(cfg, cache_dir=cache)
+    reached = sweep.rows[sweep.rows["images_seen"].notna()]
+    assert len(ranges) == len(reached) * len(sweep.layers)
+    keys = ["dataset", "lr", "seed", "rule", "stop"]
+    for layer, g in ranges.groupby("layer"):
+        merged = g.merge(reached, on=keys, validate="one_to_one")
+        assert (merged["crosses"] == merged[f"xi[{layer}]"].notna()).all(), layer
+        crossed = merged[merged["crosses"]]
+        if layer == EUCLID:  # a crossing lies inside the measured range
+            assert (crossed[f"xi[{layer}]"] <= crossed["range_xi"] + 1e-12).all()
+        else:
+            assert (crossed[f"xi[{layer}]"] >= crossed["range_xi"] - 1e-12).all()
+
+
+@pytest.mark.parametrize(
+    ("stiffness", "expected"),
+    [
+        ("near", {"range_xi": 8.5, "starts_positive": True, "crosses": True}),  # positive up to distance 4
+        ("positive", {"range_xi": 8.5, "starts_positive": True, "crosses": False}),  # a domain beyond the range
+        ("negative", {"range_xi": 8.5, "starts_positive": False, "crosses": False}),
+    ],
+)
+def test_curve_range_on_constructed_curves(stiffness, expected):
+    """Twelve points on a line, distance |i − j|; unit bins from 0 to 11: bin k holds the 12 − k pairs at distance k
+    (the last bin also the one pair at 11), so with at least 4 pairs a bin the curve is measured out to bin 8."""
+    n = 12
+    pos = torch.arange(n, dtype=torch.float64)
+    D = (pos[:, None] - pos[None, :]).abs()
+    S = {"near": torch.where(D <= 4, 1.0, -1.0), "positive": torch.ones(n, n), "negative": -torch.ones(n, n)}
+    out = curve_range(S[stiffness].double(), D, np.arange(0.0, 12.0), same_point="low", min_count=4)
+    assert out == expected
 
 
 def test_a_sign_stiffness_matrix_is_stored_losslessly(tmp_path):

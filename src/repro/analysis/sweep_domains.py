@@ -1,8 +1,9 @@
 """Stiff-domain sizes from a learning-rate sweep's rows (:class:`repro.experiments.lr_sweep.LRSweep`): the raw
 crossing ξ of each row in its distance's units beside the stiff-domain size, a distance that grows with the domain
 (:func:`size_from_xi`, :func:`xi_from_size`, :func:`raw_direction` convert between the two); :func:`domain_size`,
-:func:`domain_table`; :func:`crossing_shares`, :func:`found_domains` — in how many seeds and replicates a crossing
-was found, and both quantities with those found in fewer than :data:`MIN_FOUND` shown as not found.
+:func:`domain_table`; :func:`crossing_shares` — in how many seeds and replicates a crossing
+was found; :func:`censored_domains` — a curve that never crosses within its measurable range read as a bound (the
+domain is at least that range), not a blank.
 
 A reading of stored rows: the sweep does not import this module, so editing it keeps the sweep's stored groups.
 """
@@ -20,11 +21,10 @@ __all__ = [
     "raw_direction",
     "domain_size",
     "domain_table",
-    "MIN_FOUND",
-    "NOT_FOUND",
     "CELL",
+    "BEYOND_RANGE",
+    "censored_domains",
     "crossing_shares",
-    "found_domains",
 ]
 
 
@@ -82,37 +82,57 @@ def domain_table(rows: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-MIN_FOUND = 0.5  # a crossing found in fewer than half of the seeds or of the bootstrap replicates is "not found"
-NOT_FOUND = "not found"
 CELL = ["dataset", "rule", "stop", "layer", "lr"]
-_VALUES = ["xi", "xi_lo", "xi_hi", "size", "size_lo", "size_hi"]  # what a crossing not found blanks
+_STOP = ["dataset", "lr", "seed", "rule", "stop", "layer"]
+BEYOND_RANGE = "beyond the measured range"
+
+
+def censored_domains(sized: pd.DataFrame, ranges: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`domain_table` with every curve that does not cross read as what it measures.
+
+    ``ranges``: one row per stop and distance (:func:`repro.experiments.domain_ranges.stop_domain_ranges`:
+    ``range_xi``, ``starts_positive``, ``crosses``). A curve that starts positive and never crosses zero within its
+    measurable range has a stiff domain *at least* that range: a right-censored value, ``censored`` True, with
+    ``size`` and ``size_lo`` the range's size and ``size_hi`` ∞ (``xi`` and its interval converted,
+    :func:`xi_from_size`). A curve that is not positive even at its first measured distance has no stiff domain at
+    this resolution: ``no_domain`` True, size 0. Rows without a stop (a target not reached) keep their NaN values.
+    Adds ``range_size`` (the measurable range as a domain size). Raises ValueError when ``ranges`` disagrees with
+    the rows about which curves cross (they are from another sweep)."""
+    merged = sized.merge(ranges, on=_STOP, how="left", validate="one_to_one")
+    merged.index = sized.index
+    measured = merged["range_xi"].notna()
+    disagree = measured & (merged["crosses"].astype(bool) != sized["xi"].notna())
+    if disagree.any():
+        raise ValueError(f"the ranges disagree with the rows about {int(disagree.sum())} crossing(s): another sweep?")
+    euclid = merged["layer"] == EUCLID
+    range_size = merged["range_xi"].where(euclid, 1 - merged["range_xi"])
+    censored = measured & ~merged["crosses"].astype(bool) & merged["starts_positive"].astype(bool)
+    no_domain = measured & ~merged["crosses"].astype(bool) & ~merged["starts_positive"].astype(bool)
+    out = sized.copy()
+    out.loc[censored, ["size", "size_lo"]] = np.column_stack([range_size[censored]] * 2)
+    out.loc[censored, "size_hi"] = np.inf
+    out.loc[no_domain, ["size", "size_lo", "size_hi"]] = 0.0
+    for rows, layer in ((euclid, EUCLID), (~euclid, "cosine")):
+        pick = rows & (censored | no_domain)
+        xi = xi_from_size(out.loc[pick, "size"], out.loc[pick, "size_lo"], out.loc[pick, "size_hi"], layer)
+        out.loc[pick, ["xi", "xi_lo", "xi_hi"]] = np.column_stack(xi)
+    return out.assign(censored=censored, no_domain=no_domain, range_size=range_size)
 
 
 def crossing_shares(sized: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, rule, stop, layer, lr) of a :func:`domain_table`: ``seeds`` (how many), ``seeds crossing``
-    (seeds whose measured curve crosses zero), ``replicates crossing`` (the share of bootstrap replicates that
-    cross, pooled over the seeds: the mean of their shares) and ``found``: True when at least :data:`MIN_FOUND`
-    of the seeds and of the replicates cross."""
-    g = sized.groupby(CELL, sort=False)
-    out = pd.DataFrame(
+    """Per (dataset, rule, stop, layer, lr) of a :func:`censored_domains` table: ``seeds`` (stops measured),
+    ``seeds crossing`` (seeds whose measured curve crosses zero), ``seeds beyond range`` (censored: positive over
+    the whole measurable range), ``range`` (the measurable range as a domain size, mean over seeds) and
+    ``replicates crossing`` (the share of bootstrap replicates that cross, pooled over the seeds: the mean of their
+    shares)."""
+    measured = sized[sized["found"].notna()]
+    g = measured.groupby(CELL, sort=False)
+    return pd.DataFrame(
         {
-            "seeds": g["size"].size(),
-            "seeds crossing": g["size"].count(),
+            "seeds": g["found"].size(),
+            "seeds crossing": g["xi"].size() - g["censored"].sum() - g["no_domain"].sum(),
+            "seeds beyond range": g["censored"].sum(),
+            "range": g["range_size"].mean(),
             "replicates crossing": g["found"].mean(),
         }
     ).reset_index()
-    out["found"] = (out["seeds crossing"] >= MIN_FOUND * out["seeds"]) & (out["replicates crossing"] >= MIN_FOUND)
-    return out
-
-
-def found_domains(sized: pd.DataFrame) -> pd.DataFrame:
-    """``sized`` with the raw ``xi, xi_lo, xi_hi`` and the ``size, size_lo, size_hi`` (those of them it has) set to
-    NaN in every (dataset, rule, stop, layer, lr) whose crossing was not found (:func:`crossing_shares`): such a ξ
-    is not averaged over the seeds that happened to cross, and a trend (:func:`repro.claims.lr_trend`) of either
-    quantity leaves that learning rate out."""
-    shares = crossing_shares(sized)[[*CELL, "found"]]
-    merged = sized.merge(shares, on=CELL, how="left", suffixes=("", "_cell"), validate="many_to_one")
-    merged.index = sized.index
-    out = sized.copy()
-    out.loc[~merged["found_cell"].astype(bool), [c for c in _VALUES if c in out]] = np.nan
-    return out

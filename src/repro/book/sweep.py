@@ -8,13 +8,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from repro.analysis.sweep_domains import censored_domains, domain_table
 from repro.book.chapter import ChapterContext
 from repro.book.tables import untrained_stops
 from repro.claims import TRAINED_RULE, split_trained
+from repro.experiments.domain_ranges import stop_domain_ranges
 from repro.experiments.lr_sweep import LRSweep, run_lr_sweep
 from repro.experiments.reanalysis import stop_accuracy
 
-__all__ = ["SweepReading", "read_sweep"]
+__all__ = ["SweepReading", "read_sweep", "read_domains"]
 
 
 @dataclass
@@ -37,3 +39,12 @@ def read_sweep(ch: ChapterContext) -> SweepReading:
     sweep = ch.run(run_lr_sweep, cache_dir=ch.cache_dir)
     rows, untrained = split_trained(sweep.rows, ch.run(stop_accuracy, cache_dir=ch.cache_dir))
     return SweepReading(sweep, rows, untrained)
+
+
+def read_domains(ch: ChapterContext, rows: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
+    """The stiff domains of ``rows`` (stops of the sweep) on ``layers``, a curve that never crossed read as a bound
+    (:func:`repro.analysis.sweep_domains.censored_domains`), with each stop's measurable range measured once from
+    the sweep's stored matrices (:func:`repro.experiments.domain_ranges.stop_domain_ranges`, through
+    :meth:`ChapterContext.run`)."""
+    ranges = ch.run(stop_domain_ranges, cache_dir=ch.cache_dir)
+    return censored_domains(domain_table(rows, layers), ranges)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from repro.analysis.sweep_domains import NOT_FOUND, crossing_shares
+from repro.analysis.sweep_domains import crossing_shares
 from repro.claims import stop_label
 from repro.experiments.class_stiffness import ClassStiffnessRun
 from repro.experiments.distance import EUCLID, DistanceAnalysis
@@ -200,9 +200,11 @@ def _trend_columns(trend: pd.DataFrame, value: str | None) -> pd.DataFrame:
 def trend_table(trend: pd.DataFrame, value: str) -> pd.DataFrame:
     """A :func:`~repro.claims.lr_trend` table for a chapter: dataset, rule, stop; at the lowest and highest learning
     rate the mean of ``value`` over seeds, the interval that decides (over seeds, or over images for one seed) and
-    every seed's own interval over images; what the deciding intervals are over; Spearman's ρ; the direction."""
+    every seed's own interval over images; what those intervals are over; the end-point reading they give; then the
+    deciding rank trend over every rate (τ, p, the least p the design can give, the direction)."""
     keys = trend[["dataset", "rule", "stop"]]
-    return pd.concat([keys, _trend_columns(trend, value), trend[["spearman", "direction"]]], axis=1)
+    test = trend[["end-point direction", "tau", "p", "smallest p", "direction"]].round({"tau": 2, "p": 4})
+    return pd.concat([keys, _trend_columns(trend, value), test], axis=1)
 
 
 def trend_summary(trends: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -219,18 +221,18 @@ def trend_summary(trends: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def condition_table(trends: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
-    """One row per (distance, stopping rule, dataset, stop) with the direction of the domain size and Spearman's
-    ρ, then the intervals at the lowest and highest learning rate that decide it (over seeds, or over images for
-    one seed) beside every seed's own, from :func:`lr_trend` tables keyed by ``(distance, stopping rule)``."""
+    """One row per (distance, stopping rule, dataset, stop) with the direction of the domain size from the rank
+    trend over every rate (τ, p, bounds among the values), then the end-point reading beside it: the intervals at
+    the lowest and highest learning rate (over seeds, or over images for one seed) and every seed's own, from
+    :func:`lr_trend` tables keyed by ``(distance, stopping rule)``."""
+    test = ["dataset", "stop", "direction", "tau", "p", "bounds", "end-point direction"]
     parts = [
-        pd.concat([t[["dataset", "stop", "direction", "spearman"]], _trend_columns(t, None)], axis=1).assign(
-            distance=dist, stopping=rule
-        )
+        pd.concat([t[test], _trend_columns(t, None)], axis=1).assign(distance=dist, stopping=rule)
         for (dist, rule), t in trends.items()
     ]
     table = pd.concat(parts, ignore_index=True)
-    cols = ["distance", "stopping", "dataset", "stop", "direction", "spearman"]
-    return table[cols + [c for c in table.columns if c not in cols]].round({"spearman": 2})
+    cols = ["distance", "stopping", *test]
+    return table[cols + [c for c in table.columns if c not in cols]].round({"tau": 2, "p": 4})
 
 
 def condition_sentence(trends: dict[tuple[str, str], pd.DataFrame]) -> str:
@@ -243,19 +245,27 @@ def condition_sentence(trends: dict[tuple[str, str], pd.DataFrame]) -> str:
     return "Domain size with increasing learning rate — " + "; ".join(out) + "."
 
 
-def _value_with_interval(value: float, ci: object) -> str:
-    """``0.123 [0.100, 0.150]`` for a found crossing, ``not found`` without a value."""
+def _value_with_interval(value: float, ci: object, bound: str = "") -> str:
+    """``0.123 [0.100, 0.150]`` for crossings found in every seed; ``≥ 0.850 …`` (``bound``: ``"≥"`` or ``"≤"``)
+    when some seeds' values are bounds (the curve stayed positive over the measured range); ``—`` without a
+    value (no stop)."""
     if not np.isfinite(value):
-        return "not found"
-    return f"{value:.3f} {_interval(ci).replace('+', '')}"
+        return "—"
+    return f"{bound + ' ' if bound else ''}{value:.3f} {_interval(ci).replace('+', '')}"
 
 
 def xi_size_table(cells: pd.DataFrame) -> pd.DataFrame:
     """:func:`~repro.claims.xi_and_size` as the chapters show it: per dataset, stopping rule and stop,
     representation and learning rate, the raw crossing ξ (on the representation's own distance: a cosine for the
     dot-product distance, 1 = same point; a length for the Euclidean one, 0 = same point) and the domain size side
-    by side, each as the mean over seeds with the interval that decides a trend, and what that interval is over."""
-    distance = np.where(cells["layer"] == EUCLID, "Euclidean (0 = same point)", "cosine (1 = same point)")
+    by side, each as the mean over seeds with its interval over seeds, and what that interval is over; a cell with
+    seeds whose curve never crossed is a bound: the size ``≥``, the raw cosine ``≤`` (further from 1), the raw
+    Euclidean ``≥``."""
+    euclid = cells["layer"] == EUCLID
+    distance = np.where(euclid, "Euclidean (0 = same point)", "cosine (1 = same point)")
+    bounded = cells["bounds"] > 0
+    size_mark = np.where(bounded, "≥", "")
+    xi_mark = np.where(bounded, np.where(euclid, "≥", "≤"), "")
     return pd.DataFrame(
         {
             "dataset": cells["dataset"],
@@ -264,10 +274,13 @@ def xi_size_table(cells: pd.DataFrame) -> pd.DataFrame:
             "representation": cells["layer"],
             "distance": distance,
             "lr": cells["lr"],
-            "raw ξ": [_value_with_interval(v, ci) for v, ci in zip(cells["xi"], cells["xi interval"], strict=True)],
-            "domain size": [
-                _value_with_interval(v, ci) for v, ci in zip(cells["size"], cells["size interval"], strict=True)
+            "raw ξ": [
+                _value_with_interval(*a) for a in zip(cells["xi"], cells["xi interval"], xi_mark, strict=True)
             ],
+            "domain size": [
+                _value_with_interval(*a) for a in zip(cells["size"], cells["size interval"], size_mark, strict=True)
+            ],
+            "bounds": cells["bounds"].astype(str) + "/" + cells["seeds"].astype(str),
             "interval over": cells["interval over"],
         }
     ).sort_values(["dataset", "rule", "stop", "representation", "lr"], kind="stable", ignore_index=True)
@@ -295,17 +308,16 @@ def untrained_stops(kept: pd.DataFrame, untrained: pd.DataFrame) -> str:
 
 def sweep_crossing_table(sized: pd.DataFrame) -> pd.DataFrame:
     """:func:`crossing_shares` as the chapters show it: one row per (dataset, rule, stop, lr), one column per
-    layer, each cell ``"3/3 seeds, 97% of replicates"``, or ``"not found (1/3 seeds, 30% of replicates)"``."""
+    layer, each cell ``"2 cross, 1 beyond ≥ 0.85 (3 seeds); 60% of replicates cross"``."""
     shares = crossing_shares(sized)
-    text = (
-        shares["seeds crossing"].astype(str)
-        + "/"
-        + shares["seeds"].astype(str)
-        + " seeds, "
-        + shares["replicates crossing"].map("{:.0%}".format)
-        + " of replicates"
+    beyond = shares["seeds beyond range"].astype(int)
+    text = shares["seeds crossing"].astype(int).astype(str) + " cross"
+    bound = ", " + beyond.astype(str) + " beyond ≥ " + shares["range"].map("{:.2f}".format)
+    text = text.where(beyond == 0, text + bound)
+    shares["cell"] = (
+        text + " (" + shares["seeds"].astype(str) + " seeds); " + shares["replicates crossing"].map("{:.0%}".format)
+        + " of replicates cross"
     )
-    shares["cell"] = text.where(shares["found"], NOT_FOUND + " (" + text + ")")
     layers = list(dict.fromkeys(shares["layer"]))
     table = shares.pivot(index=["dataset", "rule", "stop", "lr"], columns="layer", values="cell")
     return table[layers].reset_index().rename_axis(columns=None)

@@ -17,6 +17,7 @@
 Every name is also available here (``from repro import claims; claims.class_membership_checks(...)``).
 """
 
+from repro.claims.censored_trend import TREND_ALPHA, censored_trend, trend_method
 from repro.claims.class_membership import (
     MAJORITY,
     NEAR_ZERO,
@@ -113,7 +114,9 @@ from repro.claims.verdicts import (
     HOLDS,
     INCONCLUSIVE,
     OUTCOMES,
+    SUPPORTED,
     UNDECIDED,
+    VERDICT_ORDER,
     VERDICT_RULE,
     VERDICTS,
     Check,
@@ -130,6 +133,9 @@ from repro.claims.verdicts import (
 
 __all__ = [
     "BOOK_QUESTIONS",
+    "TREND_ALPHA",
+    "censored_trend",
+    "trend_method",
     "CHANCE_TOLERANCE",
     "COLLAPSE_DROP",
     "COMPARED_CHECKS",
@@ -155,9 +161,11 @@ __all__ = [
     "PERMUTATION_ALPHA",
     "POSITIVE_SHARE_RANGE",
     "RESOLVED_FOUND",
+    "SUPPORTED",
     "UNDECIDED",
     "UNIFORM_FRACTION",
     "VERDICTS",
+    "VERDICT_ORDER",
     "VERDICT_RULE",
     "VERSIONS",
     "V1_READING",

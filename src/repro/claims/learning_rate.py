@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
+from repro.claims.censored_trend import censored_trend
 from repro.claims.pooling import interval_over, seed_interval
 from repro.claims.verdicts import CONTRADICTED, HOLDS, UNDECIDED, Check, decide
 from repro.experiments.distance import EUCLID
@@ -93,29 +93,34 @@ def _interval_over(ends: dict[str, dict[str, object]]) -> str:
     return low if low == high else f"lowest: {low}; highest: {high}"
 
 
-def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
+def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str, censored: str | None = None) -> pd.DataFrame:
     """How ``value`` changes with the learning rate, per (dataset, rule, stop); ``rows`` has one row per learning
-    rate and seed, with that seed's estimate ``value`` and its own 95% interval ``[lo, hi]`` (over images).
+    rate and seed, with that seed's estimate ``value`` and its own 95% interval ``[lo, hi]`` (over images), and,
+    when ``censored`` names a boolean column, which values are lower bounds (a stiff domain beyond the measurable
+    range).
 
-    Returns one row per group: Spearman's rank correlation between learning rate and ``value`` (over all seeds);
-    at the lowest and at the highest learning rate the mean over seeds (``<value> at lowest``), the interval that
-    decides (``interval at lowest``: a percentile bootstrap over seeds of the seeds' estimates,
-    :func:`~repro.claims.pooling.seed_interval`, from two seeds on; with one seed, that seed's own interval over
-    images), and every seed's own interval (``within-seed intervals at lowest``); ``interval over`` says what the
-    deciding intervals are over (``"seeds (3)"``, ``"images (1 seed)"``, or each end's where they differ); and
-    ``direction``: ``"up"`` when the highest rate's interval lies above the lowest's, ``"down"`` when below,
-    ``"unclear"`` otherwise (or when either end is missing). Rows without a value are left out (a missed target, a
-    crossing not found).
+    The direction is decided over *every* learning rate: :func:`~repro.claims.censored_trend.censored_trend` (a
+    stratified censored Kendall τ, pairs compared within each seed, two-sided permutation test) gives ``tau``,
+    ``p``, ``smallest p`` (the least p the design can give), ``bounds`` (censored values used) and ``direction``:
+    ``"up"`` / ``"down"`` when p < 0.05, ``"unclear"`` otherwise. Beside it, the end-point reading the book used
+    before (the other reasonable reading, shown, not deciding): at the lowest and at the highest learning rate the
+    mean over seeds (``<value> at lowest``), the interval (``interval at lowest``: a percentile bootstrap over seeds
+    of the seeds' estimates, :func:`~repro.claims.pooling.seed_interval`, from two seeds on; with one seed, that
+    seed's own interval over images), every seed's own interval (``within-seed intervals at lowest``), ``interval
+    over`` and ``end-point direction`` (``"up"`` when the highest rate's interval lies above the lowest's, ``"down"``
+    when below, ``"unclear"`` otherwise). Rows without a value are left out (a missed target).
     """
     out = []
     for (dataset, rule, stop), g in rows.groupby(["dataset", "rule", "stop"], sort=False):
         g = g.dropna(subset=[value])
         lrs = sorted(g["lr"].unique())
         rec = {"dataset": dataset, "rule": rule, "stop": stop, "n_lrs": len(lrs)}
+        test = censored_trend(g["lr"], g[value], None if censored is None else g[censored], g["seed"])
+        rec |= {"tau": test.tau, "p": test.p_value, "smallest p": test.smallest_p, "bounds": test.censored,
+                "seeds": test.seeds}  # fmt: skip
         if len(lrs) < 2:
-            out.append(rec | {"spearman": np.nan, "direction": "unclear"})
+            out.append(rec | {"direction": "unclear", "end-point direction": "unclear"})
             continue
-        rho = spearmanr(g["lr"], g[value]).statistic
         ends = {
             name: _end_of_trend(g[g["lr"] == lr], value, lo, hi)
             for name, lr in (("lowest", lrs[0]), ("highest", lrs[-1]))
@@ -128,8 +133,10 @@ def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
                 f"within-seed intervals at {name}": ends[name]["within"],
             }
         low, high = ends["lowest"]["interval"], ends["highest"]["interval"]
-        direction = "up" if high[0] > low[1] else "down" if high[1] < low[0] else "unclear"
-        out.append(rec | {"interval over": _interval_over(ends), "spearman": rho, "direction": direction})
+        end_point = "up" if high[0] > low[1] else "down" if high[1] < low[0] else "unclear"
+        out.append(
+            rec | {"interval over": _interval_over(ends), "end-point direction": end_point, "direction": test.direction}
+        )
     return pd.DataFrame(out)
 
 
@@ -142,30 +149,43 @@ def _direction_outcome(direction: str, expected: str) -> str:
     return HOLDS if direction == expected else CONTRADICTED if direction == _OPPOSITE[expected] else UNDECIDED
 
 
-def _rho(value: float) -> str:
-    """Spearman's ρ for evidence text; undefined when fewer than two learning rates have a value."""
-    return f"ρ = {value:+.2f}" if np.isfinite(value) else "ρ undefined (fewer than two learning rates with a value)"
+def trend_evidence(r: pd.Series) -> str:
+    """A :func:`lr_trend` row's test in words: ``"τ = +0.60, p = 0.002 over 5 rates × 3 seeds (2 bounds); the least p
+    this design gives: 0.0001"``; undefined with fewer than two learning rates."""
+    if not np.isfinite(r.get("tau", np.nan)):
+        return "τ undefined (fewer than two learning rates with a value)"
+    bounds = f", {int(r['bounds'])} of them bounds" if r.get("bounds", 0) else ""
+    text = (
+        f"τ = {r['tau']:+.2f}, p = {r['p']:.2g} over {int(r['n_lrs'])} rates × {int(r['seeds'])} seed(s){bounds}"
+    )
+    if r["smallest p"] >= 0.05:
+        text += f"; this design cannot resolve a trend (its least p is {r['smallest p']:.2g})"
+    return text
 
 
 def trend_checks(trend: pd.DataFrame, quantity: str, expected: str) -> list[Check]:
-    """One check per row of :func:`lr_trend`: the quantity moves in the ``expected`` direction ("up"
-    or "down") from the lowest to the highest learning rate, with non-overlapping intervals at the two ends.
+    """One check per row of :func:`lr_trend`: the quantity moves in the ``expected`` direction ("up" or "down")
+    over the learning rates (the censored rank trend over every rate, p < 0.05).
 
-    Outcomes: the row's direction is the expected one → holds; the opposite one (intervals separated the other
-    way) → contradicted; ``"unclear"`` (overlapping intervals, or an end without a value) → undecided."""
+    Outcomes: the row's direction is the expected one → holds; the opposite one → contradicted; ``"unclear"`` (no
+    significant trend, or a design that cannot resolve one) → undecided. The evidence gives τ, p, the least p the
+    design can give and the end-point reading beside it."""
     if expected not in _OPPOSITE:
         raise ValueError(f"expected must be 'up' or 'down', got {expected!r}")
     checks = []
     for _, r in trend.iterrows():
         stop = stop_label(r["rule"], r["stop"])
         word = "higher" if expected == "up" else "lower"
-        evidence = f"direction {r['direction']}, Spearman {_rho(r['spearman'])}"
+        evidence = f"direction {r['direction']}: {trend_evidence(r)}"
         lo, hi = r.get("interval at lowest"), r.get("interval at highest")
         if isinstance(lo, tuple) and isinstance(hi, tuple):
-            evidence += f"; lowest lr [{lo[0]:+.3f}, {lo[1]:+.3f}], highest lr [{hi[0]:+.3f}, {hi[1]:+.3f}]"
+            evidence += (
+                f"; end points (the other reading: {r['end-point direction']}): lowest lr [{lo[0]:+.3f}, "
+                f"{lo[1]:+.3f}], highest lr [{hi[0]:+.3f}, {hi[1]:+.3f}]"
+            )
             over = r.get("interval over")
             if isinstance(over, str):
-                evidence += f" (intervals over {over})"
+                evidence += f" (over {over})"
         checks.append(
             Check.decided(
                 f"{r['dataset']}, {stop}: higher learning rate → {word} {quantity}",
@@ -196,7 +216,7 @@ def domain_growth_checks(trends: dict[str, pd.DataFrame], input_layer: str, expe
             Check.decided(
                 f"{where}: input-space domain size goes {expected} with the learning rate",
                 _direction_outcome(row["direction"], expected),
-                f"direction {row['direction']}, {_rho(row['spearman'])}",
+                f"direction {row['direction']}: {trend_evidence(row)}",
             )
         )
         half = 2 * n_match >= len(directions)
@@ -213,23 +233,25 @@ def domain_growth_checks(trends: dict[str, pd.DataFrame], input_layer: str, expe
 _CELL = ["dataset", "rule", "stop", "layer", "lr"]
 
 
-def xi_and_size(found: pd.DataFrame) -> pd.DataFrame:
+def xi_and_size(sized: pd.DataFrame) -> pd.DataFrame:
     """The raw crossing ξ beside the stiff-domain size, per (dataset, rule, stop, layer, lr).
 
-    ``found``: one row per seed and cell with ``xi, xi_lo, xi_hi, size, size_lo, size_hi`` as
-    :func:`repro.experiments.lr_sweep.found_domains` leaves them (NaN in a cell whose crossing was not found, so
-    the crossings-found rule applies to both quantities alike). Returns per cell ``seeds``, ``found`` (a value
-    left), ``interval over`` and, for ``xi`` and ``size`` each, the mean over seeds (``xi``, ``size``) and the
-    interval that decides a trend (``xi interval``, ``size interval``: :func:`~repro.claims.pooling.seed_interval`
-    from two seeds on, one seed's own interval over images otherwise, as in :func:`lr_trend`).
+    ``sized``: one row per seed and cell with ``xi, xi_lo, xi_hi, size, size_lo, size_hi`` and, when it has them,
+    ``censored`` (the value is a bound: the curve never crossed within the measurable range,
+    :func:`repro.analysis.sweep_domains.censored_domains`). Returns per cell ``seeds``, ``bounds`` (how many of
+    their values are bounds: the cell's mean is then itself a bound, "at least" for the size), ``interval over``
+    and, for ``xi`` and ``size`` each, the mean over seeds (``xi``, ``size``) and the interval over seeds
+    (``xi interval``, ``size interval``: :func:`~repro.claims.pooling.seed_interval` from two seeds on, one seed's
+    own interval over images otherwise, as in :func:`lr_trend`).
     """
     out = []
-    for key, g in found.groupby(_CELL, sort=False):
-        rec = dict(zip(_CELL, key, strict=True)) | {"seeds": len(g)}
+    for key, g in sized.groupby(_CELL, sort=False):
+        bounds = int(g["censored"].sum()) if "censored" in g else 0
+        rec = dict(zip(_CELL, key, strict=True)) | {"seeds": len(g), "bounds": bounds}
         for q in ("xi", "size"):
             end = _end_of_trend(g.dropna(subset=[q]), q, f"{q}_lo", f"{q}_hi")
             rec |= {q: end["mean"], f"{q} interval": end["interval"], "interval over": end["over"]}
-        out.append(rec | {"found": bool(np.isfinite(rec["size"]))})
+        out.append(rec)
     return pd.DataFrame(out)
 
 
@@ -265,10 +287,11 @@ distance (0 = same point) that is the raw crossing itself (size = ξ); "higher l
 size goes down. Which distance and stopping rule v3 uses is our reading (its text available to us gives neither)."""
 
 
-def version_checks(reading: VersionReading, found: pd.DataFrame) -> list[Check]:
+def version_checks(reading: VersionReading, sized: pd.DataFrame) -> list[Check]:
     """The version's claim judged on the quantity it defines: :func:`trend_checks` of :func:`lr_trend` of
-    ``reading.quantity`` (seed-level intervals) over the rows of ``found`` on ``reading.layer`` and
-    ``reading.rule``, expecting ``reading.expected``."""
-    rows = found[(found["layer"] == reading.layer) & (found["rule"] == reading.rule)]
+    ``reading.quantity`` over the rows of ``sized`` on ``reading.layer`` and ``reading.rule`` (bounds counted as
+    bounds where ``sized`` has a ``censored`` column), expecting ``reading.expected``."""
+    rows = sized[(sized["layer"] == reading.layer) & (sized["rule"] == reading.rule)]
     q = reading.quantity
-    return trend_checks(lr_trend(rows, q, f"{q}_lo", f"{q}_hi"), reading.label, reading.expected)
+    censored = "censored" if "censored" in rows else None
+    return trend_checks(lr_trend(rows, q, f"{q}_lo", f"{q}_hi", censored), reading.label, reading.expected)

@@ -20,8 +20,12 @@ whole book (:data:`VERDICT_RULE`, shown by every chapter and by the claims page)
 - every part holds → ``"reproduced"``;
 - some parts hold and some are contradicted → ``"partly reproduced"``;
 - no part holds and at least one is contradicted → ``"not reproduced"``;
-- otherwise (nothing is contradicted, and not every part holds: parts undecided, alone or beside parts that hold)
-  → ``"inconclusive"``.
+- some parts hold, none is contradicted, the rest are undecided → ``"supported"`` (every part the data decide
+  holds; it is not "cannot tell");
+- no part decided (every part undecided) → ``"inconclusive"``.
+
+The rule orders evidence (:data:`VERDICT_ORDER`, best first): deciding an undecided part as *holds* never makes a
+verdict worse, deciding it as *contradicted* never makes it better.
 
 No verdict is typed by hand.
 """
@@ -44,7 +48,9 @@ __all__ = [
     "PARTLY",
     "NOT_REPRODUCED",
     "INCONCLUSIVE",
+    "SUPPORTED",
     "VERDICTS",
+    "VERDICT_ORDER",
     "VERDICT_RULE",
     "Check",
     "decide",
@@ -62,13 +68,19 @@ __all__ = [
 HOLDS, CONTRADICTED, UNDECIDED = "holds", "contradicted", "undecided"
 OUTCOMES = (HOLDS, CONTRADICTED, UNDECIDED)
 
-REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE = (
+REPRODUCED, SUPPORTED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE = (
     "reproduced",
+    "supported",
     "partly reproduced",
     "not reproduced",
     "inconclusive",
 )
-VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE)
+VERDICTS = (REPRODUCED, SUPPORTED, PARTLY, NOT_REPRODUCED, INCONCLUSIVE)
+VERDICT_ORDER = (REPRODUCED, SUPPORTED, INCONCLUSIVE, PARTLY, NOT_REPRODUCED)
+"""The verdicts from the best evidence for the claim to the worst, as the rule orders them: one more part decided as
+*holds* never moves a verdict down this list, one more decided as *contradicted* never moves it up. *inconclusive*
+(nothing decided) sits between *supported* (what is decided holds) and *partly reproduced* (something is
+contradicted)."""
 
 VERDICT_RULE = (
     "**The book's verdict rule** (the same for every claim). Each part of the claim is decided from the "
@@ -76,7 +88,8 @@ VERDICT_RULE = (
     "of its threshold) or *undecided* (the data cannot tell, e.g. an interval that overlaps its threshold). "
     "A precondition that does not hold (the claim could not be observed) → *inconclusive*; otherwise every part "
     "holds → *reproduced*; some parts hold and some are contradicted → *partly reproduced*; no part holds and at "
-    "least one is contradicted → *not reproduced*; otherwise (nothing contradicted, not every part holding) → "
+    "least one is contradicted → *not reproduced*; some parts hold, none is contradicted and the rest are undecided "
+    "→ *supported* (all that the data decide holds: not the same as *cannot tell*); no part decided → "
     "*inconclusive*."
 )
 
@@ -192,7 +205,8 @@ def check_inside(claim: str, name: str, value: float, low: float, high: float) -
 def verdict(checks: Sequence[Check]) -> str:
     """The book's rule (:data:`VERDICT_RULE`): a precondition that does not hold → inconclusive; else, of the
     claim's own parts, all hold → reproduced; some hold and some are contradicted → partly reproduced; none holds
-    and one or more are contradicted → not reproduced; otherwise → inconclusive."""
+    and one or more are contradicted → not reproduced; some hold and the rest are undecided → supported; none
+    decided → inconclusive."""
     if not checks:
         raise ValueError("a verdict needs at least one check")
     if not all(c.passed for c in checks if c.precondition):
@@ -206,7 +220,7 @@ def verdict(checks: Sequence[Check]) -> str:
         return REPRODUCED
     if n_contra:
         return PARTLY if n_hold else NOT_REPRODUCED
-    return INCONCLUSIVE
+    return SUPPORTED if n_hold else INCONCLUSIVE
 
 
 def outcome_counts(checks: Sequence[Check]) -> dict[str, int]:

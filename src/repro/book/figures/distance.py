@@ -35,12 +35,34 @@ def _estimate_with_interval(ax, x, value, lo, hi, *, color, label: str, capsize:
     ax.plot(x, value, marker="o", color=color, label=label, **marker)
 
 
+def _cells_by_lr(g: pd.DataFrame, value: str, lo: str, hi: str) -> pd.DataFrame:
+    """Per learning rate of ``g`` (one row per seed): ``value`` the mean over seeds, ``lo, hi`` the mean interval
+    of the seeds with a found value (NaN where none), ``bound`` True where some seed's value is a lower bound
+    (``censored``: its curve stayed positive over the measured range, so the mean is itself a bound)."""
+    censored = g["censored"] if "censored" in g else pd.Series(False, index=g.index)
+    found = g[~censored.astype(bool)]
+    out = g.groupby("lr")[[value]].mean()
+    out[[lo, hi]] = found.groupby("lr")[[lo, hi]].mean().reindex(out.index)
+    out["bound"] = censored.groupby(g["lr"]).any().reindex(out.index).astype(bool)
+    return out
+
+
+def _bounds_as_arrows(ax, cells: pd.DataFrame, value: str, *, color) -> None:
+    """An upward arrow from every point of ``cells`` (:func:`_cells_by_lr`) that is a bound: the value is at least
+    there."""
+    for lr, v in cells.loc[cells["bound"], value].items():
+        ax.annotate("", xy=(lr, v), xytext=(0, 14), textcoords="offset points", ha="center",
+                    arrowprops={"arrowstyle": "<-", "color": color, "lw": 1.2})  # fmt: skip
+
+
 def plot_lr_effect(
     rows: pd.DataFrame, value: str, lo: str, hi: str, *, ylabel: str, title: str, datasets: Sequence[str]
 ) -> Figure:
     """``value`` against learning rate (log axis), one panel per dataset and one line per stopping point, with the
     mean over seeds and the mean 95% interval as error bars (like the paper's Figures 8 and 10). The bars are the
-    intervals as they are, also where one does not contain its estimate."""
+    intervals as they are, also where one does not contain its estimate. Where ``rows`` has a ``censored`` column,
+    a point with a seed whose value is a bound (a stiff domain beyond the measured range) is drawn with an upward
+    arrow: the value is at least there."""
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False, sharey=True)
     drawn = rows[rows["dataset"].isin(datasets)].dropna(subset=[value])
     # the stops in one order (falling loss targets, then image budgets), one colour each in every panel
@@ -51,9 +73,10 @@ def plot_lr_effect(
         present = set(zip(d["rule"], d["stop"], strict=True))
         for rule, stop in (s for s in stops if s in present):
             color = colors[(rule, stop)]
-            g = d[(d["rule"] == rule) & (d["stop"] == stop)].groupby("lr")[[value, lo, hi]].mean()
+            g = _cells_by_lr(d[(d["rule"] == rule) & (d["stop"] == stop)], value, lo, hi)
             label = f"train loss {stop:g}" if rule == "loss" else f"{int(stop):,} images"
             _estimate_with_interval(ax, g.index, g[value], g[lo], g[hi], color=color, label=label, capsize=3)
+            _bounds_as_arrows(ax, g, value, color=color)
         ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
         ax.axhline(0, color="k", lw=0.8)
         ax.legend(fontsize=8)
@@ -167,21 +190,25 @@ def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: S
     """Stiff-domain size against learning rate (log axis), one panel per dataset and one line per representation
     (like the paper's Figure 10). ``sized`` has columns ``dataset, lr, layer, size, size_lo, size_hi``; points are
     means over the seeds with both a size and an interval, error bars the mean of those seeds' 95% bootstrap
-    intervals, drawn where they lie. A seed whose curve does not cross zero has no size but may have an interval
-    (from the replicates that cross), and one whose replicates never cross has a size but no interval; either is
-    left out of both, so the point and its bar average the same seeds. A representation whose crossing
-    was not found at a rate has no point there; the legend, beside the panels, names every representation."""
+    intervals, drawn where they lie. A seed whose replicates never cross has a size but no interval: it is left out
+    of both, so the point and its bar average the same seeds. Where ``sized`` has a ``censored`` column, a seed
+    whose curve stayed positive over the measured range counts with its bound, the point is drawn with an upward
+    arrow (the size is at least there) and its bar averages the seeds that crossed; the legend, beside the panels,
+    names every representation."""
     fig, axes = plt.subplots(1, len(datasets), figsize=(5.8 * len(datasets), 4.2), squeeze=False, sharey=True)
     palette = sns.color_palette("crest", len(layers))
     for ax, dataset in zip(axes[0], datasets, strict=True):
-        d = sized[sized["dataset"] == dataset].dropna(subset=["size", "size_lo", "size_hi"])
+        d = sized[sized["dataset"] == dataset]
+        bounded = d["censored"].astype(bool) if "censored" in d else pd.Series(False, index=d.index)
+        d = d[bounded | d[["size", "size_lo", "size_hi"]].notna().all(axis=1)]
         for layer, color in zip(layers, palette, strict=True):
-            g = d[d["layer"] == layer].groupby("lr")[["size", "size_lo", "size_hi"]].mean()
+            g = _cells_by_lr(d[d["layer"] == layer], "size", "size_lo", "size_hi")
             if g.empty:
                 continue
             _estimate_with_interval(
                 ax, g.index, g["size"], g["size_lo"], g["size_hi"], color=color, label=layer, capsize=2, ms=4
             )
+            _bounds_as_arrows(ax, g, "size", color=color)
         ax.set(xscale="log", xlabel="learning rate (Adam)", title=dataset)
     axes[0, 0].set_ylabel("stiff-domain size 1 − ξ (dot-product distance)")
     handles = [
