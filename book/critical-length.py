@@ -65,6 +65,7 @@ from IPython.display import Markdown, display
 
 from repro import claims
 from repro.analysis.lr_sweep import group_seconds
+from repro.analysis.sweep_domains import crossing_shares
 from repro.book import figures, tables
 from repro.book.chapter import open_chapter
 from repro.book.sweep import read_domains, read_sweep
@@ -100,7 +101,14 @@ display(Markdown(reading.untrained_note()))
 # ```{include} _includes/crossing-found.md
 # ```
 
-# %%
+# %% mystnb={"figure": {"caption": "Where the stiffness-against-distance curve crosses zero, per dataset, stopping point, learning rate and representation. Colour: the share of seeds whose measured curve crossed; text: seeds that crossed / seeds whose curve stayed positive over the whole measured range (a bound: the domain is at least that range) / seeds measured.", "name": "fig-critical-length-crossings"}}
+fig = figures.plot_crossing_shares(crossing_shares(sized), ["input", EUCLID], title="Input space: where the stiffness curve crosses zero")
+
+# %% [markdown]
+# The same as a table, with the measured range of the seeds beyond it and the share of bootstrap replicates that
+# cross (folded: click to show).
+
+# %% tags=["hide-output"]
 tables.sweep_crossing_table(sized).style.format({"stop": "{:g}", "lr": "{:g}"}).hide(axis="index")
 
 # %% [markdown]
@@ -111,7 +119,7 @@ tables.sweep_crossing_table(sized).style.format({"stop": "{:g}", "lr": "{:g}"}).
 # over validation images). A cell where some seed's curve stayed positive over the measured range is a bound:
 # the size `≥`, and the raw value on its own axis (`≤` for the cosine, whose same point is 1).
 
-# %%
+# %% tags=["hide-output"]
 cells = claims.xi_and_size(sized)
 tables.xi_size_table(cells).style.format({"stop": "{:g}", "lr": "{:g}"}).hide(axis="index")
 

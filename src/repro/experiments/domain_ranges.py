@@ -26,7 +26,7 @@ import torch
 from repro.experiments.configs import LRSweepConfig
 from repro.experiments.distance import EUCLID
 from repro.experiments.matrices import read_stop, stored_stops
-from repro.experiments.reanalysis import _open_groups as open_groups  # the same groups, files and checks
+from repro.experiments.reanalysis import open_groups
 from repro.stiffness.distance import critical_distance, pairwise_cosine, stiffness_vs_distance
 
 __all__ = ["RANGE_COLUMNS", "curve_range", "stop_domain_ranges"]

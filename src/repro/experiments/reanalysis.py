@@ -26,7 +26,7 @@ from repro.measurements.store import load
 
 _STOP_COLUMNS = ["dataset", "lr", "seed", "rule", "stop"]
 
-__all__ = ["reanalyse_lr_sweep", "stop_accuracy"]
+__all__ = ["reanalyse_lr_sweep", "stop_accuracy", "open_groups"]
 
 
 def _reanalyse_rows(rows: list[dict], npz, num_classes: int, device: torch.device, n_bins: int, n_boot: int):
@@ -57,7 +57,7 @@ def _group_files(cfg: LRSweepConfig, dataset: str, seed: int, device: torch.devi
     return rows_file, matrices_file
 
 
-def _open_groups(cfg: LRSweepConfig, cache_dir, seed: int, device: torch.device, data_root):
+def open_groups(cfg: LRSweepConfig, cache_dir, seed: int, device: torch.device, data_root):
     """Per group of the sweep trained earlier, in order: ``(dataset, rows file, matrices file, the open matrices
     file, number of classes)``; FileNotFoundError as :func:`_group_files` for a group not in ``cache_dir``."""
     root = str(resolve_data_root(data_root).resolve())
@@ -93,7 +93,7 @@ def reanalyse_lr_sweep(
     n_bins = cfg.n_bins if n_bins is None else n_bins
     n_boot = cfg.n_boot if n_boot is None else n_boot
     rows: list[dict] = []
-    for _, rows_file, _, npz, num_classes in _open_groups(cfg, cache_dir, seed, device, data_root):
+    for _, rows_file, _, npz, num_classes in open_groups(cfg, cache_dir, seed, device, data_root):
         rows += _reanalyse_rows(load(rows_file).value, npz, num_classes, device, n_bins, n_boot)
     frame = pd.DataFrame(rows)
     frame["train_loss_target_reached"] = frame["images_seen"].notna()
@@ -118,7 +118,7 @@ def stop_accuracy(
     """
     device = torch.device(device)
     out: list[dict] = []
-    for dataset, _, matrices_file, npz, num_classes in _open_groups(cfg, cache_dir, seed, device, data_root):
+    for dataset, _, matrices_file, npz, num_classes in open_groups(cfg, cache_dir, seed, device, data_root):
         for lr, run_seed, rule, stop in stored_stops(matrices_file):
             m = read_stop(npz, lr, run_seed, rule, stop, device)
             logits = list(m.reps.values())[-1].double()

@@ -15,6 +15,7 @@ from repro.book.figures.classes import (
     plot_run_stages,
 )
 from repro.book.figures.distance import (
+    plot_crossing_shares,
     plot_distance_profiles,
     plot_domain_vs_lr,
     plot_harmonics,
@@ -49,4 +50,5 @@ __all__ = [
     "plot_harmonics",
     "plot_harmonics_resolution",
     "plot_domain_vs_lr",
+    "plot_crossing_shares",
 ]

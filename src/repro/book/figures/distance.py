@@ -17,6 +17,7 @@ __all__ = [
     "plot_harmonics",
     "plot_harmonics_resolution",
     "plot_domain_vs_lr",
+    "plot_crossing_shares",
 ]
 
 
@@ -217,4 +218,35 @@ def plot_domain_vs_lr(sized: pd.DataFrame, layers: Sequence[str], *, datasets: S
     fig.suptitle(title, y=1.02)
     fig.tight_layout()
     fig.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title="representation")
+    return fig
+
+
+def plot_crossing_shares(shares: pd.DataFrame, layers: Sequence[str], *, title: str) -> Figure:
+    """Where a zero crossing was found, as a heat map: one panel per dataset, one column per representation, one row
+    per (stopping point, learning rate); the colour is the share of seeds whose measured curve crossed zero, the
+    text ``c/b/n``: seeds that crossed, seeds whose curve stayed positive beyond the measured range (a bound), seeds
+    measured. ``shares``: :func:`repro.analysis.sweep_domains.crossing_shares`."""
+    datasets = list(dict.fromkeys(shares["dataset"]))
+    rows_per = shares.groupby("dataset")[["rule", "stop", "lr"]].apply(lambda g: len(g.drop_duplicates()))
+    height = 1.2 + 0.28 * int(rows_per.max())
+    fig, axes = plt.subplots(1, len(datasets), figsize=(0.9 * len(layers) * len(datasets) + 2, height), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets, strict=True):
+        d = shares[shares["dataset"] == dataset].copy()
+        d["row"] = [f"{stop_text} · lr {lr:g}" for stop_text, lr in zip(
+            [f"loss {s:g}" if r == "loss" else f"{int(s):,} img" for r, s in zip(d["rule"], d["stop"], strict=True)],
+            d["lr"], strict=True)]  # fmt: skip
+        order = list(dict.fromkeys(d.sort_values(["rule", "stop", "lr"], ascending=[False, False, True])["row"]))
+        share = (d["seeds crossing"] / d["seeds"]).to_numpy()
+        text = (d["seeds crossing"].astype(int).astype(str) + "/" + d["seeds beyond range"].astype(int).astype(str)
+                + "/" + d["seeds"].astype(int).astype(str))  # fmt: skip
+        grid = pd.DataFrame({"row": d["row"], "layer": d["layer"], "share": share, "text": text})
+        values = grid.pivot(index="row", columns="layer", values="share").reindex(index=order, columns=list(layers))
+        labels = grid.pivot(index="row", columns="layer", values="text").reindex(index=order, columns=list(layers))
+        sns.heatmap(values, ax=ax, vmin=0, vmax=1, cmap="crest", annot=labels.fillna(""), fmt="", cbar=False,
+                    annot_kws={"fontsize": 7}, linewidths=0.5)  # fmt: skip
+        ax.set(title=dataset, xlabel="representation", ylabel="")
+        ax.tick_params(axis="y", labelsize=7)
+        ax.tick_params(axis="x", labelsize=7, rotation=45)
+    fig.suptitle(title, y=1.0)
+    fig.tight_layout()
     return fig
