@@ -248,6 +248,7 @@ def _site(args: argparse.Namespace, toc: Path) -> None:
     notebooks = args.notebooks or executed_dir(build_dir, args.profile)
     src = stage_site(notebooks, toc=toc, config=args.config, dest=build_dir / "site-src")
     build_site(src, html_dir=build_dir / "html")
+    print(f"built the site of profile {args.profile} from {notebooks}")
 
 
 def _times(args: argparse.Namespace, toc: Path) -> None:

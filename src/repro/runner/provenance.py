@@ -24,7 +24,10 @@ from repro.runner.store import read_manifest
 
 __all__ = ["REGENERATE", "stale_chapters", "provenance_box", "stale_box", "annotate", "stage_store"]
 
-REGENERATE = "make book PROFILE={profile} WORKERS=2 && make publish-store PROFILE={profile}"
+REGENERATE = (  # unchanged measurements are read back from the store, the rest measured again, all at one commit
+    "make restore-store PROFILE={profile} && make book PROFILE={profile} WORKERS=2 "
+    "&& make publish-store PROFILE={profile}"
+)
 PROVENANCE_TAG, STALE_TAG = "provenance", "stale"  # the inserted cells' tags (and ids: repro-<tag>)
 
 
