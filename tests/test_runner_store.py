@@ -12,6 +12,7 @@ import pytest
 
 from repro.book.toc import BookError
 from repro.measurements.store import save
+from repro.runner import main
 from repro.runner import store as store_module
 from repro.runner.fingerprints import SourceTree
 from repro.runner.provenance import stage_store, stale_chapters
@@ -206,3 +207,15 @@ def test_changed_measuring_code_makes_the_page_stale_but_a_docstring_does_not(bo
     assert stale_chapters(manifest, SourceTree.checkout(book)) == {
         "ch1": ["the code that measured run_toy (repro.experiments.toy) changed: repro/helper.py changed"]
     }
+
+
+def test_the_command_line_publishes_restores_and_refuses_a_damaged_store(book, tmp_path, capsys):
+    toc, build = str(book / "_toc.yml"), str(book / "_build")
+    assert main(["publish-store", "--toc", toc, "--profile", "quick", "--build-dir", build]) == 0
+    assert "published profile quick at commit 0123456789abcdef" in capsys.readouterr().out
+    fresh = str(tmp_path / "fresh")
+    assert main(["restore-store", "--toc", toc, "--profile", "quick", "--build-dir", fresh]) == 0
+    assert "restored 4 of 4 files of profile quick" in capsys.readouterr().out
+    (book / "published" / "quick" / "results" / "ch1.json").write_text("{}")
+    assert main(["publish", "--toc", toc, "--profile", "quick", "--build-dir", fresh]) == 1
+    assert "results/ch1.json differs from the manifest" in capsys.readouterr().err

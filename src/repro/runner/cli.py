@@ -289,12 +289,15 @@ def _restore_store(args: argparse.Namespace, toc: Path) -> None:
 
 def _publish(args: argparse.Namespace, toc: Path) -> None:
     from repro.runner.provenance import stage_store
-    from repro.runner.store import read_manifest, store_dir
+    from repro.runner.store import check_store, read_manifest, store_dir
 
     check_profile(args.profile)
     build_dir = args.build_dir or toc.parent / "_build"
     store = args.store or store_dir(toc.parent, args.profile)
     manifest = read_manifest(store)
+    problems = check_store(store, toc)
+    if problems:
+        raise BookError(f"the store {store} is not complete and consistent:\n" + "\n".join(f"  {p}" for p in problems))
     src, stale = stage_store(store, toc=toc, dest=build_dir / "site-src")
     build_site(src, html_dir=build_dir / "html")
     print(f"built the site of profile {manifest['profile']} at commit {manifest['commit']} from {store}")

@@ -97,6 +97,8 @@ def provenance_box(manifest: Mapping, chapter: str) -> str:
         f"{manifest.get('torch') or 'not recorded'}. This chapter's wall time: {_duration(entry.get('wall_time_s'))}"
         f"{split}; all chapters together: {_duration((manifest.get('wall_time_s') or {}).get('chapters'))}.",
     ]
+    if entry.get("missing_data"):
+        lines += ["", f"Not measured in this run, its data could not be had: {', '.join(entry['missing_data'])}."]
     if entry.get("measurements"):
         lines += ["", "Stored measurements this page reads:", ""]
         lines += [_measurement_line(m, commit) for m in entry["measurements"]]
