@@ -88,12 +88,14 @@ def provenance_box(manifest: Mapping, chapter: str) -> str:
     date = (entry.get("timestamp_utc") or manifest.get("date") or "an unrecorded date")[:10]
     spent = entry.get("execution_seconds") or {}
     split = f" (measuring {_duration(spent['measuring'])})" if spent.get("measuring") else ""
+    computes = entry.get("device") not in (None, "none")
+    device = f"device {entry['device']}" if computes else "no device (it computes nothing)"
     lines = [
         f"```{{admonition}} Published run: profile {manifest['profile']}, commit {(commit or 'unrecorded')[:12]}",
         ":class: note",
         "",
-        f"Executed on {date} (UTC) at commit {_commit(commit)}{dirty}, device {entry.get('device') or 'none'} "
-        f"({cpus}), {entry.get('threads') or manifest.get('threads')} CPU thread(s), torch "
+        f"Executed on {date} (UTC) at commit {_commit(commit)}{dirty}, {device} ({cpus}), "
+        f"{entry.get('threads') or manifest.get('threads')} CPU thread(s), torch "
         f"{manifest.get('torch') or 'not recorded'}. This chapter's wall time: {_duration(entry.get('wall_time_s'))}"
         f"{split}; all chapters together: {_duration((manifest.get('wall_time_s') or {}).get('chapters'))}.",
     ]
