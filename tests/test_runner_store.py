@@ -194,7 +194,7 @@ def test_an_edited_chapter_source_makes_its_page_stale(book):
     cells = _staged_cells(book, "ch1")
     stale = [c["source"] for c in cells if "stale" in c["metadata"].get("tags", [])]
     assert len(stale) == 1 and "book/ch1.py differs from the one published" in stale[0]
-    assert "make restore-store PROFILE=quick && make book PROFILE=quick WORKERS=2 && make publish-store" in stale[0]
+    assert "make restore-store PROFILE=quick && make book PROFILE=quick && make publish-store" in stale[0]
     assert not any("stale" in c["metadata"].get("tags", []) for c in _staged_cells(book, "intro"))
 
 

@@ -25,9 +25,8 @@ from repro.runner.store import read_manifest
 __all__ = ["REGENERATE", "stale_chapters", "provenance_box", "stale_box", "annotate", "stage_store"]
 
 REGENERATE = (  # unchanged measurements are read back from the store, the rest measured again, all at one commit
-    "make restore-store PROFILE={profile} && make book PROFILE={profile} WORKERS=2 "
-    "&& make publish-store PROFILE={profile}"
-)
+    "make restore-store PROFILE={profile} && make book PROFILE={profile} && make publish-store PROFILE={profile}"
+)  # serial: with WORKERS=N the cluster trains the learning-rate sweep's groups into a missing cache first
 PROVENANCE_TAG, STALE_TAG = "provenance", "stale"  # the inserted cells' tags (and ids: repro-<tag>)
 
 
