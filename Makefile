@@ -11,6 +11,10 @@
 #          THREADS=T CPU threads per chapter (default 1), serial or on a cluster: the same T, the same results
 # Other targets: execute (chapters only), site (HTML only, from _build/executed/<profile>/), references
 # (regenerate tests/reference/*.ipynb on purpose), lint, clean (the build), distclean (also the venv).
+# The published run (profile paper unless PROFILE= is given):
+#   make publish         the site from published/<profile>/ (no data, no execution), each page with its provenance
+#   make publish-store   copy the run in _build into published/<profile>/ (notebooks, results, measurements, manifest)
+#   make restore-store   copy published/<profile>/ back into _build, so `make book` reads its measurements back
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -30,6 +34,8 @@ TLS_CA ?=
 TLS_CERT ?=
 TLS_KEY ?=
 PYTEST_ARGS ?=
+# publish, publish-store, restore-store: the paper profile unless PROFILE is given
+PUBLISH_PROFILE = $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),paper)
 
 RUN_ARGS = --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --threads $(THREADS) --build-dir $(BUILD) \
 	$(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(WORKERS),--workers $(WORKERS)) \
@@ -37,7 +43,7 @@ RUN_ARGS = --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --threads $(TH
 	$(if $(TLS_CERT),--tls-cert $(TLS_CERT)) $(if $(TLS_KEY),--tls-key $(TLS_KEY))
 
 .DEFAULT_GOAL := book
-.PHONY: book execute site test references lint clean distclean venv
+.PHONY: book execute site publish publish-store restore-store test references lint clean distclean venv
 
 # The venv is (re)built from pyproject.toml only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
@@ -56,6 +62,15 @@ execute: $(STAMP)
 
 site: $(STAMP)
 	$(PY) -m repro.runner site --profile $(PROFILE) --build-dir $(BUILD)
+
+publish: $(STAMP)
+	$(PY) -m repro.runner publish --profile $(PUBLISH_PROFILE) --build-dir $(BUILD)
+
+publish-store: $(STAMP)
+	$(PY) -m repro.runner publish-store --profile $(PUBLISH_PROFILE) --build-dir $(BUILD)
+
+restore-store: $(STAMP)
+	$(PY) -m repro.runner restore-store --profile $(PUBLISH_PROFILE) --build-dir $(BUILD)
 
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env $(PYTEST_ARGS) tests

@@ -1,4 +1,6 @@
-"""Browser test of the rendered book: built from the committed reference notebooks, read in headless Chromium.
+"""Browser test of the rendered book: built from the committed reference notebooks, and from the published store
+(``published/paper/``, or ``$REPRO_STORE``; as ``make publish`` builds it, each page with its provenance box) when
+the repository holds one, read in headless Chromium.
 
 The site is built exactly as ``make book`` builds it (``repro.runner.stage_site`` + ``build_site``: Jupyter
 Book 1, no execution, ``-W``), but from ``tests/reference/*.ipynb`` instead of freshly executed notebooks, and
@@ -27,12 +29,14 @@ import pytest
 
 from repro.book import read_toc
 from repro.runner import build_site, check_offline, stage_site
+from repro.runner.provenance import stage_store
 
 pytestmark = pytest.mark.slow  # a Jupyter Book build and a real browser
 
 REPO = Path(__file__).resolve().parents[1]
 TOC = Path(os.environ.get("REPRO_TOC") or REPO / "_toc.yml")  # REPRO_TOC: try another table of contents
 REFERENCES = REPO / "tests" / "reference"
+STORE = Path(os.environ.get("REPRO_STORE") or REPO / "published" / "paper")  # the published run, when there is one
 CHAPTERS = read_toc(TOC)
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
@@ -114,10 +118,17 @@ def test_console_failures_ignores_port_numbers_and_the_mathjax_probe():
     assert _console_failures(harmless + broken) == broken
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("site")
-    src = stage_site(REFERENCES, toc=TOC, config=TOC.parent / "_config.yml", dest=tmp / "site-src")
+@pytest.fixture(scope="module", params=["reference", "store"])
+def site(request, tmp_path_factory) -> Path:
+    """The site of the reference notebooks (``make book``'s, quick profile) or of the published store
+    (``make publish``'s)."""
+    tmp = tmp_path_factory.mktemp(f"site-{request.param}")
+    if request.param == "store":
+        if not (STORE / "manifest.json").is_file():
+            pytest.skip(f"no published store at {STORE} (make publish-store)")
+        src, _ = stage_store(STORE, toc=TOC, config=TOC.parent / "_config.yml", dest=tmp / "site-src")
+    else:
+        src = stage_site(REFERENCES, toc=TOC, config=TOC.parent / "_config.yml", dest=tmp / "site-src")
     return build_site(src, html_dir=tmp / "html", log=lambda _msg: None)
 
 
@@ -217,7 +228,7 @@ def _wait_for_mathjax(driver) -> dict:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.name for c in CHAPTERS])
-def test_chapter_page(chapter, server, browser):
+def test_chapter_page(chapter, server, browser, request):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -229,6 +240,13 @@ def test_chapter_page(chapter, server, browser):
     title = _chapter_title(chapter)
     page_title = browser.title.replace("\u2019", "'")
     assert title in page_title, f"{url}: title {browser.title!r} does not contain {title!r}"
+
+    # a page built from the published store says which run it shows
+    if request.node.callspec.params.get("site") == "store":
+        box = browser.find_elements(By.CSS_SELECTOR, ".admonition .admonition-title")
+        assert any(e.text.startswith(("Published run: profile", "Not in the published run")) for e in box), (
+            f"{url} has no provenance box"
+        )
 
     # no Python error made it into the page
     body = browser.find_element(By.TAG_NAME, "body").text

@@ -8,6 +8,11 @@
 - :mod:`~repro.runner.site` — the site (Jupyter Book 1, offline), and the Sphinx extension ``repro.runner.site``
   that ``_config.yml`` loads;
 - :mod:`~repro.runner.references` — the notebooks nbval re-runs (``tests/reference/``);
+- :mod:`~repro.runner.store` — a run published into the repository (``published/<profile>/``: notebooks, results
+  files, measurements and the manifest of :mod:`~repro.runner.manifest`, with the fingerprints of
+  :mod:`~repro.runner.fingerprints`), checked and restored into a build folder; :mod:`~repro.runner.provenance`
+  stages the site from it, each page with its provenance and, when its chapter or measuring code changed, a stale
+  mark;
 - :mod:`~repro.runner.cluster` — the chapters and the sweep's runs as Dask tasks (``run --workers N`` /
   ``--scheduler ADDRESS``, ``tls://`` with ``--tls-ca-file``/``--tls-cert``/``--tls-key``); Dask is the ``cluster``
   extra, imported only there.

@@ -9,6 +9,11 @@
     python -m repro.runner references [CHAPTER ...]
     python -m repro.runner times --profile paper          (Markdown table: status, wall time, device, verdict)
     python -m repro.runner times --costs --profile paper  (where the time went: phases, work; repro.runner.costs)
+    python -m repro.runner publish-store --profile paper --build-dir _build [--dest published/paper]
+        [--absent CHAPTER=REASON ...]       (the run as a store in the repository: repro.runner.store)
+    python -m repro.runner restore-store --profile paper --build-dir _build [--store published/paper] [--overwrite]
+    python -m repro.runner publish --profile paper --build-dir _build [--store published/paper]
+        (the site from the store, each page with its provenance and stale marks: repro.runner.provenance)
 """
 
 from __future__ import annotations
@@ -147,6 +152,32 @@ def _site_parser(sub, parents: list[argparse.ArgumentParser]) -> None:
     )
 
 
+def _store_parsers(sub, parents: list[argparse.ArgumentParser]) -> None:
+    """``publish-store``, ``restore-store`` and ``publish``: the published store of a run (repro.runner.store)."""
+    helps = {
+        "publish-store": "copy a run's notebooks, results files and measurements into published/<profile>/ with a "
+        "manifest",
+        "restore-store": "copy a store's results files, measurements and notebooks back into the build folder",
+        "publish": "build the HTML site from the store (no execution), with provenance and stale marks",
+    }
+    for command, text in helps.items():
+        p = sub.add_parser(command, help=text, parents=parents)
+        p.add_argument("--profile", default="paper", help=f"{' | '.join(PROFILES)} (default paper)")
+        _build_dir_option(p)
+        where = "--dest" if command == "publish-store" else "--store"
+        p.add_argument(where, type=Path, default=None, help="the store (default: published/<profile> beside the toc)")
+        if command == "publish-store":
+            p.add_argument(
+                "--absent",
+                action="append",
+                default=[],
+                metavar="CHAPTER=REASON",
+                help="a chapter without an executed notebook, and why (repeatable)",
+            )
+        if command == "restore-store":
+            p.add_argument("--overwrite", action="store_true", help="replace files already in the build folder")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m repro.runner",
@@ -172,6 +203,7 @@ def _parser() -> argparse.ArgumentParser:
     p_times.add_argument(
         "--costs", action="store_true", help="where each chapter's time went instead: seconds by phase, work done"
     )
+    _store_parsers(sub, [toc_after])
     p_ref = sub.add_parser(
         "references", help="regenerate tests/reference/*.ipynb (quick, cpu, seed 0)", parents=[toc_after]
     )
@@ -216,6 +248,7 @@ def _site(args: argparse.Namespace, toc: Path) -> None:
     notebooks = args.notebooks or executed_dir(build_dir, args.profile)
     src = stage_site(notebooks, toc=toc, config=args.config, dest=build_dir / "site-src")
     build_site(src, html_dir=build_dir / "html")
+    print(f"built the site of profile {args.profile} from {notebooks}")
 
 
 def _times(args: argparse.Namespace, toc: Path) -> None:
@@ -237,7 +270,51 @@ def _references(args: argparse.Namespace, toc: Path) -> None:
     make_references(args.chapters, toc=toc, reference_dir=args.reference_dir)
 
 
-_COMMANDS = {"list": _list, "run": _run, "site": _site, "times": _times, "references": _references}
+def _publish_store(args: argparse.Namespace, toc: Path) -> None:
+    from repro.runner.store import publish_store
+
+    check_profile(args.profile)
+    absent = dict(item.partition("=")[::2] for item in args.absent)
+    build_dir = args.build_dir or toc.parent / "_build"
+    publish_store(build_dir, profile=args.profile, toc=toc, dest=args.dest, absent=absent)
+
+
+def _restore_store(args: argparse.Namespace, toc: Path) -> None:
+    from repro.runner.store import restore_store, store_dir
+
+    check_profile(args.profile)
+    build_dir = args.build_dir or toc.parent / "_build"
+    restore_store(args.store or store_dir(toc.parent, args.profile), build_dir, overwrite=args.overwrite)
+
+
+def _publish(args: argparse.Namespace, toc: Path) -> None:
+    from repro.runner.provenance import stage_store
+    from repro.runner.store import check_store, read_manifest, store_dir
+
+    check_profile(args.profile)
+    build_dir = args.build_dir or toc.parent / "_build"
+    store = args.store or store_dir(toc.parent, args.profile)
+    manifest = read_manifest(store)
+    problems = check_store(store, toc)
+    if problems:
+        raise BookError(f"the store {store} is not complete and consistent:\n" + "\n".join(f"  {p}" for p in problems))
+    src, stale = stage_store(store, toc=toc, dest=build_dir / "site-src")
+    build_site(src, html_dir=build_dir / "html")
+    print(f"built the site of profile {manifest['profile']} at commit {manifest['commit']} from {store}")
+    if stale:
+        print(f"stale chapters (marked on their pages): {', '.join(stale)}", file=sys.stderr)
+
+
+_COMMANDS = {
+    "list": _list,
+    "run": _run,
+    "site": _site,
+    "times": _times,
+    "references": _references,
+    "publish-store": _publish_store,
+    "restore-store": _restore_store,
+    "publish": _publish,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
