@@ -50,7 +50,11 @@ def _results(commit: str = COMMIT, **details) -> dict:
         "versions": {"torch": "9.9"},
         "git": {"commit": commit, "dirty": False},
         "timestamp_utc": "2030-01-02T03:04:05+00:00",
-        "verdict": "reproduced",
+        "verdict": "supported",
+        "checks": [
+            {"claim": "a part", "passed": True, "evidence": "e", "outcome": "holds"},
+            {"claim": "another", "passed": False, "evidence": "e", "outcome": "undecided"},
+        ],
         "details": {"execution_seconds": {"total": 12.0, "measuring": 10.0, "reading": 2.0}, **details},
     }
 
@@ -76,7 +80,7 @@ def book(tmp_path) -> Path:
     executed.mkdir(parents=True)
     results.mkdir(parents=True)
     (executed / "intro.ipynb").write_text(json.dumps(_notebook("Intro")))
-    (executed / "ch1.ipynb").write_text(json.dumps(_notebook("Chapter one", "verdict: reproduced\n")))
+    (executed / "ch1.ipynb").write_text(json.dumps(_notebook("Chapter one", "verdict: supported\n")))
     record = {"experiment": "run_toy", "key": KEY, "read_back": False, "seconds": 10.0}
     (results / "ch1.json").write_text(json.dumps(_results(measurements=[record])))
     timings = {name: {"wall_time_s": 14.0, "finished_utc": "2030-01-02T03:04:06+00:00"} for name in ("intro", "ch1")}
@@ -159,7 +163,7 @@ def test_check_store_finds_a_changed_file_and_a_verdict_not_shown(book):
     (store / "notebooks" / "ch1.ipynb").write_text(json.dumps(_notebook("Chapter one")))
     problems = check_store(store, book / "_toc.yml")
     assert "notebooks/ch1.ipynb differs from the manifest's size or SHA-256" in problems
-    assert any("ch1: its results file says 'reproduced', its notebook does not print it" in p for p in problems)
+    assert any("ch1: its results file says 'supported', its notebook does not print it" in p for p in problems)
 
 
 def test_restore_puts_the_measurements_back_where_a_chapter_reads_them(book, tmp_path):
@@ -181,8 +185,9 @@ def _staged_cells(root: Path, chapter: str) -> list[dict]:
 def test_a_page_carries_its_provenance_and_no_stale_mark_while_nothing_changed(book):
     _publish(book)
     cells = _staged_cells(book, "ch1")
-    assert [c["source"][:10] for c in cells[:3]] == ["# Chapter ", "```{admoni", "Some prose"]
-    box = cells[1]["source"]
+    assert [c["source"][:10] for c in cells[:4]] == ["# Chapter ", "```{admoni", "```{admoni", "Some prose"]
+    answer, box = cells[1]["source"], cells[2]["source"]
+    assert "Verdict: supported" in answer and "(1 hold, 0 contradicted, 1 undecided)" in answer
     assert "profile quick, commit 0123456789ab" in box and "device cpu" in box and "wall time: 14 s" in box
     assert "`run_toy`: measured in this run at commit `0123456789ab`" in box
     assert not any("stale" in c["metadata"].get("tags", []) for c in cells)

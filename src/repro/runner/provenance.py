@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from repro.book.toc import read_toc
+from repro.claims.verdicts import Check, describe_parts
 from repro.runner.fingerprints import SourceTree, code_changes, sha256_file
 from repro.runner.site import stage_site
 from repro.runner.store import read_manifest
@@ -27,7 +28,7 @@ __all__ = ["REGENERATE", "stale_chapters", "provenance_box", "stale_box", "annot
 REGENERATE = (  # unchanged measurements are read back from the store, the rest measured again, all at one commit
     "make restore-store PROFILE={profile} && make book PROFILE={profile} && make publish-store PROFILE={profile}"
 )  # serial: with WORKERS=N the cluster trains the learning-rate sweep's groups into a missing cache first
-PROVENANCE_TAG, STALE_TAG = "provenance", "stale"  # the inserted cells' tags (and ids: repro-<tag>)
+PROVENANCE_TAG, STALE_TAG, ANSWER_TAG = "provenance", "stale", "answer"  # inserted cells' tags (ids: repro-<tag>)
 
 
 def stale_chapters(manifest: Mapping, tree: SourceTree) -> dict[str, list[str]]:
@@ -104,6 +105,28 @@ def provenance_box(manifest: Mapping, chapter: str) -> str:
         lines += ["", "Stored measurements this page reads:", ""]
         lines += [_measurement_line(m, commit) for m in entry["measurements"]]
     return "\n".join([*lines, "```"])
+
+
+def answer_box(results: Mapping) -> str | None:
+    """The chapter's answer, first on its page (MyST admonition, Markdown): the verdict of its results file with the
+    counts of its parts and its preconditions that do not hold, pointing to the section that argues it; None for a
+    results file without a verdict (a chapter that judges no claim)."""
+    if not results.get("verdict"):
+        return None
+    checks = [Check.from_record(c) for c in results.get("checks", [])]
+    failed = [c.claim for c in checks if c.precondition and not c.passed]
+    counts = describe_parts(checks)
+    because = f" — precondition not met: {'; '.join(failed)}" if failed else ""
+    return "\n".join(
+        [
+            f"```{{admonition}} Verdict: {results['verdict']}",
+            ":class: tip",
+            "",
+            f"**{results['verdict']}**{f' ({counts})' if counts else ''}{because}. The claim, the rule and the "
+            "numbers behind each part are in *Paper vs this reproduction* at the end of this page.",
+            "```",
+        ]
+    )
 
 
 def stale_box(manifest: Mapping, changes: list[str]) -> str:
@@ -186,7 +209,9 @@ def stage_store(
         if entry["status"] != "present":
             notebook = _placeholder(manifest, chapter, entry.get("reason") or "not in the store")
         else:
-            boxes = [(PROVENANCE_TAG, provenance_box(manifest, chapter.name))]
+            results = json.loads((store / entry["results"]).read_text(encoding="utf-8")) if entry.get("results") else {}
+            answer = answer_box(results)
+            boxes = [(ANSWER_TAG, answer)] * bool(answer) + [(PROVENANCE_TAG, provenance_box(manifest, chapter.name))]
             if chapter.name in stale:
                 boxes.append((STALE_TAG, stale_box(manifest, stale[chapter.name])))
             notebook = annotate(json.loads((store / entry["notebook"]).read_text(encoding="utf-8")), boxes)
