@@ -34,6 +34,7 @@ from repro.book.chapter import open_chapter
 from repro.book.results import display_path, load_records, results_dir
 
 ch = open_chapter("claims", profile=profile, device=device, seed=seed, data_root=data_root)
+compared = "quick" if profile != "quick" else "paper"  # the other profile, shown beside each verdict
 # the set-up chapter tests no claim of the paper (it measures what depends on our choice of initialisation)
 chapters = [c.name for c in read_toc(find_toc()) if c.name not in ("intro", "setup", "claims")]
 found = load_records(profile)
@@ -62,6 +63,20 @@ table.style.hide(axis="index")
 # %%
 tally = claims.tally(found, chapters)
 tally.style.hide(axis="index")
+
+# %% [markdown]
+# ## Findings
+#
+# Each claim of each version of the paper: the paper's words, this run's verdict with the counts of its parts, the
+# parts that did not hold, what the chapter said beside its verdict (where it names what in our set-up could
+# produce the result), and the verdict of the other profile's run for the same claim (the *quick* profile is the
+# short run the tests re-execute; *paper* the paper-scale one). Read from the results files; nothing typed by hand.
+
+# %%
+other = load_records(compared)
+display(Markdown(f"The other profile, *{compared}*: {len(other)} results files under "
+                 f"`{display_path(results_dir() / compared)}`{'' if other else ' (none: that profile was not run here)'}."))
+claims.findings_table(found, other, chapters, compared).style.hide(axis="index")
 
 # %% [markdown]
 # ## Questions this book adds

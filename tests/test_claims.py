@@ -449,6 +449,20 @@ def test_the_tally_counts_the_paper_claims_per_version_and_not_the_books_questio
     assert questions["verdict"].tolist() == ["not reproduced"] and "versions" not in questions
 
 
+def test_findings_put_each_claim_beside_the_other_profiles_verdict():
+    paper = [
+        _record("fig02", "partly reproduced"),
+        _record("critical-length", "supported", {"v1_verdict": "supported", "v3_verdict": "inconclusive"}),
+    ]
+    quick = [_record("fig02", "not reproduced")]
+    table = claims.findings_table(paper, quick, ["fig02", "critical-length", "spherical-harmonics"], "quick")
+    assert table["claim"].tolist() == ["fig02 (v1)", "fig02 (v3)", "critical-length (v1)", "critical-length (v3)"]
+    row = table.set_index("claim").loc["fig02 (v1)"]
+    assert row["verdict"].startswith("partly reproduced") and row["verdict, quick"].startswith("not reproduced")
+    assert table.set_index("claim").loc["critical-length (v3)", "verdict, quick"] == "no results file"
+    assert table.set_index("claim").loc["critical-length (v3)", "verdict"].startswith("inconclusive")
+
+
 def test_every_paper_claim_names_its_versions_and_the_books_questions_are_apart():
     assert set(claims.PAPER_VERSIONS) == set(claims.PAPER_STATEMENTS)
     assert all(set(v) <= set(claims.VERSIONS) and v for v in claims.PAPER_VERSIONS.values())

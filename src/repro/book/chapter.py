@@ -85,6 +85,7 @@ class ChapterContext:
     config: object = None  # the chapter's settings (repro.book.profiles), None for a chapter without experiments
     checks: list[Check] = field(default_factory=list)
     verdict: str | None = None
+    verdict_note: str = ""  # what the chapter says beside its verdict (kept in the results file)
     measurements: list[MeasurementRecord] = field(default_factory=list)
     missing_data: list[dict[str, str]] = field(default_factory=list)  # runs not made: their data cannot be had here
     opened_at: float = field(default_factory=time.perf_counter)  # when the chapter was opened (perf_counter seconds)
@@ -196,6 +197,7 @@ class ChapterContext:
         :meth:`close`."""
         self.checks = list(checks)
         self.verdict = verdict(self.checks)
+        self.verdict_note = note
         if rule:
             display(Markdown(rule))
         display(Markdown(VERDICT_RULE))
@@ -221,6 +223,8 @@ class ChapterContext:
         if self.missing_data:
             details["missing_data"] = list(self.missing_data)
         details["execution_seconds"] = self.execution_seconds()
+        if self.verdict_note:
+            details["verdict_note"] = self.verdict_note
         save_results(
             self.name,
             profile=self.profile,

@@ -106,6 +106,7 @@ from repro.claims.summary import (
     ChapterRecord,
     checks_long_table,
     claims_table,
+    findings_table,
     questions_table,
     tally,
 )
@@ -180,6 +181,7 @@ __all__ = [
     "checks_long_table",
     "checks_table",
     "claims_table",
+    "findings_table",
     "class_membership_checks",
     "class_membership_rule",
     "collapse_finding",

@@ -22,6 +22,7 @@ __all__ = [
     "questions_table",
     "tally",
     "checks_long_table",
+    "findings_table",
 ]
 
 PAPER_STATEMENTS: dict[str, tuple[str, str]] = {
@@ -106,6 +107,7 @@ class ChapterRecord:
     device: str = ""
     wall_time_s: float | None = None
     version_verdicts: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""  # what the chapter said beside its verdict
 
     @classmethod
     def from_results(cls, payload: Mapping) -> ChapterRecord:
@@ -121,6 +123,7 @@ class ChapterRecord:
             device=payload.get("device", ""),
             wall_time_s=payload.get("wall_time_s"),
             version_verdicts={v: str(headline[f"{v}_verdict"]) for v in VERSIONS if headline.get(f"{v}_verdict")},
+            note=str((payload.get("details") or {}).get("verdict_note", "")),
         )
 
     def verdict_for(self, version: str) -> str | None:
@@ -216,3 +219,47 @@ def checks_long_table(records: Sequence[ChapterRecord], chapters: Sequence[str])
         for c in (by_chapter[chapter].checks if chapter in by_chapter else ())
     ]
     return pd.DataFrame(rows, columns=["chapter", "check", "outcome", "our numbers"])
+
+
+def _verdict_with_parts(record: ChapterRecord | None, version: str) -> str:
+    """``"supported (7 hold, 0 contradicted, 5 undecided)"`` for ``version``; the parts are the chapter's (a chapter
+    judging versions apart counts them together); ``"no results file"`` without a record."""
+    if record is None:
+        return NO_RESULTS
+    parts = describe_parts(record.checks)
+    return f"{record.verdict_for(version)}{f' ({parts})' if parts else ''}"
+
+
+def findings_table(
+    records: Sequence[ChapterRecord], compared: Sequence[ChapterRecord], chapters: Sequence[str], compared_name: str
+) -> pd.DataFrame:
+    """The findings, one row per paper claim and version stating it (the book's own questions left out): where in
+    the paper and what it says (:data:`PAPER_STATEMENTS`), the verdict of ``records`` with the counts of its parts,
+    the parts that did not hold (contradicted ones named, undecided ones counted), what the chapter said beside its
+    verdict (what in the set-up could produce it, where the chapter says so), and the verdict of ``compared`` (the
+    other profile's results files, column ``verdict, <compared_name>``) for the same claim."""
+    mine, theirs = ({r.chapter: r for r in rs} for rs in (records, compared))
+    rows = []
+    for chapter in (c for c in chapters if c not in BOOK_QUESTIONS):
+        where, statement = PAPER_STATEMENTS.get(chapter, ("", ""))
+        r = mine.get(chapter)
+        parts = [c for c in (r.checks if r else ()) if not c.precondition]
+        contradicted = [c.claim for c in parts if c.outcome == "contradicted"]
+        undecided = sum(c.outcome == "undecided" for c in parts)
+        checks = r.checks if r else ()
+        failed = [f"precondition not met: {c.claim}" for c in checks if c.precondition and not c.passed]
+        not_holding = failed + [f"contradicted: {c}" for c in contradicted]
+        not_holding += [f"{undecided} undecided"] * bool(undecided)
+        for version in PAPER_VERSIONS.get(chapter, ()):
+            rows.append(
+                {
+                    "claim": f"{chapter} ({version})",
+                    "paper": where,
+                    "the paper's statement": statement,
+                    "verdict": _verdict_with_parts(r, version),
+                    "what did not hold": "; ".join(not_holding) or "—",
+                    "the chapter's note": (r.note if r else "") or "—",
+                    f"verdict, {compared_name}": _verdict_with_parts(theirs.get(chapter), version),
+                }
+            )
+    return pd.DataFrame(rows)
