@@ -167,7 +167,7 @@ def test_claims_table_counts_checks_of_the_claim_and_lists_missing_chapters():
 def _trend_row(**fields) -> dict:
     """One row of an lr_trend table with a decided rank trend, ``fields`` replacing the defaults."""
     return {"dataset": "mnist", "rule": "loss", "stop": 0.4, "n_lrs": 5, "tau": 0.5, "p": 0.01, "smallest p": 1e-4,
-            "bounds": 0, "seeds": 3, "direction": "up", "end-point direction": "up"} | fields
+            "resolvable tau": 0.3, "bounds": 0, "seeds": 3, "direction": "up", "end-point direction": "up"} | fields
 
 
 def test_trend_checks_say_when_tau_is_undefined_or_the_design_cannot_resolve_a_trend():
@@ -182,6 +182,7 @@ def test_trend_checks_say_when_tau_is_undefined_or_the_design_cannot_resolve_a_t
     assert "τ undefined" in undefined.evidence and "nan" not in undefined.evidence
     assert undefined.outcome == "undecided"
     assert "τ = +0.50, p = 0.01 over 5 rates × 3 seed(s), 2 of them bounds" in defined.evidence
+    assert "the design resolves |τ| ≥ 0.30" in defined.evidence
     assert defined.outcome == "holds"
     assert "cannot resolve a trend" in unresolvable.evidence and unresolvable.outcome == "undecided"
 

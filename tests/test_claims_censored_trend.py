@@ -68,6 +68,16 @@ def test_domains_beyond_the_range_at_high_rates_make_a_trend_up():
 def test_one_seed_of_three_rates_cannot_resolve_a_trend():
     test = censored_trend([1, 2, 3], [0.1, 0.2, 0.3])
     assert test.tau == 1 and test.smallest_p == pytest.approx(2 / 6) and test.direction == "unclear"
+    assert np.isnan(test.resolvable_tau)
+
+
+def test_the_resolvable_tau_is_the_least_tau_with_p_below_the_level():
+    """One seed, five rates (120 arrangements): Kendall's S ∈ {±10, ±8, ±6, …}; P(|S| ≥ 10) = 2/120,
+    P(|S| ≥ 8) = 10/120 ≥ 0.05, so only |τ| = 1 is resolved; with two such seeds far smaller effects are."""
+    one = censored_trend([1, 2, 3, 4, 5], [0.1, 0.2, 0.3, 0.4, 0.5])
+    assert one.resolvable_tau == pytest.approx(1.0) and one.p_value == pytest.approx(2 / 120)
+    two = censored_trend([1, 2, 3, 4, 5] * 2, [0.1, 0.2, 0.3, 0.4, 0.5] * 2, None, [0] * 5 + [1] * 5)
+    assert two.resolvable_tau < 1.0 and two.p_value < one.p_value
 
 
 def test_no_signal_is_unclear_and_duplicate_rates_are_an_error():

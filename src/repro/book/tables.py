@@ -203,7 +203,8 @@ def trend_table(trend: pd.DataFrame, value: str) -> pd.DataFrame:
     every seed's own interval over images; what those intervals are over; the end-point reading they give; then the
     deciding rank trend over every rate (τ, p, the least p the design can give, the direction)."""
     keys = trend[["dataset", "rule", "stop"]]
-    test = trend[["end-point direction", "tau", "p", "smallest p", "direction"]].round({"tau": 2, "p": 4})
+    test = trend[["end-point direction", "tau", "p", "smallest p", "resolvable tau", "direction"]]
+    test = test.round({"tau": 2, "p": 4, "smallest p": 4, "resolvable tau": 2})
     return pd.concat([keys, _trend_columns(trend, value), test], axis=1)
 
 

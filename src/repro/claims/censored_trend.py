@@ -53,12 +53,15 @@ def gehan_matrix(values: np.ndarray, censored: np.ndarray) -> np.ndarray:
 class TrendTest:
     """The outcome of :func:`censored_trend`: ``tau`` (in [−1, 1]; > 0 when higher rates have larger values),
     ``p_value`` (two-sided), ``smallest_p`` (the least p the design can give: a trend it could find at all),
+    ``resolvable_tau`` (the least |τ| this design calls a trend at the test's level, NaN when none: the smallest
+    effect it can resolve, in τ's units, given its rates, seeds and ties),
     ``direction`` ("up", "down" or "unclear" at :data:`TREND_ALPHA`), ``n`` observations, ``censored`` of them
     bounds, ``seeds`` strata, and ``exact`` (the permutations were enumerated)."""
 
     tau: float
     p_value: float
     smallest_p: float
+    resolvable_tau: float
     direction: str
     n: int
     censored: int
@@ -92,16 +95,22 @@ def censored_trend(
             sizes.append(mine.size)
     pairs = sum(k * (k - 1) // 2 for k in sizes)
     if not pairs:
-        return TrendTest(np.nan, 1.0, 1.0, "unclear", int(keep.sum()), int(c.sum()), len(sizes), True)
+        return TrendTest(np.nan, 1.0, 1.0, np.nan, "unclear", int(keep.sum()), int(c.sum()), len(sizes), True)
     observed = int(sum(np.triu(G, k=1).sum() for G in scores))  # Σ over seeds of Σ_{a<b in lr order} G[a, b]
     null, exact = _null(scores, sizes)
     p = float(np.mean(np.abs(null) >= abs(observed)))
-    extreme = np.abs(null).max()
-    smallest = float(np.mean(np.abs(null) >= extreme)) if extreme > 0 else 1.0
+    magnitudes = np.sort(np.abs(null))
+    extreme = magnitudes[-1]
+    smallest = float(np.mean(magnitudes >= extreme)) if extreme > 0 else 1.0
+    tail = 1 - np.searchsorted(magnitudes, magnitudes, side="left") / magnitudes.size  # P(|S| ≥ each value)
+    significant = magnitudes[(tail < alpha) & (magnitudes > 0)]
+    resolvable = float(significant.min()) / pairs if significant.size else np.nan
     if not exact:  # a Monte Carlo p-value counts the observed arrangement among the draws
         p = (1 + p * null.size) / (1 + null.size)
     direction = "unclear" if p >= alpha or observed == 0 else "up" if observed > 0 else "down"
-    return TrendTest(observed / pairs, p, smallest, direction, int(keep.sum()), int(c.sum()), len(sizes), exact)
+    return TrendTest(
+        observed / pairs, p, smallest, resolvable, direction, int(keep.sum()), int(c.sum()), len(sizes), exact
+    )
 
 
 def _null(scores: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, bool]:

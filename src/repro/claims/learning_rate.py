@@ -101,7 +101,8 @@ def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str, censored: str | N
 
     The direction is decided over *every* learning rate: :func:`~repro.claims.censored_trend.censored_trend` (a
     stratified censored Kendall τ, pairs compared within each seed, two-sided permutation test) gives ``tau``,
-    ``p``, ``smallest p`` (the least p the design can give), ``bounds`` (censored values used) and ``direction``:
+    ``p``, ``smallest p`` (the least p the design can give), ``resolvable tau`` (the least |τ| it calls a trend: the
+    smallest effect it resolves), ``bounds`` (censored values used) and ``direction``:
     ``"up"`` / ``"down"`` when p < 0.05, ``"unclear"`` otherwise. Beside it, the end-point reading the book used
     before (the other reasonable reading, shown, not deciding): at the lowest and at the highest learning rate the
     mean over seeds (``<value> at lowest``), the interval (``interval at lowest``: a percentile bootstrap over seeds
@@ -116,8 +117,8 @@ def lr_trend(rows: pd.DataFrame, value: str, lo: str, hi: str, censored: str | N
         lrs = sorted(g["lr"].unique())
         rec = {"dataset": dataset, "rule": rule, "stop": stop, "n_lrs": len(lrs)}
         test = censored_trend(g["lr"], g[value], None if censored is None else g[censored], g["seed"])
-        rec |= {"tau": test.tau, "p": test.p_value, "smallest p": test.smallest_p, "bounds": test.censored,
-                "seeds": test.seeds}  # fmt: skip
+        rec |= {"tau": test.tau, "p": test.p_value, "smallest p": test.smallest_p,
+                "resolvable tau": test.resolvable_tau, "bounds": test.censored, "seeds": test.seeds}  # fmt: skip
         if len(lrs) < 2:
             out.append(rec | {"direction": "unclear", "end-point direction": "unclear"})
             continue
@@ -160,6 +161,8 @@ def trend_evidence(r: pd.Series) -> str:
     )
     if r["smallest p"] >= 0.05:
         text += f"; this design cannot resolve a trend (its least p is {r['smallest p']:.2g})"
+    elif np.isfinite(r.get("resolvable tau", np.nan)):
+        text += f"; the design resolves |τ| ≥ {r['resolvable tau']:.2f}"
     return text
 
 
