@@ -100,3 +100,18 @@ def test_threshold_reads_the_environment(monkeypatch):
     assert threshold("MAX_RHO") == -0.5 and overrides() == {}
     with pytest.raises(KeyError, match="no threshold named"):
         threshold("MIN_FOUND")
+
+
+def test_a_kernel_gets_the_sensitivity_variables_only_when_passed(tmp_path, monkeypatch):
+    """The book's own run unsets REPRO_THRESHOLDS and REPRO_READ_ONLY for its kernels; the sensitivity run passes
+    them on purpose."""
+    from repro.runner.kernel import kernel_environment
+
+    monkeypatch.setenv(THRESHOLDS_ENV, '{"NEAR_ZERO": 0.2}')
+    monkeypatch.setenv("REPRO_READ_ONLY", "1")
+    toc = tmp_path / "_toc.yml"
+    with kernel_environment(tmp_path / "_build", toc, 1):
+        assert THRESHOLDS_ENV not in os.environ and "REPRO_READ_ONLY" not in os.environ
+    with kernel_environment(tmp_path / "_build", toc, 1, {THRESHOLDS_ENV: '{"MAJORITY": 1.0}'}):
+        assert os.environ[THRESHOLDS_ENV] == '{"MAJORITY": 1.0}'
+    assert os.environ[THRESHOLDS_ENV] == '{"NEAR_ZERO": 0.2}'
