@@ -158,3 +158,9 @@ def test_unknown_threshold_or_bad_factor_is_an_error(book, tmp_path):
         run_sensitivity(tmp_path / "_build", toc=book, device="cpu", names=["MIN_FOUND"])
     with pytest.raises(BookError, match="positive"):
         run_sensitivity(tmp_path / "_build", toc=book, device="cpu", factors=[0.0])
+
+
+def test_the_command_line_reports_an_unknown_threshold(book, tmp_path, capsys):
+    code = runner.main(["--toc", str(book), "sensitivity", "--build-dir", str(tmp_path / "_build"),
+                        "--device", "cpu", "--thresholds", "MIN_FOUND", "--factors", "0.5", "2"])  # fmt: skip
+    assert code == 1 and "unknown threshold" in capsys.readouterr().err

@@ -281,6 +281,10 @@ def _run(args: argparse.Namespace, toc: Path) -> None:
 def _sensitivity(args: argparse.Namespace, toc: Path) -> None:
     from repro.runner.sensitivity import run_sensitivity
 
+    if args.log_output:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
     run_sensitivity(
         args.build_dir or toc.parent / "_build",
         profile=args.profile,
@@ -291,6 +295,7 @@ def _sensitivity(args: argparse.Namespace, toc: Path) -> None:
         seed=args.seed,
         data_root=args.data_root,
         threads=args.threads,
+        log_output=args.log_output,
     )
 
 

@@ -154,6 +154,7 @@ def run_sensitivity(
     seed: int = 0,
     data_root: str | os.PathLike | None = None,
     threads: int = DEFAULT_THREADS,
+    log_output: bool = False,
     registry: Mapping[str, Threshold] = THRESHOLDS,
     log: Callable[[str], None] = print,
 ) -> Path:
@@ -179,7 +180,7 @@ def run_sensitivity(
     kept = previous["thresholds"] if previous and previous.get("profile") == profile else {}
     data = {"schema": SCHEMA, "profile": profile, "thresholds": dict(kept)}
     settings = {"profile": profile, "device": device, "seed": seed, "data_root": data_root, "toc": toc,
-                "threads": threads}  # fmt: skip
+                "threads": threads, "log_output": log_output}  # fmt: skip
     total = len(chosen) * len(factors)
     started = time.perf_counter()
     for i, name in enumerate(chosen):
@@ -196,7 +197,7 @@ def run_sensitivity(
                 if ch not in chapters:
                     results[ch] = {"computed": False, "reason": "not a chapter of this book"}
                 elif defaults[ch] is None:
-                    results[ch] = {"computed": False, "reason": f"no results file in {build_dir} (run it first)"}
+                    results[ch] = {"computed": False, "reason": f"no results file in {build_dir}: run it there first"}
                 else:
                     log(f"{step}: {ch} …")
                     run = partial(run_chapter, **settings, environment=env)
