@@ -10,7 +10,9 @@
 #          (a shared network: every connection encrypted, the client's certificate signed by the CA)
 #          THREADS=T CPU threads per chapter (default 1), serial or on a cluster: the same T, the same results
 # Other targets: execute (chapters only), site (HTML only, from _build/executed/<profile>/), references
-# (regenerate tests/reference/*.ipynb on purpose), lint, clean (the build), distclean (also the venv).
+# (regenerate tests/reference/*.ipynb on purpose), lint, clean (the build), distclean (also the venv),
+# sensitivity (each threshold halved and doubled, from the build's stored measurements: which verdicts move;
+# THRESHOLDS="NEAR_ZERO MAJORITY" limits it; the claims page shows it once the site is rebuilt).
 # The published run (profile paper unless PROFILE= is given):
 #   make publish         the site from published/<profile>/ (no data, no execution), each page with its provenance
 #   make publish-store   copy the run in _build into published/<profile>/ (notebooks, results, measurements, manifest)
@@ -34,6 +36,7 @@ TLS_CA ?=
 TLS_CERT ?=
 TLS_KEY ?=
 PYTEST_ARGS ?=
+THRESHOLDS ?=
 # publish, publish-store, restore-store: the paper profile unless PROFILE is given
 PUBLISH_PROFILE = $(if $(filter command line environment,$(origin PROFILE)),$(PROFILE),paper)
 
@@ -43,7 +46,7 @@ RUN_ARGS = --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --threads $(TH
 	$(if $(TLS_CERT),--tls-cert $(TLS_CERT)) $(if $(TLS_KEY),--tls-key $(TLS_KEY))
 
 .DEFAULT_GOAL := book
-.PHONY: book execute site publish publish-store restore-store test references lint clean distclean venv
+.PHONY: book execute site publish publish-store restore-store sensitivity test references lint clean distclean venv
 
 # The venv is (re)built from pyproject.toml only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
@@ -71,6 +74,10 @@ publish-store: $(STAMP)
 
 restore-store: $(STAMP)
 	$(PY) -m repro.runner restore-store --profile $(PUBLISH_PROFILE) --build-dir $(BUILD)
+
+sensitivity: $(STAMP)
+	$(PY) -m repro.runner sensitivity --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --threads $(THREADS) \
+		--build-dir $(BUILD) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(THRESHOLDS),--thresholds $(THRESHOLDS))
 
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env $(PYTEST_ARGS) tests

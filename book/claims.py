@@ -89,6 +89,24 @@ questions = claims.questions_table(found, chapters)
 questions.style.hide(axis="index")
 
 # %% [markdown]
+# ## How much the verdicts depend on the thresholds
+#
+# Each named threshold of the verdict code (`repro.claims.thresholds`) halved and doubled, the chapters it can move
+# executed again from their stored measurements (nothing trained): per threshold, what it decides, its default, and
+# at each changed value the verdicts, and findings in words, that move (chapter: at the default → at that value).
+
+# %%
+where = results_dir() / profile
+sensitivity = claims.load_sensitivity(where / claims.SENSITIVITY_FILE)
+if sensitivity is None:
+    display(Markdown(claims.sensitivity_missing(profile, display_path(where))))
+else:
+    display(claims.sensitivity_table(sensitivity).style.hide(axis="index"))
+if sensitivity and (skipped := claims.not_computed(sensitivity)):
+    display(Markdown("Not computed from stored data:\n\n" + "\n".join(f"- {line}" for line in skipped)))
+display(Markdown(claims.NOT_COVERED))
+
+# %% [markdown]
 # ## The numbers behind each verdict
 #
 # Every check of every chapter, with its outcome and the measurements it compared (bootstrap intervals over

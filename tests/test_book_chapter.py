@@ -108,3 +108,27 @@ def test_a_run_whose_data_cannot_be_had_is_recorded_not_failed(chapter, tmp_path
     results = json.loads((tmp_path / "results" / "quick" / "toy.json").read_text())
     assert results["details"]["missing_data"][0]["dataset"] == "cifar100"
     assert not list(chapter.measurements_dir.glob("*.measurement"))
+
+
+def test_read_only_refuses_to_measure_and_reads_back(chapter, monkeypatch):
+    """REPRO_READ_ONLY=1 (the sensitivity run): a measurement not stored is refused, not measured; one stored is
+    read back as usual."""
+    from repro.book.chapter import READ_ONLY_ENV, MeasurementRefused
+
+    monkeypatch.setenv(READ_ONLY_ENV, "1")
+    with pytest.raises(MeasurementRefused, match="is not stored"):
+        chapter.run(run_harmonics, progress=False)
+    assert not chapter.measurements and not list(chapter.measurements_dir.glob("*.measurement"))
+    monkeypatch.delenv(READ_ONLY_ENV)
+    chapter.run(run_harmonics, progress=False)
+    monkeypatch.setenv(READ_ONLY_ENV, "1")
+    again = ChapterContext("toy", "quick", 0, None, torch.device("cpu"), TINY)
+    again.run(run_harmonics, progress=False)
+    assert [m.read_back for m in again.measurements] == [True]
+
+
+def test_a_threshold_override_is_recorded_in_the_results_file(chapter, tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRO_THRESHOLDS", '{"NEAR_ZERO": 0.05}')
+    chapter.close({"x": 1.0})
+    results = json.loads((tmp_path / "results" / "quick" / "toy.json").read_text())
+    assert results["details"]["threshold_overrides"] == {"NEAR_ZERO": 0.05}

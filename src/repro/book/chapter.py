@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,15 +41,37 @@ from repro.book.figures import set_style
 from repro.book.profiles import chapters as configured_chapters
 from repro.book.profiles import get_config
 from repro.book.results import cache_dir, display_path, measurements_dir, save_results
+from repro.claims.thresholds import overrides as threshold_overrides
 from repro.claims.verdicts import VERDICT_RULE, Check, checks_table, describe_parts, verdict
 from repro.data import DatasetNotFoundError, resolve_data_root
 from repro.devices import describe_device, machine_fingerprint, resolve_device
 from repro.measurements.keys import measurement_key
 from repro.measurements.store import SUFFIX, memoise
 
-__all__ = ["ChapterContext", "MeasurementRecord", "open_chapter", "verdict_evidence", "NOT_SETTINGS"]
+__all__ = [
+    "ChapterContext",
+    "MeasurementRecord",
+    "MeasurementRefused",
+    "open_chapter",
+    "verdict_evidence",
+    "NOT_SETTINGS",
+    "READ_ONLY_ENV",
+]
 
 NOT_SETTINGS = ("cache_dir", "progress")  # options of an experiment that say where or how loudly, not what, it measures
+READ_ONLY_ENV = "REPRO_READ_ONLY"  # "1": ChapterContext.run reads stored measurements back and refuses to measure
+
+
+class MeasurementRefused(RuntimeError):
+    """A chapter executed with ``REPRO_READ_ONLY=1`` (the sensitivity run, :mod:`repro.runner.sensitivity`) needed a
+    measurement that is not stored: it would have had to measure (train), which that run must not do."""
+
+
+def _refuse(path: Path, key: str) -> None:
+    raise MeasurementRefused(
+        f"{READ_ONLY_ENV}=1: {display_path(path)} is not stored (key {key}); this execution reads stored "
+        "measurements only and does not measure"
+    )
 
 
 @dataclass(frozen=True)
@@ -121,7 +144,8 @@ class ChapterContext:
         canonical datasets), so a stored run moves to a machine whose data root is elsewhere; the header keeps the
         data root and the machine (CPU, PyTorch's CPU capability, library versions) it was measured on. A stored
         file that is truncated, corrupt or foreign is an error naming it
-        (:class:`repro.measurements.store.MeasurementError`)."""
+        (:class:`repro.measurements.store.MeasurementError`). With ``REPRO_READ_ONLY=1`` (:data:`READ_ONLY_ENV`) a
+        measurement that is not stored is :class:`MeasurementRefused` instead of measured."""
         cfg = self.config if config is None else config
         kwargs = {"device": self.device, "seed": self.seed, **options}
         if "data_root" in inspect.signature(experiment).parameters:
@@ -141,9 +165,9 @@ class ChapterContext:
         key = measurement_key(settings, experiment.__module__)
         path = self.measurements_dir / f"{experiment.__name__}-{key}{SUFFIX}"
         info = {"data_root": str(resolve_data_root(self.data_root).resolve()), "machine": machine_fingerprint()}
-        value, header, hit = memoise(
-            path, key, lambda: experiment(cfg, **kwargs), name=experiment.__name__, info=info
-        )
+        read_only = os.environ.get(READ_ONLY_ENV, "") == "1"
+        measure = (lambda: _refuse(path, key)) if read_only else (lambda: experiment(cfg, **kwargs))
+        value, header, hit = memoise(path, key, measure, name=experiment.__name__, info=info)
         self.measurements.append(
             MeasurementRecord(
                 experiment.__name__, key, hit, float(header.get("seconds", float("nan"))),
@@ -223,6 +247,8 @@ class ChapterContext:
         if self.missing_data:
             details["missing_data"] = list(self.missing_data)
         details["execution_seconds"] = self.execution_seconds()
+        if threshold_overrides():
+            details["threshold_overrides"] = threshold_overrides()  # the sensitivity run (repro.claims.thresholds)
         if self.verdict_note:
             details["verdict_note"] = self.verdict_note
         save_results(

@@ -11,6 +11,9 @@
   :mod:`~repro.claims.initialisation` (the set-up chapter), :mod:`~repro.claims.convergence` (the definition
   chapter's first-order convergence, :func:`convergence_check`); each claim's rule in words (``*_rule()``) is
   formatted from the thresholds its checks use (:mod:`~repro.claims.wording`), so the prose cannot drift from them;
+- :mod:`~repro.claims.thresholds` — the named thresholds the verdicts depend on, their defaults and the one override
+  (``$REPRO_THRESHOLDS``); :mod:`~repro.claims.sensitivity` — the claims page's table of which verdicts move when
+  each is halved or doubled (from the file ``python -m repro.runner sensitivity`` writes);
 - :mod:`~repro.claims.summary` — what the paper states per chapter and version, the questions the book adds, and the
   summary tables and tally of the claims page.
 
@@ -98,6 +101,14 @@ from repro.claims.random_labels import (
     random_label_regime,
     random_label_rule,
 )
+from repro.claims.sensitivity import (
+    NOT_COVERED,
+    SENSITIVITY_FILE,
+    load_sensitivity,
+    not_computed,
+    sensitivity_missing,
+    sensitivity_table,
+)
 from repro.claims.summary import (
     BOOK_QUESTIONS,
     PAPER_STATEMENTS,
@@ -110,6 +121,7 @@ from repro.claims.summary import (
     questions_table,
     tally,
 )
+from repro.claims.thresholds import THRESHOLDS, threshold
 from repro.claims.verdicts import (
     CONTRADICTED,
     HOLDS,
@@ -134,6 +146,14 @@ from repro.claims.verdicts import (
 
 __all__ = [
     "BOOK_QUESTIONS",
+    "NOT_COVERED",
+    "SENSITIVITY_FILE",
+    "THRESHOLDS",
+    "load_sensitivity",
+    "not_computed",
+    "sensitivity_missing",
+    "sensitivity_table",
+    "threshold",
     "TREND_ALPHA",
     "censored_trend",
     "trend_method",

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repro.claims.thresholds import threshold
+
 __all__ = [
     "TREND_ALPHA",
     "EXACT_PERMUTATIONS",
@@ -35,7 +37,7 @@ __all__ = [
     "trend_method",
 ]
 
-TREND_ALPHA = 0.05  # two-sided level of the permutation test
+TREND_ALPHA = threshold("TREND_ALPHA")  # two-sided level of the permutation test
 EXACT_PERMUTATIONS = 50_000  # up to this many within-seed arrangements the test enumerates them all
 MONTE_CARLO = 20_000  # random arrangements beyond that (seed 0)
 

@@ -15,8 +15,8 @@ from repro.stiffness import ClassSummary
 
 __all__ = ["NEAR_ZERO", "MAJORITY", "QUOTES", "class_membership_checks", "class_membership_rule", "positive_share"]
 
-NEAR_ZERO = 0.1  # |stiffness| below this counts as "close to 0" (the other reading of "no consistent stiffness")
-MAJORITY = 0.5  # "the majority of classes": more than this share of the off-diagonal class cells
+NEAR_ZERO = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("NEAR_ZERO")  # see repro.claims.thresholds
+MAJORITY = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAJORITY")  # see repro.claims.thresholds
 
 # The paper's words each part checks (the first version, arXiv 1901.09491v1; section or figure named).
 QUOTES = {

@@ -44,12 +44,12 @@ __all__ = [
     "definition_rule",
 ]
 
-ROUNDING_MARGIN = 10.0  # a step is in the Taylor regime when its error is ≥ 10× the rounding floor
-MIN_ORDER = 0.9  # first order: the error falls at least about linearly in ε (slope of log e vs log ε)
+ROUNDING_MARGIN = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("ROUNDING_MARGIN")
+MIN_ORDER = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MIN_ORDER")  # see repro.claims.thresholds
 FLAT_FLOOR = 1e-12  # relative rounding of g₁·g₂ itself (a float64 sum of ~10⁶ products: ≲ 10⁶·2⁻⁵³ ≈ 1e-10 worst,
 # √10⁶·2⁻⁵³ ≈ 1e-13 typical)
-MAX_RELATIVE_ERROR = 1e-3  # the finite difference at the smallest step agrees with −g₁·g₂ to this, relative
-MAX_GRAM_GAP = 1e-5  # the exact Gram agrees with the per-pair autograd dot products to this, relative
+MAX_RELATIVE_ERROR = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAX_RELATIVE_ERROR")
+MAX_GRAM_GAP = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAX_GRAM_GAP")
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,12 @@ __all__ = [
     "harmonics_rule",
 ]
 
-CROSSING_FOUND = 0.8  # a crossing counts as found when found in at least this share of the bootstrap replicates
-MAX_RHO = -0.5  # a trend (Spearman's ρ) at or below this holds; at or above its opposite it is contradicted
+CROSSING_FOUND = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("CROSSING_FOUND")
+MAX_RHO = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAX_RHO")  # see repro.claims.thresholds
 MIN_RANKED = 3  # fewer values cannot give a rank correlation worth reading
-RESOLVED_FOUND = 0.5  # the oracle's crossing must be found in at least this share of replicates (harmonics)
+RESOLVED_FOUND = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("RESOLVED_FOUND")
 MIN_RESOLVED_DEGREES = 3  # fewer degrees within the method's resolution cannot show a trend
-LEARNED_ACCURACY = 0.6  # a harmonics network learned its task above this held-out accuracy
+LEARNED_ACCURACY = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("LEARNED_ACCURACY")
 
 
 def distance_checks(

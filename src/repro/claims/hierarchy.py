@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from repro.claims.thresholds import threshold
 from repro.claims.verdicts import Check, check_above, decide
 from repro.stiffness import HierarchyContrast
 
 __all__ = ["PERMUTATION_ALPHA", "PAPER_DATASET", "hierarchy_checks", "hierarchy_claim_checks", "hierarchy_rule"]
 
-PERMUTATION_ALPHA = 0.05  # level of the one-sided permutation test for block structure
+PERMUTATION_ALPHA = threshold("PERMUTATION_ALPHA")  # level of the one-sided permutation test for block structure
 PAPER_DATASET = "cifar100"  # the data the claim is about: CIFAR-100's 100 classes in its 20 super-classes
 
 

@@ -23,7 +23,7 @@ __all__ = [
     "collapse_finding",
 ]
 
-OVERFIT_RISE = 0.1  # the network overfits when its validation loss rises this fraction above its minimum
+OVERFIT_RISE = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("OVERFIT_RISE")
 
 
 def overfitting_onset(history: pd.DataFrame) -> int | None:
@@ -115,7 +115,7 @@ def overfitting_rule() -> str:
     )
 
 
-COLLAPSE_DROP = 0.2  # a fall of within-class stiffness by at least this much after the onset counts as a collapse
+COLLAPSE_DROP = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("COLLAPSE_DROP")
 
 
 def textbook_collapse_checks(history: pd.DataFrame, numerics: str = "textbook32") -> list[Check]:

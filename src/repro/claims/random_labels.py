@@ -26,12 +26,12 @@ __all__ = [
 ]
 
 
-CHANCE_TOLERANCE = 0.05  # an accuracy within this of 1/K counts as chance
+CHANCE_TOLERANCE = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("CHANCE_TOLERANCE")
 # "No positive between-class structure": at most this share of the off-diagonal cells of the class stiffness matrix
 # lie above 0 at the end. A share, not the largest cell: each cell is a mean over a few pairs of a network whose
 # outputs barely depend on its input, and the largest of 90 such cells flipped between −1.00 and +1.00 with the
 # rounding of training alone (1 vs 2 threads; one network trained alone vs in a stack).
-MAX_POSITIVE_SHARE = 0.1
+MAX_POSITIVE_SHARE = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAX_POSITIVE_SHARE")
 
 
 def random_label_checks(snapshots: Sequence[StiffnessSnapshot], metric: str = "sign") -> list[Check]:
@@ -89,7 +89,7 @@ def memorised(history: pd.DataFrame, num_classes: int) -> bool:
     )
 
 
-UNIFORM_FRACTION = 0.9  # a loss and an output entropy above this fraction of ln K count as a uniform output
+UNIFORM_FRACTION = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("UNIFORM_FRACTION")
 
 
 def random_label_regime(history: pd.DataFrame, num_classes: int) -> str:

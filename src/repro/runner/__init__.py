@@ -13,6 +13,8 @@
   :mod:`~repro.runner.fingerprints`), checked and restored into a build folder; :mod:`~repro.runner.provenance`
   stages the site from it, each page with its provenance and, when its chapter or measuring code changed, a stale
   mark;
+- :mod:`~repro.runner.sensitivity` — each named threshold halved and doubled, the chapters it can move re-executed
+  from the build's stored measurements only (``sensitivity``; ``_sensitivity.json``, shown on the claims page);
 - :mod:`~repro.runner.cluster` — the chapters and the sweep's runs as Dask tasks (``run --workers N`` /
   ``--scheduler ADDRESS``, ``tls://`` with ``--tls-ca-file``/``--tls-cert``/``--tls-key``); Dask is the ``cluster``
   extra, imported only there.

@@ -14,6 +14,9 @@
     python -m repro.runner restore-store --profile paper --build-dir _build [--store published/paper] [--overwrite]
     python -m repro.runner publish --profile paper --build-dir _build [--store published/paper]
         (the site from the store, each page with its provenance and stale marks: repro.runner.provenance)
+    python -m repro.runner sensitivity --profile quick --build-dir _build [--thresholds NAME ...] [--factors 0.5 2]
+        (each threshold halved and doubled, the chapters it can move re-run from stored measurements only:
+        repro.runner.sensitivity → <build>/results/<profile>/_sensitivity.json)
 """
 
 from __future__ import annotations
@@ -110,9 +113,8 @@ def _security(args: argparse.Namespace):
     )
 
 
-def _run_parser(sub, parents: list[argparse.ArgumentParser]) -> None:
-    p_run = sub.add_parser("run", help="execute chapters into <build>/executed/<profile>/", parents=parents)
-    p_run.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter names (default: all)")
+def _execution_options(p_run: argparse.ArgumentParser) -> None:
+    """The options that say how chapters execute: profile, device, seed, data root, build folder, threads."""
     _profile_option(p_run)
     p_run.add_argument("--device", default="auto", help=f"{' | '.join(DEVICES)}: {DEVICE_HELP} (default auto)")
     p_run.add_argument("--seed", type=int, default=0)
@@ -132,7 +134,40 @@ def _run_parser(sub, parents: list[argparse.ArgumentParser]) -> None:
         help=f"CPU threads of each chapter, serial or on a cluster (default {DEFAULT_THREADS}); PyTorch's CPU "
         "results depend on it, so runs with the same T give identical results files",
     )
+
+
+def _run_parser(sub, parents: list[argparse.ArgumentParser]) -> None:
+    p_run = sub.add_parser("run", help="execute chapters into <build>/executed/<profile>/", parents=parents)
+    p_run.add_argument("chapters", nargs="*", metavar="CHAPTER", help="chapter names (default: all)")
+    _execution_options(p_run)
     _cluster_options(p_run)
+
+
+def _sensitivity_parser(sub, parents: list[argparse.ArgumentParser]) -> None:
+    from repro.claims.thresholds import THRESHOLDS
+    from repro.runner.sensitivity import FACTORS
+
+    p = sub.add_parser(
+        "sensitivity",
+        help="each threshold halved and doubled: which verdicts move, from stored measurements only (no training)",
+        parents=parents,
+    )
+    _execution_options(p)
+    p.add_argument(
+        "--thresholds",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help=f"thresholds to vary (default: all): {', '.join(THRESHOLDS)}",
+    )
+    p.add_argument(
+        "--factors",
+        nargs="+",
+        type=float,
+        default=list(FACTORS),
+        metavar="F",
+        help="factors each threshold is multiplied by (default: 0.5 2)",
+    )
 
 
 def _site_parser(sub, parents: list[argparse.ArgumentParser]) -> None:
@@ -192,6 +227,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list the chapters in table-of-contents order", parents=[toc_after])
     _run_parser(sub, [toc_after])
+    _sensitivity_parser(sub, [toc_after])
     _site_parser(sub, [toc_after])
     p_times = sub.add_parser(
         "times",
@@ -240,6 +276,27 @@ def _run(args: argparse.Namespace, toc: Path) -> None:
         run_on_cluster(args.chapters, **settings, **cluster, force=args.force)
     else:
         run(args.chapters, **settings, log_output=args.log_output)
+
+
+def _sensitivity(args: argparse.Namespace, toc: Path) -> None:
+    from repro.runner.sensitivity import run_sensitivity
+
+    if args.log_output:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+    run_sensitivity(
+        args.build_dir or toc.parent / "_build",
+        profile=args.profile,
+        names=args.thresholds,
+        factors=args.factors,
+        toc=toc,
+        device=args.device,
+        seed=args.seed,
+        data_root=args.data_root,
+        threads=args.threads,
+        log_output=args.log_output,
+    )
 
 
 def _site(args: argparse.Namespace, toc: Path) -> None:
@@ -308,6 +365,7 @@ def _publish(args: argparse.Namespace, toc: Path) -> None:
 _COMMANDS = {
     "list": _list,
     "run": _run,
+    "sensitivity": _sensitivity,
     "site": _site,
     "times": _times,
     "references": _references,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,9 +102,11 @@ def run_chapter(
     log_output: bool = False,
     toc: str | os.PathLike | None = None,
     threads: int = DEFAULT_THREADS,
+    environment: Mapping[str, str] | None = None,
 ) -> ChapterRun:
     """Execute one chapter with papermill into ``<build>/executed/<profile>/<chapter>.ipynb``, its kernel on
-    ``threads`` CPU threads.
+    ``threads`` CPU threads (``environment``: more variables for the kernel, as the sensitivity run passes
+    ``REPRO_THRESHOLDS`` and ``REPRO_READ_ONLY``; :func:`repro.runner.kernel.kernel_environment`).
 
     The notebook is written to a hidden partial file and renamed into place only when every cell succeeded. On
     an error the partial notebook becomes ``<chapter>.FAILED.ipynb`` and :class:`ChapterFailed` names the
@@ -123,7 +125,7 @@ def run_chapter(
         "data_root": None if data_root is None else str(Path(data_root).expanduser().resolve()),
     }
     start = time.perf_counter()
-    with kernel_environment(build_dir, Path(toc) if toc else find_toc(), threads):
+    with kernel_environment(build_dir, Path(toc) if toc else find_toc(), threads, environment):
         error = _execute(nb, chapter, notebooks.partial, parameters, log_output=log_output)
     wall = time.perf_counter() - start
     entry = {

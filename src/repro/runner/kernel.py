@@ -4,7 +4,9 @@ Kernel: the runner writes a ``python3`` kernel spec whose ``argv`` is *this* int
 under ``<build>/jupyter`` and puts that folder first on ``JUPYTER_PATH`` while it executes, so the notebooks
 run in the same environment as the runner whatever kernels the user has installed. The kernel also gets
 ``REPRO_RESULTS_DIR=<build>/results`` and ``REPRO_TOC``, and finds this copy of ``repro`` first on
-``PYTHONPATH``.
+``PYTHONPATH``. The sensitivity run's two variables, ``REPRO_THRESHOLDS`` (:mod:`repro.claims.thresholds`) and
+``REPRO_READ_ONLY`` (:class:`repro.book.chapter.MeasurementRefused`), reach a kernel only when its caller passes them
+(``extra``); otherwise they are unset, so a value left in the shell cannot change a verdict of the book.
 
 Threads: the kernel runs on ``threads`` CPU threads (``OMP_NUM_THREADS`` = ``MKL_NUM_THREADS`` =
 ``OPENBLAS_NUM_THREADS``; default :data:`DEFAULT_THREADS`), whether the chapter runs alone or on a cluster worker.
@@ -19,16 +21,18 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from repro.book.results import RESULTS_ENV
 from repro.book.toc import TOC_ENV, BookError
+from repro.claims.thresholds import THRESHOLDS_ENV
 
 __all__ = [
     "DEFAULT_THREADS",
     "KERNEL_NAME",
     "THREAD_VARIABLES",
+    "SENSITIVITY_VARIABLES",
     "check_threads",
     "ensure_kernel",
     "kernel_environment",
@@ -38,6 +42,8 @@ __all__ = [
 KERNEL_NAME = "python3"
 DEFAULT_THREADS = 1  # CPU threads of a chapter's kernel, serial or on a cluster (module docstring)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# the sensitivity run's hooks (repro.runner.sensitivity): unset in a kernel unless passed on purpose
+SENSITIVITY_VARIABLES = (THRESHOLDS_ENV, "REPRO_READ_ONLY")  # the second: repro.book.chapter.READ_ONLY_ENV
 
 
 def ensure_kernel(build_dir: str | os.PathLike) -> Path:
@@ -102,19 +108,22 @@ def thread_environment(threads: int) -> dict[str, str]:
     return {var: str(threads) for var in THREAD_VARIABLES}
 
 
-def kernel_environment(build_dir: Path, toc: Path, threads: int) -> contextlib.AbstractContextManager[None]:
+def kernel_environment(
+    build_dir: Path, toc: Path, threads: int, extra: Mapping[str, str] | None = None
+) -> contextlib.AbstractContextManager[None]:
     """The environment, for the duration of a ``with`` block, in which papermill starts a chapter's kernel:
     JUPYTER_PATH → our kernel spec (:func:`ensure_kernel`); REPRO_RESULTS_DIR → <build>/results; REPRO_TOC → the
     table of contents ``toc``; this ``repro`` first on PYTHONPATH; ``threads`` CPU threads for OpenMP, MKL and
-    OpenBLAS."""
+    OpenBLAS; :data:`SENSITIVITY_VARIABLES` unset unless ``extra`` (more variables, set last) gives them."""
     jupyter_root = ensure_kernel(build_dir)
-    updates = {
+    updates: dict[str, str | None] = {
         "JUPYTER_PATH": _prepend_path("JUPYTER_PATH", jupyter_root),
         RESULTS_ENV: str((build_dir / "results").resolve()),
         TOC_ENV: str(toc.resolve()),
         **thread_environment(threads),
+        **dict.fromkeys(SENSITIVITY_VARIABLES),
     }
     package_parent = Path(__file__).resolve().parents[2]  # src/repro/runner/kernel.py → src
     if package_parent.name not in ("site-packages", "dist-packages"):
         updates["PYTHONPATH"] = _prepend_path("PYTHONPATH", package_parent)
-    return _environment(**updates)
+    return _environment(**(updates | dict(extra or {})))
