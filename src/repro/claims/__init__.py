@@ -90,6 +90,7 @@ from repro.claims.pooling import interval_over, pool_seeds, seed_interval
 from repro.claims.random_labels import (
     CHANCE_TOLERANCE,
     MAX_POSITIVE_SHARE,
+    RANDOM_LABEL_QUOTES,
     UNIFORM_FRACTION,
     memorised,
     random_label_checks,
@@ -147,6 +148,7 @@ __all__ = [
     "NEAR_ZERO",
     "MAJORITY",
     "QUOTES",
+    "RANDOM_LABEL_QUOTES",
     "positive_share",
     "OUTCOMES",
     "OVERFIT_RISE",

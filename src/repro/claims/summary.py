@@ -39,7 +39,7 @@ PAPER_STATEMENTS: dict[str, tuple[str, str]] = {
     "fig04": (
         "Figure 4",
         "FC on MNIST with random labels: between-class stiffness goes negative (towards −1); no "
-        "positive between-class structure.",
+        "positive between-class structure; stiffness between examples (within-class too) disappears.",
     ),
     "fig05": ("Figure 5", "FC on Fashion-MNIST: the class-membership pattern of Figure 3."),
     "fig06": ("Figure 6", "CNN on CIFAR-10: the class-membership pattern of Figure 3."),
