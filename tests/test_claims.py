@@ -673,6 +673,8 @@ def test_stops_left_out_are_listed_in_words():
         ("distance", "distance_rule", {"CROSSING_FOUND": 0.9, "MAX_RHO": -0.3, "MIN_RANKED": 4},
          ["at least 80% of", "at most 20% of", "size ≤ −0.5 *holds*, ≥ +0.5 is", "fewer than three hidden"],
          ["at least 90% of", "at most 10% of", "size ≤ −0.3 *holds*, ≥ +0.3 is", "fewer than four hidden"]),
+        ("distance_words", "fig09_rule", {"MIN_BIN_PAIRS": 20}, ["bins with at least 10 pairs"],
+         ["bins with at least 20 pairs"]),
         ("distance", "harmonics_rule", {"MAX_RHO": -0.4, "MIN_RESOLVED_DEGREES": 5, "LEARNED_ACCURACY": 0.7},
          ["is ≤ −0.5 (domains", "≥ +0.5 is", "at least three degrees", "accuracy above 0.6 ("],
          ["is ≤ −0.4 (domains", "≥ +0.4 is", "at least five degrees", "accuracy above 0.7 ("]),

@@ -7,7 +7,8 @@
 - one module per claim, with its thresholds: :mod:`~repro.claims.class_membership` (Figures 3, 5, 6),
   :mod:`~repro.claims.overfitting` (Figure 2), :mod:`~repro.claims.random_labels` (Figure 4),
   :mod:`~repro.claims.hierarchy` (Figure 7), :mod:`~repro.claims.learning_rate` (Figures 8, 10, the critical length;
-  also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics),
+  also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics) with
+  :mod:`~repro.claims.distance_words` (the paper's words for them, and the later version's decay part),
   :mod:`~repro.claims.initialisation` (the set-up chapter), :mod:`~repro.claims.convergence` (the definition
   chapter's first-order convergence, :func:`convergence_check`); each claim's rule in words (``*_rule()``) is
   formatted from the thresholds its checks use (:mod:`~repro.claims.wording`), so the prose cannot drift from them;
@@ -46,6 +47,16 @@ from repro.claims.distance import (
     harmonics_checks,
     harmonics_resolved,
     harmonics_rule,
+)
+from repro.claims.distance_words import (
+    DISTANCE_QUOTES,
+    HARMONICS_QUOTES,
+    MIN_BIN_PAIRS,
+    fig09_checks,
+    fig09_rule,
+    fig09_version_checks,
+    harmonics_prompt,
+    input_decay_check,
 )
 from repro.claims.hierarchy import (
     PAPER_DATASET,
@@ -186,6 +197,14 @@ __all__ = [
     "describe_parts",
     "distance_checks",
     "distance_rule",
+    "DISTANCE_QUOTES",
+    "HARMONICS_QUOTES",
+    "MIN_BIN_PAIRS",
+    "fig09_checks",
+    "fig09_rule",
+    "fig09_version_checks",
+    "harmonics_prompt",
+    "input_decay_check",
     "domain_growth_checks",
     "harmonics_checks",
     "harmonics_resolved",

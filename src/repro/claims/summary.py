@@ -51,9 +51,9 @@ PAPER_STATEMENTS: dict[str, tuple[str, str]] = {
     ),
     "fig08": ("Figure 8", "At equal training loss, higher learning rates give higher between-class stiffness."),
     "fig09": (
-        "Figure 9",
+        "Figure 9 (v3: abstract, TL;DR)",
         "Stiffness falls with distance and crosses zero in the input and every layer; deeper "
-        "layers have smaller stiff domains.",
+        "layers have smaller stiff domains. v3: stiffness decays with input-space distance.",
     ),
     "fig10": ("Figure 10", "Stiff domains grow with the learning rate."),
     "critical-length": (
@@ -85,7 +85,7 @@ PAPER_VERSIONS: dict[str, tuple[str, ...]] = {
     "fig07": ("v1", "v3"),
     "pairs": ("v3",),
     "fig08": ("v1",),
-    "fig09": ("v1",),
+    "fig09": ("v1", "v3"),
     "fig10": ("v1",),
     "critical-length": ("v1", "v3"),
 }

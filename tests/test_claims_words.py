@@ -1,0 +1,69 @@
+"""The paper's words for each claim part, and the parts added from them, on hand-built measurements."""
+
+import numpy as np
+import pytest
+
+from repro import claims
+from repro.experiments.distance import EUCLID, DistanceAnalysis
+from repro.stiffness.distance import CriticalDistance, DistanceProfile
+
+
+def _profile(centres, means, counts=None) -> DistanceProfile:
+    centres = np.asarray(centres, dtype=float)
+    width = centres[1] - centres[0]
+    edges = np.append(centres - width / 2, centres[-1] + width / 2)
+    counts = np.full(len(centres), 50) if counts is None else np.asarray(counts)
+    return DistanceProfile(edges, centres, np.asarray(means, dtype=float), counts, np.full(len(centres), 0.01))
+
+
+def _analysis(input_means, euclid_means=None, counts=None, xi=0.4) -> DistanceAnalysis:
+    """An input space with bins at cosines −0.8 … 0.8 (distance 1 − cos grows to the left) and, optionally, the
+    Euclidean input space with bins at distances 1 … 5."""
+    cosines = np.linspace(-0.8, 0.8, len(input_means))
+    critical = {"input": CriticalDistance(xi, (xi - 0.05, xi + 0.05), 1.0, _profile(cosines, input_means, counts))}
+    critical["hidden1"] = CriticalDistance(0.5, (0.45, 0.55), 1.0, _profile(cosines, input_means))
+    if euclid_means is not None:
+        critical[EUCLID] = CriticalDistance(3.0, (2.5, 3.5), 1.0, _profile(np.linspace(1, 5, 5), euclid_means))
+    return DistanceAnalysis(critical, 0.0)
+
+
+def test_input_decay_holds_when_stiffness_falls_with_the_dot_product_distance():
+    """Stiffness rising with the cosine is stiffness falling with distance; the Euclidean reading is shown."""
+    check = claims.input_decay_check(_analysis([-0.3, -0.1, 0.0, 0.2, 0.6], euclid_means=[0.5, 0.3, 0.1, 0, -0.1]))
+    assert check.outcome == "holds"
+    assert "ρ(1 − cos, mean stiffness) = -1.00 over 5 bins" in check.evidence
+    assert "Euclidean distance: ρ = -1.00 over 5 bins" in check.evidence
+
+
+def test_input_decay_is_contradicted_when_stiffness_grows_with_distance_and_undecided_when_flat_or_sparse():
+    grows = claims.input_decay_check(_analysis([0.6, 0.2, 0.0, -0.1, -0.3]))
+    assert grows.outcome == "contradicted"
+    mixed = claims.input_decay_check(_analysis([0.1, -0.2, 0.3, -0.1, 0.0]))
+    assert mixed.outcome == "undecided"
+    sparse = claims.input_decay_check(_analysis([-0.3, -0.1, 0.0, 0.2, 0.6], counts=[50, 3, 3, 3, 50]))
+    assert sparse.outcome == "undecided" and "over 2 bins" in sparse.evidence
+
+
+def test_fig09_versions_split_the_parts():
+    crossing = claims.distance_checks(_analysis([-0.3, -0.1, 0.0, 0.2, 0.6]))
+    checks = claims.fig09_checks(crossing, _analysis([-0.3, -0.1, 0.0, 0.2, 0.6]))
+    assert [c.claim for c in checks[:2]] == ["input: stiffness crosses zero", "input: stiffness decays with distance"]
+    assert len(checks) == len(crossing) + 1
+    by_version = claims.fig09_version_checks(checks)
+    assert by_version["v1"] == checks
+    assert [c.claim for c in by_version["v3"]] == [c.claim for c in checks[:2]]
+    assert "fig09" in claims.PAPER_VERSIONS and "v3" in claims.PAPER_VERSIONS["fig09"]
+
+
+@pytest.mark.parametrize(
+    ("quotes", "rule"),
+    [
+        (lambda: claims.DISTANCE_QUOTES, lambda: claims.fig09_rule()),
+        (lambda: claims.HARMONICS_QUOTES, lambda: claims.harmonics_prompt()),
+        (lambda: claims.RANDOM_LABEL_QUOTES, lambda: claims.random_label_rule()),
+    ],
+    ids=["fig09", "harmonics", "fig04"],
+)
+def test_every_quote_is_shown_in_its_rule(quotes, rule):
+    text = rule()
+    assert quotes() and all(q in text for q in quotes().values())
