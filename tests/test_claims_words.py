@@ -1,6 +1,7 @@
 """The paper's words for each claim part, and the parts added from them, on hand-built measurements."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from repro import claims
@@ -61,9 +62,31 @@ def test_fig09_versions_split_the_parts():
         (lambda: claims.DISTANCE_QUOTES, lambda: claims.fig09_rule()),
         (lambda: claims.HARMONICS_QUOTES, lambda: claims.harmonics_prompt()),
         (lambda: claims.RANDOM_LABEL_QUOTES, lambda: claims.random_label_rule()),
+        (lambda: claims.OVERFITTING_QUOTES, lambda: claims.overfitting_rule()),
     ],
-    ids=["fig09", "harmonics", "fig04"],
+    ids=["fig09", "harmonics", "fig04", "fig02"],
 )
 def test_every_quote_is_shown_in_its_rule(quotes, rule):
     text = rule()
     assert quotes() and all(q in text for q in quotes().values())
+
+
+def test_the_textbook_fall_is_called_partial_unless_every_seed_ends_near_zero():
+    """Item 7 of issue 26: a fall of ≥ 0.2 with textbook float32 gradients is a finding, but the paper's collapse
+    asks the end within ±0.1 of 0; the sentence says which."""
+    from types import SimpleNamespace
+
+    from repro.analysis.overfitting import textbook_ends_sentence
+    from repro.experiments.history import TEXTBOOK_NUMERICS, numerics_column, stiffness_column
+
+    def run(end32: float):
+        row = {stiffness_column("within"): 1.0, numerics_column("textbook32", "zero"): 0.1,
+               numerics_column("textbook32", "flip"): 0.2}
+        ends = zip(TEXTBOOK_NUMERICS, (end32, 0.98), strict=True)
+        row |= {stiffness_column("within", numerics=n): v for n, v in ends}
+        return SimpleNamespace(history=pd.DataFrame([row]))
+
+    partial = textbook_ends_sentence([run(0.76), run(0.05)], [0, 1], "yes")
+    assert "partial fall at most" in partial and "float32 textbook +0.76" in partial
+    full = textbook_ends_sentence([run(0.05), run(-0.08)], [0, 1], "yes")
+    assert "it reaches the paper's collapse" in full

@@ -90,6 +90,7 @@ from repro.claims.learning_rate import (
 from repro.claims.overfitting import (
     COLLAPSE_DROP,
     OVERFIT_RISE,
+    OVERFITTING_QUOTES,
     collapse_finding,
     collapse_rule,
     overfitting_checks,
@@ -163,6 +164,7 @@ __all__ = [
     "positive_share",
     "OUTCOMES",
     "OVERFIT_RISE",
+    "OVERFITTING_QUOTES",
     "PAPER_STATEMENTS",
     "PAPER_VERSIONS",
     "PERMUTATION_ALPHA",
