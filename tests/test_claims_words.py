@@ -63,8 +63,9 @@ def test_fig09_versions_split_the_parts():
         (lambda: claims.HARMONICS_QUOTES, lambda: claims.harmonics_prompt()),
         (lambda: claims.RANDOM_LABEL_QUOTES, lambda: claims.random_label_rule()),
         (lambda: claims.OVERFITTING_QUOTES, lambda: claims.overfitting_rule()),
+        (lambda: claims.DEFINITION_QUOTES, lambda: claims.definition_rule()),
     ],
-    ids=["fig09", "harmonics", "fig04", "fig02"],
+    ids=["fig09", "harmonics", "fig04", "fig02", "definition"],
 )
 def test_every_quote_is_shown_in_its_rule(quotes, rule):
     text = rule()
@@ -90,3 +91,4 @@ def test_the_textbook_fall_is_called_partial_unless_every_seed_ends_near_zero():
     assert "partial fall at most" in partial and "float32 textbook +0.76" in partial
     full = textbook_ends_sentence([run(0.05), run(-0.08)], [0, 1], "yes")
     assert "it reaches the paper's collapse" in full
+

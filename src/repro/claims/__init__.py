@@ -27,6 +27,7 @@ from repro.claims.class_membership import (
     positive_share,
 )
 from repro.claims.convergence import (
+    DEFINITION_QUOTES,
     MAX_GRAM_GAP,
     MAX_RELATIVE_ERROR,
     MIN_ORDER,
@@ -196,6 +197,7 @@ __all__ = [
     "decide",
     "definition_checks",
     "definition_rule",
+    "DEFINITION_QUOTES",
     "describe_parts",
     "distance_checks",
     "distance_rule",
