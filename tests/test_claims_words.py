@@ -64,8 +64,9 @@ def test_fig09_versions_split_the_parts():
         (lambda: claims.RANDOM_LABEL_QUOTES, lambda: claims.random_label_rule()),
         (lambda: claims.OVERFITTING_QUOTES, lambda: claims.overfitting_rule()),
         (lambda: claims.DEFINITION_QUOTES, lambda: claims.definition_rule()),
+        (lambda: claims.PAIRS_QUOTES, lambda: claims.pairs_rule()),
     ],
-    ids=["fig09", "harmonics", "fig04", "fig02", "definition"],
+    ids=["fig09", "harmonics", "fig04", "fig02", "definition", "pairs"],
 )
 def test_every_quote_is_shown_in_its_rule(quotes, rule):
     text = rule()
@@ -92,3 +93,29 @@ def test_the_textbook_fall_is_called_partial_unless_every_seed_ends_near_zero():
     full = textbook_ends_sentence([run(0.05), run(-0.08)], [0, 1], "yes")
     assert "it reaches the paper's collapse" in full
 
+
+def _pairs_snapshot(within: dict[str, float], between: dict[str, float]):
+    from repro.experiments.class_stiffness import StiffnessSnapshot
+    from repro.stiffness import ClassSummary
+
+    def summ(w: float, b: float) -> ClassSummary:
+        return ClassSummary(w, b, 0.01, 0.01, (w - 0.02, w + 0.02), (b - 0.02, b + 0.02), 100, 0.95)
+
+    C = np.eye(2)
+    val = {m: summ(within["val-val"], between["val-val"]) for m in ("sign", "cos")}
+    pairs = {k: {m: (C, summ(within[k], between[k])) for m in ("sign", "cos")} for k in ("train-train", "train-val")}
+    return StiffnessSnapshot(10, {"sign": C, "cos": C}, val, C, np.arange(2), 0.0, np.zeros(2), pairs=pairs)
+
+
+def test_pair_checks_judge_each_kind_of_pair_and_metric():
+    kinds = ("val-val", "train-train", "train-val")
+    good = _pairs_snapshot(dict.fromkeys(kinds, 0.8), dict.fromkeys(kinds, 0.2))
+    checks = claims.pair_checks(good)
+    assert len(checks) == 6 and all(c.outcome == "holds" for c in checks)
+    mixed = _pairs_snapshot({"val-val": 0.1, "train-train": 0.8, "train-val": 0.21},
+                            {"val-val": 0.5, "train-train": 0.2, "train-val": 0.2})
+    outcomes = {c.claim: c.outcome for c in claims.pair_checks(mixed)}
+    assert outcomes["val-val pairs, sign: within > between"] == "contradicted"
+    assert outcomes["train-train pairs, cos: within > between"] == "holds"
+    assert outcomes["train-val pairs, sign: within > between"] == "undecided"
+    assert claims.verdict(claims.pair_checks(mixed)) == "partly reproduced"

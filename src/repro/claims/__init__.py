@@ -9,7 +9,8 @@
   :mod:`~repro.claims.hierarchy` (Figure 7), :mod:`~repro.claims.learning_rate` (Figures 8, 10, the critical length;
   also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics) with
   :mod:`~repro.claims.distance_words` (the paper's words for them, and the later version's decay part),
-  :mod:`~repro.claims.initialisation` (the set-up chapter), :mod:`~repro.claims.convergence` (the definition
+  :mod:`~repro.claims.initialisation` (the set-up chapter), :mod:`~repro.claims.pairs` (the pairs chapter),
+  :mod:`~repro.claims.convergence` (the definition
   chapter's first-order convergence, :func:`convergence_check`); each claim's rule in words (``*_rule()``) is
   formatted from the thresholds its checks use (:mod:`~repro.claims.wording`), so the prose cannot drift from them;
 - :mod:`~repro.claims.summary` — what the paper states per chapter and version, the questions the book adds, and the
@@ -99,6 +100,7 @@ from repro.claims.overfitting import (
     overfitting_rule,
     textbook_collapse_checks,
 )
+from repro.claims.pairs import PAIRS_QUOTES, pair_checks, pairs_rule
 from repro.claims.pooling import interval_over, pool_seeds, seed_interval
 from repro.claims.random_labels import (
     CHANCE_TOLERANCE,
@@ -228,6 +230,9 @@ __all__ = [
     "overfitting_onset",
     "overfitting_rule",
     "pool_seeds",
+    "PAIRS_QUOTES",
+    "pair_checks",
+    "pairs_rule",
     "questions_table",
     "random_label_checks",
     "MAX_POSITIVE_SHARE",
