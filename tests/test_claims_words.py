@@ -65,8 +65,9 @@ def test_fig09_versions_split_the_parts():
         (lambda: claims.OVERFITTING_QUOTES, lambda: claims.overfitting_rule()),
         (lambda: claims.DEFINITION_QUOTES, lambda: claims.definition_rule()),
         (lambda: claims.PAIRS_QUOTES, lambda: claims.pairs_rule()),
+        (lambda: claims.HIERARCHY_QUOTES, lambda: claims.hierarchy_rule()),
     ],
-    ids=["fig09", "harmonics", "fig04", "fig02", "definition", "pairs"],
+    ids=["fig09", "harmonics", "fig04", "fig02", "definition", "pairs", "fig07"],
 )
 def test_every_quote_is_shown_in_its_rule(quotes, rule):
     text = rule()

@@ -61,6 +61,7 @@ from repro.claims.distance_words import (
     input_decay_check,
 )
 from repro.claims.hierarchy import (
+    HIERARCHY_QUOTES,
     PAPER_DATASET,
     PERMUTATION_ALPHA,
     hierarchy_checks,
@@ -219,6 +220,7 @@ __all__ = [
     "hierarchy_claim_checks",
     "PAPER_DATASET",
     "hierarchy_rule",
+    "HIERARCHY_QUOTES",
     "init_consistency",
     "init_consistency_rule",
     "init_dependence",
