@@ -92,9 +92,9 @@ display(Markdown(fig2.end_of_training_sentence(runs)))
 # sign is 0.
 #
 # What we found, in short: the exact gradients show no collapse, and textbook float32 gradients of the same
-# networks show a *partial* fall of within-class stiffness (in the paper profile it ends at +0.61 to +0.77 over
-# three seeds, not near 0; `docs/paper-profile-findings.md`) — a plausible cause of the paper's picture, not its
-# full collapse.
+# networks show a *partial* fall of within-class stiffness (in the paper profile's latest run it ends at +0.56 to
+# +0.63 over three seeds, in an earlier one at +0.61 to +0.77, `docs/paper-profile-findings.md`; not near 0) — a
+# plausible cause of the paper's picture, not its full collapse.
 #
 # At every checkpoint of the runs above we therefore also computed, on the same network and the same images,
 # within- and between-class sign stiffness from textbook per-example gradients (PyTorch's `F.cross_entropy`) in
