@@ -113,3 +113,17 @@ verdict = ch.judge(definition.checks(run), rule=claims.definition_rule())
 
 # %% tags=["nbval-check-output"]
 ch.close(definition.headline(run), details=definition.details(run), summary=definition.summary_lines(run))
+
+# %% [markdown]
+# ## What the paper states that this chapter does not check
+#
+# - *"We define stiffness to be the expected sign of $\vec g_1 \cdot \vec g_2$ (or equivalently the expected sign
+#   of $\Delta\mathcal{L}_1 \Delta\mathcal{L}_2$)"* (v1 §2.1, Eq. 5) — a definition, which the book adopts; the
+#   equivalence with the product of loss changes is Eq. 4's, checked above, not a separate part.
+# - *"$\Delta\mathcal{L}_1 = \varepsilon\, \vec g_1 \cdot \vec g_1$"* (v1 Eq. 3) — shown in the table above for
+#   each pair, not a part of the verdict (it is Eq. 4 with example 2 = example 1).
+# - The cosine metric $S_{\cos}$ of the later version — defined there, computed in the table of pairs above; a
+#   definition, so nothing to reproduce.
+# - *"Stiff functions are less flexible and therefore less prone to overfitting to the particular details of a
+#   dataset."* (v1 §1.1) — an interpretation; the overfitting chapter (Figure 2) measures what stiffness does
+#   when a network overfits.

@@ -116,3 +116,14 @@ display(Markdown(fig7.contrast_sentence(hruns)))
 
 # %% tags=["nbval-check-output"]
 ch.close(fig7.hierarchy_headline(hruns), details=fig7.hierarchy_details(hruns), summary=fig7.hierarchy_summary(hruns))
+
+# %% [markdown]
+# ## What the paper states that this chapter does not check
+#
+# - The later version's *"semantic structure such as CIFAR-100 super-classes and super-super-classes"* (its TL;DR)
+#   — no grouping of the super-classes is given in the text we hold, and CIFAR-100 itself is not in the offline
+#   archive; not measured.
+# - *"Since our model had no access to the super-class (coarse grained) labels, the structure in the stiffness
+#   matrix likely came from general features being learned."* (v1 §5) — a cause; the features are not measured.
+# - *"This is due to the similarity between images within the super-class"* (v1 §4.1) — a cause; image similarity
+#   within and across super-classes is not measured here.

@@ -67,23 +67,10 @@ tables.pair_table(run).style.hide(axis="index")
 
 # %% [markdown]
 # ## Paper vs this reproduction
-#
-# **The paper's claim** (later version, Figure 4 and its text). The class structure of stiffness — gradient steps
-# help images of the same class more than images of other classes — is seen in all three kinds of pairs and in
-# both metrics.
-#
-# **Rule.** For each kind of pair and each metric, at the last stage, one part: the within-class interval lies
-# above the between-class interval (*holds*), below it (*contradicted*), or the two overlap (*undecided*). Six
-# parts; the verdict follows the book's rule, shown below.
 
 # %%
 last = run.snapshots[-1]
-verdict = ch.judge(
-    claims.check_separated(f"{kind} pairs, {metric}: within > between", "within",
-                           last.summary(kind, metric).within_ci, "between", last.summary(kind, metric).between_ci,
-                           expected="above")
-    for kind in PAIR_KINDS for metric in METRICS
-)
+verdict = ch.judge(claims.pair_checks(last), rule=claims.pairs_rule())
 
 # %%
 tt, vv = last.summary("train-train", "sign"), last.summary("val-val", "sign")
@@ -104,3 +91,14 @@ ch.close(headline, details=run_details(run), summary=[
     f"{kind}: within {last.summary(kind, 'sign').within:+.1f}, between {last.summary(kind, 'sign').between:+.1f}"
     for kind in PAIR_KINDS
 ])
+
+# %% [markdown]
+# ## What the paper states that this chapter does not check
+#
+# - *"Stiffness as a function of epoch. The plots summarize the evolution of within-class and between-classes
+#   stiffness measures as a function of epoch of training for a CNN on FASHION MNIST."* (v3 Fig. 5) — the caption
+#   states no result to check; the table above gives the values at the four stages.
+# - The values at each of the paper's four stages: the caption gives no numbers and does not name the stages in
+#   training time, so ours are compared with its words only.
+# - The later version's experiment with a transformer (BERT) on MNLI (its abstract) — a different model and task;
+#   the book runs vision networks only.

@@ -104,7 +104,8 @@ hrun.rows[resolution_columns].assign(resolved=resolved).style.format(precision=3
 # ## The hypothesis vs this measurement
 
 # %%
-verdict = ch.judge(claims.harmonics_checks(hrun.rows, bin_width), rule=claims.harmonics_rule())
+rule = claims.harmonics_prompt() + "\n\n" + claims.harmonics_rule()
+verdict = ch.judge(claims.harmonics_checks(hrun.rows, bin_width), rule=rule)
 
 # %% tags=["nbval-check-output"]
 ch.close(
@@ -116,3 +117,17 @@ ch.close(
              f"{r.val_acc > claims.LEARNED_ACCURACY}, resolved {ok}"
              for r, ok in zip(hrun.rows.itertuples(), resolved, strict=True)],
 )
+
+# %% [markdown]
+# ## What the paper states that this chapter does not check
+#
+# The paper reports no result on spherical harmonics, so this chapter checks none of its statements; the verdict
+# above is on the book's own hypothesis and is not counted among the paper's claims. The nearest statements:
+#
+# - *"We believe that for fully-connected ReLU networks the connection is likely."* (v1 §4.4, of the stiff-domain
+#   size and the length scale of the learned function) — the hypothesis above tests a consequence of it (domains
+#   shrink as the target varies faster), not the connection itself: the length scale of the learned function is
+#   not measured.
+# - *"imagine a function that varies rapidly over input data, however, whose losses over the same data move in the
+#   same direction on application of a gradient step based on any of the data points"* (v1 §4.4) — a thought
+#   experiment against reading the stiff domain as the function's length scale; not constructed here.

@@ -67,13 +67,34 @@ def test_class_membership_rise_is_contradicted_only_when_every_later_stage_is_be
 
 
 def test_random_labels():
-    good = [snapshot(0, 1.0, -1.0), snapshot(1, 0.5, -0.6), snapshot(2, 0.2, -0.9), snapshot(3, 0.1, -0.95)]
+    good = [snapshot(0, 1.0, -1.0), snapshot(1, 0.5, -0.6), snapshot(2, 0.2, -0.9), snapshot(3, 0.02, -0.95)]
     assert verdict(claims.random_label_checks(good)) == "reproduced"
     positive_cell = np.array([[0.2, 0.5], [-0.9, 0.1]])
-    bad = good[:-1] + [snapshot(3, 0.1, -0.2, positive_cell)]
-    assert [c.passed for c in claims.random_label_checks(bad)] == [True, False]
+    bad = good[:-1] + [snapshot(3, 0.02, -0.2, positive_cell)]
+    assert [c.outcome for c in claims.random_label_checks(bad)] == ["holds", "contradicted", "holds"]
     earlier_structure_is_allowed = [good[0], snapshot(1, 0.5, -0.2, positive_cell), *good[2:]]
     assert verdict(claims.random_label_checks(earlier_structure_is_allowed)) == "reproduced"
+
+
+def test_random_labels_within_class_stiffness_that_stays_is_contradicted():
+    """"The stiffness between examples disappears" (v1 §5), read for pairs of the same class: a within-class
+    interval wholly above +0.1 at the last stage contradicts it, one that contains +0.1 leaves it undecided."""
+    stays = [snapshot(0, 1.0, -0.5), snapshot(3, 1.0, -0.98)]
+    checks = claims.random_label_checks(stays)
+    assert [c.outcome for c in checks] == ["holds", "holds", "contradicted"]
+    assert verdict(checks) == "partly reproduced"
+    assert "at initialisation +1.000" in checks[2].evidence and "below 0: no" in checks[2].evidence
+    borderline = [snapshot(0, 1.0, -0.5), snapshot(3, 0.1, -0.98)]
+    assert claims.random_label_checks(borderline)[2].outcome == "undecided"
+    gone = [snapshot(0, 1.0, -0.5), snapshot(3, -0.5, -0.98)]
+    assert "below 0: yes" in claims.random_label_checks(gone)[2].evidence
+
+
+def test_random_label_rule_quotes_the_paper_for_every_part():
+    rule = claims.random_label_rule()
+    for quote in claims.RANDOM_LABEL_QUOTES.values():
+        assert quote in rule
+    assert "the stiffness between examples disappears as the model trains" in rule
 
 
 def history(val_loss, within, between):
@@ -537,9 +558,9 @@ def test_random_labels_structure_is_a_share_of_cells_not_the_largest_cell():
     many = np.full((K, K), -1.0)
     many[:4, :4] = 1.0  # 12 of 90 off-diagonal entries above 0
     cases = (("one", one_cell), ("many", many))
-    ends = {name: [snapshot(0, 1.0, -1.0), snapshot(3, 0.1, -0.9, C)] for name, C in cases}
-    assert [c.outcome for c in claims.random_label_checks(ends["one"])] == ["holds", "holds"]
-    assert [c.outcome for c in claims.random_label_checks(ends["many"])] == ["holds", "contradicted"]
+    ends = {name: [snapshot(0, 1.0, -1.0), snapshot(3, 0.02, -0.9, C)] for name, C in cases}
+    assert [c.outcome for c in claims.random_label_checks(ends["one"])[:2]] == ["holds", "holds"]
+    assert [c.outcome for c in claims.random_label_checks(ends["many"])[:2]] == ["holds", "contradicted"]
 
 
 def _crossing_rows(
@@ -687,6 +708,8 @@ def test_stops_left_out_are_listed_in_words():
         ("distance", "distance_rule", {"CROSSING_FOUND": 0.9, "MAX_RHO": -0.3, "MIN_RANKED": 4},
          ["at least 80% of", "at most 20% of", "size ≤ −0.5 *holds*, ≥ +0.5 is", "fewer than three hidden"],
          ["at least 90% of", "at most 10% of", "size ≤ −0.3 *holds*, ≥ +0.3 is", "fewer than four hidden"]),
+        ("distance_words", "fig09_rule", {"MIN_BIN_PAIRS": 20}, ["bins with at least 10 pairs"],
+         ["bins with at least 20 pairs"]),
         ("distance", "harmonics_rule", {"MAX_RHO": -0.4, "MIN_RESOLVED_DEGREES": 5, "LEARNED_ACCURACY": 0.7},
          ["is ≤ −0.5 (domains", "≥ +0.5 is", "at least three degrees", "accuracy above 0.6 ("],
          ["is ≤ −0.4 (domains", "≥ +0.4 is", "at least five degrees", "accuracy above 0.7 ("]),

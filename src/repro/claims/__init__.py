@@ -7,8 +7,10 @@
 - one module per claim, with its thresholds: :mod:`~repro.claims.class_membership` (Figures 3, 5, 6),
   :mod:`~repro.claims.overfitting` (Figure 2), :mod:`~repro.claims.random_labels` (Figure 4),
   :mod:`~repro.claims.hierarchy` (Figure 7), :mod:`~repro.claims.learning_rate` (Figures 8, 10, the critical length;
-  also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics),
-  :mod:`~repro.claims.initialisation` (the set-up chapter), :mod:`~repro.claims.convergence` (the definition
+  also the direction rule :func:`lr_trend`), :mod:`~repro.claims.distance` (Figure 9, spherical harmonics) with
+  :mod:`~repro.claims.distance_words` (the paper's words for them, and the later version's decay part),
+  :mod:`~repro.claims.initialisation` (the set-up chapter), :mod:`~repro.claims.pairs` (the pairs chapter),
+  :mod:`~repro.claims.convergence` (the definition
   chapter's first-order convergence, :func:`convergence_check`); each claim's rule in words (``*_rule()``) is
   formatted from the thresholds its checks use (:mod:`~repro.claims.wording`), so the prose cannot drift from them;
 - :mod:`~repro.claims.thresholds` — the named thresholds the verdicts depend on, their defaults and the one override
@@ -30,6 +32,7 @@ from repro.claims.class_membership import (
     positive_share,
 )
 from repro.claims.convergence import (
+    DEFINITION_QUOTES,
     MAX_GRAM_GAP,
     MAX_RELATIVE_ERROR,
     MIN_ORDER,
@@ -51,7 +54,18 @@ from repro.claims.distance import (
     harmonics_resolved,
     harmonics_rule,
 )
+from repro.claims.distance_words import (
+    DISTANCE_QUOTES,
+    HARMONICS_QUOTES,
+    MIN_BIN_PAIRS,
+    fig09_checks,
+    fig09_rule,
+    fig09_version_checks,
+    harmonics_prompt,
+    input_decay_check,
+)
 from repro.claims.hierarchy import (
+    HIERARCHY_QUOTES,
     PAPER_DATASET,
     PERMUTATION_ALPHA,
     hierarchy_checks,
@@ -83,6 +97,7 @@ from repro.claims.learning_rate import (
 from repro.claims.overfitting import (
     COLLAPSE_DROP,
     OVERFIT_RISE,
+    OVERFITTING_QUOTES,
     collapse_finding,
     collapse_rule,
     overfitting_checks,
@@ -90,10 +105,12 @@ from repro.claims.overfitting import (
     overfitting_rule,
     textbook_collapse_checks,
 )
+from repro.claims.pairs import PAIRS_QUOTES, pair_checks, pairs_rule
 from repro.claims.pooling import interval_over, pool_seeds, seed_interval
 from repro.claims.random_labels import (
     CHANCE_TOLERANCE,
     MAX_POSITIVE_SHARE,
+    RANDOM_LABEL_QUOTES,
     UNIFORM_FRACTION,
     memorised,
     random_label_checks,
@@ -174,9 +191,11 @@ __all__ = [
     "NEAR_ZERO",
     "MAJORITY",
     "QUOTES",
+    "RANDOM_LABEL_QUOTES",
     "positive_share",
     "OUTCOMES",
     "OVERFIT_RISE",
+    "OVERFITTING_QUOTES",
     "PAPER_STATEMENTS",
     "PAPER_VERSIONS",
     "PERMUTATION_ALPHA",
@@ -211,9 +230,18 @@ __all__ = [
     "decide",
     "definition_checks",
     "definition_rule",
+    "DEFINITION_QUOTES",
     "describe_parts",
     "distance_checks",
     "distance_rule",
+    "DISTANCE_QUOTES",
+    "HARMONICS_QUOTES",
+    "MIN_BIN_PAIRS",
+    "fig09_checks",
+    "fig09_rule",
+    "fig09_version_checks",
+    "harmonics_prompt",
+    "input_decay_check",
     "domain_growth_checks",
     "harmonics_checks",
     "harmonics_resolved",
@@ -222,6 +250,7 @@ __all__ = [
     "hierarchy_claim_checks",
     "PAPER_DATASET",
     "hierarchy_rule",
+    "HIERARCHY_QUOTES",
     "init_consistency",
     "init_consistency_rule",
     "init_dependence",
@@ -233,6 +262,9 @@ __all__ = [
     "overfitting_onset",
     "overfitting_rule",
     "pool_seeds",
+    "PAIRS_QUOTES",
+    "pair_checks",
+    "pairs_rule",
     "questions_table",
     "random_label_checks",
     "MAX_POSITIVE_SHARE",

@@ -21,13 +21,13 @@ MAJORITY = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAJO
 # The paper's words each part checks (the first version, arXiv 1901.09491v1; section or figure named).
 QUOTES = {
     "within_init": '"members of the same class have high stiffness with respect to each other. This holds at '
-    'initialization as well as throughout most of the training" (§6)',
+    'initialization as well as throughout most of the training" (§5)',
     "between_init": '"There is no consistent stiffness between different classes at initialization." (§4.1)',
     "rises": '"As training progresses, within-class stiffness stays high. In addition, stiffness between classes '
     'increases as well" (§4.1)',
-    "within_later": '"within-class stiffness stays high" (§4.1); "throughout most of the training" (§6)',
+    "within_later": '"within-class stiffness stays high" (§4.1); "throughout most of the training" (§5)',
     "majority": '"the off-diagonal elements of the stiffness matrix become consistently positive with training" '
-    '(§4.1); "we observe positive stiffness between the majority of classes during training" (§6)',
+    '(§4.1); "we observe positive stiffness between the majority of classes during training" (§5)',
 }
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "FLAT_FLOOR",
     "MAX_RELATIVE_ERROR",
     "MAX_GRAM_GAP",
+    "DEFINITION_QUOTES",
     "Convergence",
     "convergence_order",
     "convergence_check",
@@ -115,6 +116,21 @@ def power_of_ten(x: float) -> int:
     return k
 
 
+# The paper's words each part checks (v1: arXiv 1901.09491v1 §2.1; v3: the caption of its Figure 2). The paper steps
+# along +ε·g₁ and writes ΔL₂ = ε g₁·g₂; the chapter steps down the gradient, −ε·g₁, and checks −g₁·g₂: the same
+# statement with the sign of the step turned.
+DEFINITION_QUOTES = {
+    "finite_difference": '"The change in loss on input 2 due to the gradient step from input 1 becomes equivalently '
+    'ΔL₂ = ε ∇_ε L(f_{W+εg₁}(X₂), y₂) = ε g₁·g₂." (v1 §2.1, Eq. 4)',
+    "first_order": '"is the direction in which, if we were to change the parameters W, the loss would change the most '
+    'rapidly (at least for infinitesimal step sizes)" (v1 §2.1, of Eq. 1): Eq. 4 holds to first order in ε',
+    "gram": '"what we initially thought of as a change in loss due to the application of a small gradient update from '
+    'one input to another is in fact equivalent to analyzing gradient alignment between different datapoints" (v1 '
+    '§2.1); "These two descriptions are mathematically equivalent." (v3 Fig. 2) — the alignment the book reads off '
+    "its Gram matrix",
+}
+
+
 def definition_checks(
     max_relative_error: float, curves: Sequence[tuple[Sequence[float], Sequence[float]]], gram_gap: float
 ) -> list[Check]:
@@ -137,9 +153,12 @@ def definition_rule() -> str:
         r"**The paper's claim (Eqs. 2–5).** A small gradient step on example 1 changes the loss on example 2 by "
         r"$-\varepsilon\, \vec g_1 \cdot \vec g_2$, so stiffness is a property of gradient alignment."
         "\n\n"
-        r"**Rule.** Three parts, over every pair: (i) the relative error of the finite difference at the smallest "
-        f"step is below $10^{{{power_of_ten(MAX_RELATIVE_ERROR)}}}$; "
-        r"(ii) first-order convergence: the Taylor remainder of the finite difference shrinks as $O(\varepsilon)$, "
+        f"**Rule.** Three parts, over every pair: (i) {DEFINITION_QUOTES['finite_difference']}: the relative error "
+        f"of the finite difference at the smallest step is below $10^{{{power_of_ten(MAX_RELATIVE_ERROR)}}}$ (the "
+        r"paper steps along $+\varepsilon \vec g_1$, we step down the gradient and compare with "
+        r"$-\vec g_1 \cdot \vec g_2$); "
+        f"(ii) {DEFINITION_QUOTES['first_order']}: first-order convergence: "
+        r"the Taylor remainder of the finite difference shrinks as $O(\varepsilon)$, "
         r"while float64 rounding of the two losses, divided by $\varepsilon$, grows as $1/\varepsilon$. The "
         r"rounding floor at each step is estimated from the smallest step's error (taken as rounding, scaled by "
         r"$\varepsilon_{\min}/\varepsilon$; at least "
@@ -149,7 +168,8 @@ def definition_rule() -> str:
         f"least {MIN_ORDER:g}. "
         "A pair with fewer than two such steps is at the rounding floor from the largest step on (its loss is "
         "nearly linear along the step) and agrees to rounding, so it passes; an error that does not shrink stays "
-        "above the floor with a slope near 0 and fails (`repro.claims.convergence`); (iii) the Gram matrix agrees "
-        f"with the per-pair autograd dot products to $10^{{{power_of_ten(MAX_GRAM_GAP)}}}$ relative. Each is "
+        "above the floor with a slope near 0 and fails (`repro.claims.convergence`); (iii) "
+        f"{DEFINITION_QUOTES['gram']}: the Gram matrix agrees with the per-pair autograd dot products to "
+        f"$10^{{{power_of_ten(MAX_GRAM_GAP)}}}$ relative. Each is "
         "decided as holds or contradicted (no interval); the verdict follows the book's rule, shown below."
     )

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from repro.claims.class_membership import NEAR_ZERO, class_membership_checks
+from repro.claims.class_membership import NEAR_ZERO, QUOTES, class_membership_checks
 from repro.claims.random_labels import random_label_checks
 from repro.claims.verdicts import Check
 from repro.experiments.class_stiffness import ClassStiffnessRun
@@ -56,12 +56,13 @@ def init_consistency(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def init_consistency_rule() -> str:
-    """The rule :func:`init_consistency` applies, as Markdown, with :data:`~repro.claims.NEAR_ZERO` and
-    :data:`POSITIVE_SHARE_RANGE`."""
+    """The rule :func:`init_consistency` applies, as Markdown, with the paper's words it reads
+    (:data:`~repro.claims.QUOTES`), :data:`~repro.claims.NEAR_ZERO` and :data:`POSITIVE_SHARE_RANGE`."""
     low, high = POSITIVE_SHARE_RANGE
     return (
-        '**Is there "no consistent between-class stiffness" at initialisation?** Two readings, per model and scheme '
-        "over the seeds. *Not consistently positive* (the class-membership chapters' reading: the paper calls "
+        '**Is there "no consistent between-class stiffness" at initialisation?** The paper: '
+        f"{QUOTES['between_init']} Two readings, per model and scheme over the seeds. *Not consistently positive* "
+        "(the class-membership chapters' reading: the paper calls "
         "positive alignment stiffness): holds unless every seed's between-class sign stiffness is above 0. *Close "
         f"to zero or mixed* (the other reasonable reading): holds when the mean is within ±{NEAR_ZERO:g} of zero, "
         f"*or* when the mean share of positive off-diagonal cells lies between {low:.0%} and {high:.0%} (cells of "

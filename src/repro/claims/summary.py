@@ -40,7 +40,7 @@ PAPER_STATEMENTS: dict[str, tuple[str, str]] = {
     "fig04": (
         "Figure 4",
         "FC on MNIST with random labels: between-class stiffness goes negative (towards −1); no "
-        "positive between-class structure.",
+        "positive between-class structure; stiffness between examples (within-class too) disappears.",
     ),
     "fig05": ("Figure 5", "FC on Fashion-MNIST: the class-membership pattern of Figure 3."),
     "fig06": ("Figure 6", "CNN on CIFAR-10: the class-membership pattern of Figure 3."),
@@ -52,9 +52,9 @@ PAPER_STATEMENTS: dict[str, tuple[str, str]] = {
     ),
     "fig08": ("Figure 8", "At equal training loss, higher learning rates give higher between-class stiffness."),
     "fig09": (
-        "Figure 9",
+        "Figure 9 (v3: abstract, TL;DR)",
         "Stiffness falls with distance and crosses zero in the input and every layer; deeper "
-        "layers have smaller stiff domains.",
+        "layers have smaller stiff domains. v3: stiffness decays with input-space distance.",
     ),
     "fig10": ("Figure 10", "Stiff domains grow with the learning rate."),
     "critical-length": (
@@ -86,7 +86,7 @@ PAPER_VERSIONS: dict[str, tuple[str, ...]] = {
     "fig07": ("v1", "v3"),
     "pairs": ("v3",),
     "fig08": ("v1",),
-    "fig09": ("v1",),
+    "fig09": ("v1", "v3"),
     "fig10": ("v1",),
     "critical-length": ("v1", "v3"),
 }
