@@ -378,18 +378,24 @@ def test_domain_growth_checks_decide_the_input_and_the_share_of_representations(
     assert verdict(claims.domain_growth_checks(mostly_unclear, "input")) == "supported"  # 0.1 holds, 0.4 undecided
 
 
-def _critical(xi, found):
-    from repro.stiffness.distance import CriticalDistance
+def _critical(xi, found, positive=True):
+    """A crossing at cosine ``xi`` (None: the curve never crosses) on ten bins over [0, 1] of 50 pairs each; a curve
+    without a crossing is positive throughout, or, with ``positive=False``, nowhere."""
+    from repro.stiffness.distance import CriticalDistance, DistanceProfile
 
+    edges = np.linspace(0.0, 1.0, 11)
+    centers = (edges[:-1] + edges[1:]) / 2
+    mean = centers - xi if xi is not None else np.full(10, 0.5 if positive else -0.5)
+    profile = DistanceProfile(edges, centers, mean, np.full(10, 50), np.full(10, 0.01))
     ci = (np.nan, np.nan) if xi is None else (xi - 0.05, xi + 0.05)
-    return CriticalDistance(xi, ci, found, None)
+    return CriticalDistance(xi, ci, found, profile)
 
 
 def test_distance_checks_on_constructed_crossings():
     from repro.experiments.distance import EUCLID, DistanceAnalysis
 
     critical = {
-        "input": _critical(None, 0.0),  # no crossing anywhere: contradicted
+        "input": _critical(None, 0.0, positive=False),  # never positive: no domain to cross from, contradicted
         EUCLID: _critical(None, 0.0),  # not a dot-product representation: not checked
         "hidden 1": _critical(0.2, 1.0),
         "hidden 2": _critical(0.4, 0.9),
@@ -400,6 +406,9 @@ def test_distance_checks_on_constructed_crossings():
     assert [c.claim for c in checks][:1] == ["input: stiffness crosses zero"] and len(checks) == 6
     assert [c.outcome for c in checks] == ["contradicted", "holds", "holds", "undecided", "holds", "holds"]
     assert "ρ(depth, domain size) = -1.00 over 3" in checks[-1].evidence  # 1 − ξ falls with depth
+    beyond = claims.distance_checks(DistanceAnalysis({"input": _critical(None, 0.0)}, 0.0))[0]
+    assert beyond.outcome == "undecided"  # positive over the whole measured range: a bound, not a contradiction
+    assert "domain ≥ 0.950" in beyond.evidence
     grows = {f"hidden {k}": _critical(xi, 1.0) for k, xi in enumerate((0.6, 0.4, 0.2), start=1)}
     assert claims.distance_checks(DistanceAnalysis(grows, 0.0))[-1].outcome == "contradicted"
     too_few = {"hidden 1": _critical(0.6, 1.0), "hidden 2": _critical(None, 0.1)}
@@ -705,9 +714,11 @@ def test_stops_left_out_are_listed_in_words():
          ["at most one in ten off-diagonal cells"], ["at most one in five off-diagonal cells"]),
         ("hierarchy", "hierarchy_rule", {"PERMUTATION_ALPHA": 0.01},
          ["p < 0.05", "p > 0.95", "lowest 5% of"], ["p < 0.01", "p > 0.99", "lowest 1% of"]),
-        ("distance", "distance_rule", {"CROSSING_FOUND": 0.9, "MAX_RHO": -0.3, "MIN_RANKED": 4},
-         ["at least 80% of", "at most 20% of", "size ≤ −0.5 *holds*, ≥ +0.5 is", "fewer than three hidden"],
-         ["at least 90% of", "at most 10% of", "size ≤ −0.3 *holds*, ≥ +0.3 is", "fewer than four hidden"]),
+        ("distance", "distance_rule",
+         {"CROSSING_FOUND": 0.9, "MAX_RHO": -0.3, "MIN_RANKED": 4, "MIN_BIN_PAIRS": 20},
+         ["at least 80% of", "(bins of at least 10 pairs)", "size ≤ −0.5 *holds*, ≥ +0.5 is", "fewer than three hidden"],
+         ["at least 90% of", "(bins of at least 20 pairs)", "size ≤ −0.3 *holds*, ≥ +0.3 is",
+          "fewer than four hidden"]),
         ("distance_words", "fig09_rule", {"MIN_BIN_PAIRS": 20}, ["bins with at least 10 pairs"],
          ["bins with at least 20 pairs"]),
         ("distance", "harmonics_rule", {"MAX_RHO": -0.4, "MIN_RESOLVED_DEGREES": 5, "LEARNED_ACCURACY": 0.7},

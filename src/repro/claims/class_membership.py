@@ -9,14 +9,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from repro.claims.thresholds import threshold
 from repro.claims.verdicts import Check, check_above, decide
 from repro.experiments.class_stiffness import StiffnessSnapshot
 from repro.stiffness import ClassSummary
 
 __all__ = ["NEAR_ZERO", "MAJORITY", "QUOTES", "class_membership_checks", "class_membership_rule", "positive_share"]
 
-NEAR_ZERO = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("NEAR_ZERO")  # see repro.claims.thresholds
-MAJORITY = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAJORITY")  # see repro.claims.thresholds
+NEAR_ZERO = threshold("NEAR_ZERO")  # repro.claims.thresholds says what it decides
+MAJORITY = threshold("MAJORITY")  # repro.claims.thresholds says what it decides
 
 # The paper's words each part checks (the first version, arXiv 1901.09491v1; section or figure named).
 QUOTES = {

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repro.claims.thresholds import threshold
 from repro.claims.verdicts import Check, check_inside
 
 __all__ = [
@@ -45,12 +46,12 @@ __all__ = [
     "definition_rule",
 ]
 
-ROUNDING_MARGIN = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("ROUNDING_MARGIN")
-MIN_ORDER = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MIN_ORDER")  # see repro.claims.thresholds
+ROUNDING_MARGIN = threshold("ROUNDING_MARGIN")
+MIN_ORDER = threshold("MIN_ORDER")  # repro.claims.thresholds says what it decides
 FLAT_FLOOR = 1e-12  # relative rounding of g₁·g₂ itself (a float64 sum of ~10⁶ products: ≲ 10⁶·2⁻⁵³ ≈ 1e-10 worst,
 # √10⁶·2⁻⁵³ ≈ 1e-13 typical)
-MAX_RELATIVE_ERROR = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAX_RELATIVE_ERROR")
-MAX_GRAM_GAP = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAX_GRAM_GAP")
+MAX_RELATIVE_ERROR = threshold("MAX_RELATIVE_ERROR")
+MAX_GRAM_GAP = threshold("MAX_GRAM_GAP")
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pandas as pd
 from scipy.stats import spearmanr
 
+from repro.claims.thresholds import threshold
 from repro.claims.verdicts import Check, decide
 from repro.claims.wording import count_word, number
 from repro.experiments.distance import EUCLID, DistanceAnalysis
+from repro.experiments.domain_ranges import profile_range
 
 __all__ = [
     "CROSSING_FOUND",
@@ -24,12 +26,13 @@ __all__ = [
     "harmonics_rule",
 ]
 
-CROSSING_FOUND = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("CROSSING_FOUND")
-MAX_RHO = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAX_RHO")  # see repro.claims.thresholds
+CROSSING_FOUND = threshold("CROSSING_FOUND")
+MAX_RHO = threshold("MAX_RHO")  # repro.claims.thresholds says what it decides
+MIN_BIN_PAIRS = 10  # a distance bin with fewer pairs is left out, as the crossing was measured (distance_analysis)
 MIN_RANKED = 3  # fewer values cannot give a rank correlation worth reading
-RESOLVED_FOUND = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("RESOLVED_FOUND")
+RESOLVED_FOUND = threshold("RESOLVED_FOUND")
 MIN_RESOLVED_DEGREES = 3  # fewer degrees within the method's resolution cannot show a trend
-LEARNED_ACCURACY = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("LEARNED_ACCURACY")
+LEARNED_ACCURACY = threshold("LEARNED_ACCURACY")
 
 
 def distance_checks(
@@ -39,25 +42,33 @@ def distance_checks(
     found in ≥ ``min_found`` of the bootstrap replicates), and deeper hidden layers have smaller stiff domains
     (Spearman's ρ between depth and domain size ``1 − ξ`` over the hidden layers ≤ ``max_rho``).
 
-    Outcomes: a layer's crossing holds when the measured curve crosses and ≥ ``min_found`` of the replicates do, is
-    contradicted when the measured curve does not cross and ≤ ``1 − min_found`` of the replicates do, and is
-    undecided otherwise. The depth part holds at ρ ≤ ``max_rho``, is contradicted at ρ ≥ ``−max_rho`` (deeper
-    layers have *larger* domains) and is undecided in between or with fewer than three hidden layers crossing."""
+    Outcomes: a layer's crossing holds when the measured curve crosses and ≥ ``min_found`` of the replicates do; a
+    curve that stays positive over its whole measured range (bins with at least :data:`MIN_BIN_PAIRS` pairs) is a
+    right-censored observation — its stiff domain is at least that range, and a crossing beyond it cannot be seen —
+    so it is undecided, not contradicted; the part is contradicted only when the curve is not positive even at the
+    distance nearest the same point (no stiff domain to cross from); undecided otherwise. The depth part holds at
+    ρ ≤ ``max_rho``, is contradicted at ρ ≥ ``−max_rho`` (deeper layers have *larger* domains) and is undecided in
+    between or with fewer than three hidden layers crossing."""
     layers = [layer for layer in analysis.critical if layer != EUCLID]
     checks = []
     for layer in layers:
         c = analysis.critical[layer]
-        shown = "none" if c.xi is None else f"{c.xi:.3f}"
+        measured = profile_range(c.profile, same_point="high", min_count=MIN_BIN_PAIRS)
+        if c.xi is not None:
+            shown = f"ξ = {c.xi:.3f}"
+        elif measured["starts_positive"]:
+            shown = f"positive out to the measured range's end (cosine {measured['range_xi']:+.3f}): domain ≥ " \
+                f"{1 - measured['range_xi']:.3f}, a crossing beyond it cannot be seen"
+        else:
+            shown = "not positive even at the distance nearest the same point"
         checks.append(
             Check.decided(
                 f"{layer}: stiffness crosses zero",
-                decide(
-                    c.xi is not None and c.found_fraction >= min_found,
-                    c.xi is None and c.found_fraction <= 1 - min_found + 1e-12,
-                ),
-                f"ξ = {shown}, crossing in {c.found_fraction:.0%} of replicates",
+                decide(c.xi is not None and c.found_fraction >= min_found,
+                       c.xi is None and not measured["starts_positive"]),
+                f"{shown}; crossing in {c.found_fraction:.0%} of replicates",
             )
-        )
+        )  # fmt: skip
     hidden = [layer for layer in layers if layer.startswith("hidden")]
     sizes = [(k, 1 - analysis.critical[h].xi) for k, h in enumerate(hidden) if analysis.critical[h].xi is not None]
     rho = spearmanr(*zip(*sizes, strict=True)).statistic if len(sizes) >= MIN_RANKED else float("nan")
@@ -77,8 +88,11 @@ def distance_rule() -> str:
         "**The paper's claim.** (a) Stiffness falls with distance and has a first zero crossing in the input space "
         "and in every layer; (b) deeper layers have smaller stiff domains.\n\n"
         "**Rule.** (a) One part per dot-product representation: *holds* when a crossing is found and found in at "
-        f"least {CROSSING_FOUND:.0%} of the bootstrap replicates; *contradicted* when the measured curve has no "
-        f"crossing and at most {1 - CROSSING_FOUND:.0%} of the replicates have one; *undecided* otherwise. (b) Among "
+        f"least {CROSSING_FOUND:.0%} of the bootstrap replicates; a curve that stays positive over its whole measured "
+        f"range (bins of at least {MIN_BIN_PAIRS} pairs) is a bound, not a blank: its stiff domain is at least that "
+        "range and a crossing beyond it cannot be seen, so the part is *undecided* (the book's earlier reading called "
+        "it *contradicted*); *contradicted* when the curve is not positive even at the distance nearest the same "
+        "point; *undecided* otherwise. (b) Among "
         "the hidden layers, the stiff-domain size decreases with depth: Spearman's rank correlation between depth and "
         f"domain size ≤ {number(MAX_RHO)} *holds*, ≥ {number(-MAX_RHO, sign=True)} is *contradicted* (deeper layers "
         f"have larger domains), in between — or fewer than {count_word(MIN_RANKED)} hidden layers with a crossing — is "

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy.stats import spearmanr
 
-from repro.claims.distance import MAX_RHO, MIN_RANKED, distance_rule
+from repro.claims.distance import MAX_RHO, MIN_BIN_PAIRS, MIN_RANKED, distance_rule
 from repro.claims.verdicts import Check, decide
 from repro.claims.wording import count_word, number
 from repro.experiments.distance import EUCLID, DistanceAnalysis
@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 INPUT = "input"  # the dot-product analysis of the input space (the Euclidean one is EUCLID)
-MIN_BIN_PAIRS = 10  # a distance bin with fewer pairs is left out of the decay's rank correlation (as of the crossing)
 DECAY_CLAIM = "input: stiffness decays with distance"
 
 # The paper's words each Figure 9 part checks (v1: arXiv 1901.09491v1, full text; v3: its later version's abstract,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from repro.claims.class_membership import NEAR_ZERO
+from repro.claims.thresholds import threshold
 from repro.claims.verdicts import Check, check_inside, check_separated
 from repro.experiments.history import IMAGES_SEEN, KINDS, VAL_LOSS, stiffness_column
 
@@ -25,7 +26,7 @@ __all__ = [
     "collapse_finding",
 ]
 
-OVERFIT_RISE = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("OVERFIT_RISE")
+OVERFIT_RISE = threshold("OVERFIT_RISE")
 
 # The paper's words each part checks: the first version (arXiv 1901.09491v1, its Figure 2) and the later one (its
 # Figure 3, the same figure). Neither names the dataset or the network of the figure: both are the book's choice.
@@ -136,7 +137,7 @@ def overfitting_rule() -> str:
     )
 
 
-COLLAPSE_DROP = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("COLLAPSE_DROP")
+COLLAPSE_DROP = threshold("COLLAPSE_DROP")
 
 
 def textbook_collapse_checks(history: pd.DataFrame, numerics: str = "textbook32") -> list[Check]:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from repro.claims.class_membership import NEAR_ZERO
+from repro.claims.thresholds import threshold
 from repro.claims.verdicts import Check, check_below, check_inside, decide
 from repro.claims.wording import count_word
 from repro.experiments.class_stiffness import StiffnessSnapshot
@@ -30,12 +31,12 @@ __all__ = [
 ]
 
 
-CHANCE_TOLERANCE = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("CHANCE_TOLERANCE")
+CHANCE_TOLERANCE = threshold("CHANCE_TOLERANCE")
 # "No positive between-class structure": at most this share of the off-diagonal cells of the class stiffness matrix
 # lie above 0 at the end. A share, not the largest cell: each cell is a mean over a few pairs of a network whose
 # outputs barely depend on its input, and the largest of 90 such cells flipped between −1.00 and +1.00 with the
 # rounding of training alone (1 vs 2 threads; one network trained alone vs in a stack).
-MAX_POSITIVE_SHARE = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("MAX_POSITIVE_SHARE")
+MAX_POSITIVE_SHARE = threshold("MAX_POSITIVE_SHARE")
 
 # The paper's words each part checks (arXiv 1901.09491v1; the later version's text we hold does not discuss Figure 4).
 RANDOM_LABEL_QUOTES = {
@@ -131,7 +132,7 @@ def memorised(history: pd.DataFrame, num_classes: int) -> bool:
     )
 
 
-UNIFORM_FRACTION = __import__("repro.claims.thresholds", fromlist=["_"]).threshold("UNIFORM_FRACTION")
+UNIFORM_FRACTION = threshold("UNIFORM_FRACTION")
 
 
 def random_label_regime(history: pd.DataFrame, num_classes: int) -> str:

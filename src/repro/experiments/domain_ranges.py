@@ -27,24 +27,21 @@ from repro.experiments.configs import LRSweepConfig
 from repro.experiments.distance import EUCLID
 from repro.experiments.matrices import read_stop, stored_stops
 from repro.experiments.reanalysis import open_groups
-from repro.stiffness.distance import critical_distance, pairwise_cosine, stiffness_vs_distance
+from repro.stiffness.distance import DistanceProfile, critical_distance, pairwise_cosine, stiffness_vs_distance
 
-__all__ = ["RANGE_COLUMNS", "curve_range", "stop_domain_ranges"]
+__all__ = ["RANGE_COLUMNS", "profile_range", "curve_range", "stop_domain_ranges"]
 
 RANGE_COLUMNS = ["dataset", "lr", "seed", "rule", "stop", "layer", "range_xi", "starts_positive", "crosses"]
 
 
-def curve_range(
-    S: torch.Tensor, D: torch.Tensor, edges: np.ndarray, *, same_point: str, min_count: int
-) -> dict[str, float | bool]:
-    """The measurable range of one curve: the binned mean stiffness of the pairs ``i < j`` of ``S (N, N)`` against
-    their distance ``D (N, N)`` over ``edges``, bins with fewer than ``min_count`` pairs left out (as
-    :func:`repro.stiffness.distance.bootstrap_critical_distance` leaves them out).
+def profile_range(prof: DistanceProfile, *, same_point: str, min_count: int) -> dict[str, float | bool]:
+    """The measurable range of one binned curve ``prof`` (:class:`~repro.stiffness.distance.DistanceProfile`), bins
+    with fewer than ``min_count`` pairs left out (as :func:`repro.stiffness.distance.bootstrap_critical_distance`
+    leaves them out).
 
     Returns ``range_xi`` (the kept bin centre farthest from the ``same_point`` end, ``"high"`` or ``"low"``; NaN
     when no bin is kept), ``starts_positive`` (the kept bin nearest the same point has mean > 0) and ``crosses``
     (the curve reaches zero, :func:`~repro.stiffness.distance.critical_distance`)."""
-    prof = stiffness_vs_distance(S, D, edges)
     mean = np.where(prof.count >= min_count, prof.mean, np.nan)
     kept = np.flatnonzero(np.isfinite(mean))
     if kept.size == 0:
@@ -55,6 +52,14 @@ def curve_range(
         "starts_positive": bool(mean[near] > 0),
         "crosses": critical_distance(prof.centers, mean, same_point=same_point) is not None,
     }
+
+
+def curve_range(
+    S: torch.Tensor, D: torch.Tensor, edges: np.ndarray, *, same_point: str, min_count: int
+) -> dict[str, float | bool]:
+    """:func:`profile_range` of the binned mean stiffness of the pairs ``i < j`` of ``S (N, N)`` against their
+    distance ``D (N, N)`` over ``edges``."""
+    return profile_range(stiffness_vs_distance(S, D, edges), same_point=same_point, min_count=min_count)
 
 
 def _stop_ranges(m, n_bins: int, min_count: int) -> list[dict]:
