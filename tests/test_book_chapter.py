@@ -110,6 +110,24 @@ def test_a_run_whose_data_cannot_be_had_is_recorded_not_failed(chapter, tmp_path
     assert not list(chapter.measurements_dir.glob("*.measurement"))
 
 
+def test_a_read_only_run_whose_data_cannot_be_had_is_missing_data_not_refused(chapter, tmp_path, monkeypatch):
+    """The sensitivity run (read-only) of fig07 without CIFAR-100: nothing is stored for that run, and the reason
+    is the missing data, as in the measuring run; a run whose data exist but is not stored stays refused."""
+    from repro.book.chapter import READ_ONLY_ENV, MeasurementRefused
+    from repro.book.profiles import get_config
+    from repro.experiments.hierarchy import run_hierarchy
+
+    monkeypatch.setenv("REPRO_DATA_ROOT", str(tmp_path / "no-data"))
+    monkeypatch.setenv("REPRO_ALLOW_DOWNLOAD", "0")
+    monkeypatch.setenv(READ_ONLY_ENV, "1")
+    [cfg] = get_config("fig07", "paper")
+    assert chapter.run_if_data(run_hierarchy, cfg) is None
+    assert [m["dataset"] for m in chapter.missing_data] == ["cifar100"]
+    monkeypatch.setattr("repro.book.chapter.load_dataset", lambda name, root: None)  # the data could be had
+    with pytest.raises(MeasurementRefused):
+        chapter.run_if_data(run_hierarchy, cfg)
+
+
 def test_read_only_refuses_to_measure_and_reads_back(chapter, monkeypatch):
     """REPRO_READ_ONLY=1 (the sensitivity run): a measurement not stored is refused, not measured; one stored is
     read back as usual."""

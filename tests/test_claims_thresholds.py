@@ -115,3 +115,11 @@ def test_a_kernel_gets_the_sensitivity_variables_only_when_passed(tmp_path, monk
     with kernel_environment(tmp_path / "_build", toc, 1, {THRESHOLDS_ENV: '{"MAJORITY": 1.0}'}):
         assert os.environ[THRESHOLDS_ENV] == '{"MAJORITY": 1.0}'
     assert os.environ[THRESHOLDS_ENV] == '{"NEAR_ZERO": 0.2}'
+
+
+def test_a_decade_threshold_moves_a_decade_and_the_others_by_the_factor():
+    from repro.claims.thresholds import THRESHOLDS
+
+    assert THRESHOLDS["MAX_GRAM_GAP"].changed(0.5) == pytest.approx(1e-6)
+    assert THRESHOLDS["MAX_GRAM_GAP"].changed(2.0) == pytest.approx(1e-4)
+    assert THRESHOLDS["NEAR_ZERO"].changed(0.5) == pytest.approx(0.05)

@@ -43,7 +43,7 @@ from repro.book.profiles import get_config
 from repro.book.results import cache_dir, display_path, measurements_dir, save_results
 from repro.claims.thresholds import overrides as threshold_overrides
 from repro.claims.verdicts import VERDICT_RULE, Check, checks_table, describe_parts, verdict
-from repro.data import DatasetNotFoundError, resolve_data_root
+from repro.data import DatasetNotFoundError, load_dataset, resolve_data_root
 from repro.devices import describe_device, machine_fingerprint, resolve_device
 from repro.measurements.keys import measurement_key
 from repro.measurements.store import SUFFIX, memoise
@@ -181,13 +181,22 @@ class ChapterContext:
         """:meth:`run`, or None when the data the run needs cannot be had here
         (:class:`repro.data.DatasetNotFoundError`, raised before any measuring): the dataset and the reason are
         shown and recorded (:attr:`missing_data`, in the results file's details). Any other error propagates."""
+        name = str(getattr(self.config if config is None else config, "dataset", "the data"))
         try:
             return self.run(experiment, config, **options)
         except DatasetNotFoundError as err:
-            name = str(getattr(self.config if config is None else config, "dataset", "the data"))
-            self.missing_data.append({"dataset": name, "reason": str(err)})
-            display(Markdown(f"**{name} cannot be had here, so this run was not made.** {err}"))
-            return None
+            return self._missing(name, err)
+        except MeasurementRefused:  # a read-only execution: say "missing data" when that is why it was not stored
+            try:
+                load_dataset(name, self.data_root)
+            except DatasetNotFoundError as err:
+                return self._missing(name, err)
+            raise
+
+    def _missing(self, name: str, err: DatasetNotFoundError) -> None:
+        """Record and show that the run on dataset ``name`` was not made (its data cannot be had here)."""
+        self.missing_data.append({"dataset": name, "reason": str(err)})
+        display(Markdown(f"**{name} cannot be had here, so this run was not made.** {err}"))
 
     def execution_seconds(self) -> dict[str, float]:
         """This execution's wall time so far (``total``, from :func:`open_chapter`; the kernel's start not

@@ -32,6 +32,8 @@ NOT_COVERED = (
     "(10) are not thresholds of the verdict code but settings the learning-rate sweep measured with: its stored "
     "stiffness-against-distance matrices (`_build/results/cache/`) were binned with them, and changing them re-bins "
     "those matrices — a new analysis of the sweep, not a re-reading of its stored results, so not part of this table. "
+    "Two thresholds written as powers of ten in their rule (`MAX_RELATIVE_ERROR`, `MAX_GRAM_GAP`) move a decade "
+    "down and up instead of halving and doubling; each cell gives the value tried. "
     "Also left out: whole-number minimums (three ranked values for a rank correlation, three resolved degrees), which "
     "halving or doubling does not vary meaningfully; the set-up chapter's band of positive shares, which decides a "
     "reading shown beside the verdicts; the definition chapter's flat rounding floor (`FLAT_FLOOR`), an estimate of "

@@ -47,13 +47,23 @@ class ThresholdError(ValueError):
 @dataclass(frozen=True)
 class Threshold:
     """One named threshold: its default ``value``, what it ``decides`` (one line), the claims ``module`` that defines
-    it, and the ``chapters`` whose verdicts or findings it can move."""
+    it, the ``chapters`` whose verdicts or findings it can move, and whether it must stay a power of ten
+    (``decade``: its rule writes it as $10^k$, so the sensitivity run moves it a decade instead of halving or
+    doubling it)."""
 
     name: str
     value: float
     decides: str
     module: str
     chapters: tuple[str, ...]
+    decade: bool = False
+
+    def changed(self, factor: float) -> float:
+        """The value the sensitivity run tries for ``factor``: ``value × factor``, or for a :attr:`decade`
+        threshold one decade down (factor < 1) or up (factor > 1)."""
+        if not self.decade:
+            return self.value * factor
+        return self.value * (0.1 if factor < 1 else 10.0 if factor > 1 else 1.0)
 
 
 _MEMBERSHIP = ("fig03", "fig05", "fig06")
@@ -91,9 +101,9 @@ THRESHOLDS: dict[str, Threshold] = {
         Threshold("MIN_ORDER", 0.9, "least convergence order that counts as first order",
                   "convergence", ("definition",)),
         Threshold("MAX_RELATIVE_ERROR", 1e-3, "largest relative error of the finite difference at the smallest step",
-                  "convergence", ("definition",)),
+                  "convergence", ("definition",), decade=True),
         Threshold("MAX_GRAM_GAP", 1e-5, "largest relative gap between the Gram matrix and autograd dot products",
-                  "convergence", ("definition",)),
+                  "convergence", ("definition",), decade=True),
     )
 }  # fmt: skip
 

@@ -188,10 +188,11 @@ def run_sensitivity(
         defaults = {ch: _read(results_path(ch, profile, build_dir / "results")) for ch in t.chapters}
         runs = []
         for j, factor in enumerate(factors, 1):
-            value = t.value * factor
+            value = t.changed(factor)
             env = {THRESHOLDS_ENV: json.dumps({name: value}), **READ_ONLY}
             scratch = prepare_scratch(build_dir, scratch_dir(build_dir, name, factor))
-            step = f"[{i * len(factors) + j}/{total}] {name} × {factor:g} = {value:g}"
+            change = ("a decade down" if factor < 1 else "a decade up") if t.decade else f"× {factor:g}"
+            step = f"[{i * len(factors) + j}/{total}] {name} {change} = {value:g}"
             results = {}
             for ch in t.chapters:
                 if ch not in chapters:
