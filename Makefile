@@ -17,6 +17,7 @@
 #   make publish         the site from published/<profile>/ (no data, no execution), each page with its provenance
 #   make publish-store   copy the run in _build into published/<profile>/ (notebooks, results, measurements, manifest)
 #   make restore-store   copy published/<profile>/ back into _build, so `make book` reads its measurements back
+#   make store           regenerate it all: quick and paper profiles, sensitivity, claims, publish-store (resumable)
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -46,7 +47,7 @@ RUN_ARGS = --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --threads $(TH
 	$(if $(TLS_CERT),--tls-cert $(TLS_CERT)) $(if $(TLS_KEY),--tls-key $(TLS_KEY))
 
 .DEFAULT_GOAL := book
-.PHONY: book execute site publish publish-store restore-store sensitivity test references lint clean distclean venv
+.PHONY: book execute site publish publish-store restore-store sensitivity store test references lint clean distclean venv
 
 # The venv is (re)built from pyproject.toml only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
@@ -78,6 +79,16 @@ restore-store: $(STAMP)
 sensitivity: $(STAMP)
 	$(PY) -m repro.runner sensitivity --profile $(PROFILE) --device $(DEVICE) --seed $(SEED) --threads $(THREADS) \
 		--build-dir $(BUILD) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(THRESHOLDS),--thresholds $(THRESHOLDS))
+
+# The published store regenerated, one command, resumable (every measurement is stored as it is made, so a second
+# call reads back what the first finished): the quick profile (the findings' other column), the paper profile, its
+# sensitivity table, the claims page again (it shows that table), then published/paper/.
+store: $(STAMP)
+	$(PY) -m repro.runner run $(subst --profile $(PROFILE),--profile quick,$(RUN_ARGS))
+	$(PY) -m repro.runner run $(subst --profile $(PROFILE),--profile paper,$(RUN_ARGS))
+	$(MAKE) sensitivity PROFILE=paper
+	$(PY) -m repro.runner run claims $(subst --profile $(PROFILE),--profile paper,$(RUN_ARGS))
+	$(MAKE) publish-store PROFILE=paper
 
 test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env $(PYTEST_ARGS) tests

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from repro.runner.fingerprints import SourceTree
-from repro.runner.provenance import REGENERATE, stale_chapters
+from repro.runner.provenance import regenerate_command, stale_chapters
 from repro.runner.store import MAX_FILE_BYTES, MAX_STORE_BYTES, check_store, read_manifest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -18,7 +18,7 @@ STORE = REPO / "published" / "paper"
 
 pytestmark = pytest.mark.skipif(
     not (STORE / "manifest.json").is_file(),
-    reason="no published store in published/paper/ yet (make book PROFILE=paper WORKERS=2, then make publish-store)",
+    reason="no published store in published/paper/ yet (make store WORKERS=2)",
 )
 
 
@@ -51,5 +51,5 @@ def test_no_chapter_is_stale():
     lines = [f"  {name}: {'; '.join(changes)}" for name, changes in sorted(stale.items())]
     assert not stale, (
         f"stale chapters in published/paper/ (published at {manifest['commit']}):\n" + "\n".join(lines)
-        + f"\nregenerate: {REGENERATE.format(profile='paper')}"
+        + f"\nregenerate: {regenerate_command('paper')}"
     )

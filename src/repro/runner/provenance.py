@@ -23,11 +23,26 @@ from repro.runner.fingerprints import SourceTree, code_changes, sha256_file
 from repro.runner.site import stage_site
 from repro.runner.store import read_manifest
 
-__all__ = ["REGENERATE", "stale_chapters", "provenance_box", "stale_box", "annotate", "stage_store"]
+__all__ = [
+    "REGENERATE",
+    "regenerate_command",
+    "stale_chapters",
+    "provenance_box",
+    "stale_box",
+    "annotate",
+    "stage_store",
+]
 
 REGENERATE = (  # unchanged measurements are read back from the store, the rest measured again, all at one commit
     "make restore-store PROFILE={profile} && make book PROFILE={profile} && make publish-store PROFILE={profile}"
 )  # serial: with WORKERS=N the cluster trains the learning-rate sweep's groups into a missing cache first
+REGENERATE_PAPER = "make restore-store && make store"  # the paper store also holds the sensitivity table's claims page
+
+
+def regenerate_command(profile: str) -> str:
+    """The command that regenerates the store of ``profile`` from itself (serial: see :data:`REGENERATE`); the
+    paper store's goes through ``make store`` (quick run, paper run, sensitivity table, claims page, store)."""
+    return REGENERATE_PAPER if profile == "paper" else REGENERATE.format(profile=profile)
 PROVENANCE_TAG, STALE_TAG, ANSWER_TAG = "provenance", "stale", "answer"  # inserted cells' tags (ids: repro-<tag>)
 
 
@@ -131,7 +146,7 @@ def answer_box(results: Mapping) -> str | None:
 
 def stale_box(manifest: Mapping, changes: list[str]) -> str:
     """The stale box (MyST admonition, Markdown): what changed, and the command that regenerates the store."""
-    command = REGENERATE.format(profile=manifest["profile"])
+    command = regenerate_command(manifest["profile"])
     return "\n".join(
         [
             "```{admonition} Stale: the code has changed since this page was published",
