@@ -140,8 +140,16 @@ tables.trend_table(trends["input"], "size").style.format(
 # %% [markdown]
 # ## Paper vs this reproduction
 #
-# **The paper's claim.** At equal training loss, stiff domains are larger for higher learning rates, in the input
-# space and in the network's representations, on both datasets.
+# **The paper's words.** *"We extracted the first zero-stiffness crossing, such as in 9, and obtained the variation
+# of stiff domain sizes with learning rate. We observed that the characteristic size of stiff regions in the learned
+# function increases with higher learning rates. The stiff region size corresponds to the distance between inputs
+# (in the input pixel space as well as in the representation spaces of the neural network itself) under which a
+# gradient update tends to improve all of them."* (v1 §4.3, Figure 10.)
+#
+# **The paper's claim, as checked.** At equal training loss, stiff domains are larger for higher learning rates, in
+# the input space and in the network's representations, on both datasets. "Increases with higher learning rates" is
+# read as a trend over every rate; "in the representation spaces" as at least half of them (the other reading,
+# every representation, is in the trend summary above).
 #
 # **Rule.** For each dataset and target loss, two parts: (1) in the input space the domain size goes "up" with
 # the learning rate (*holds*; "down": *contradicted*; "unclear", overlapping intervals: *undecided*); (2) it goes
@@ -165,3 +173,13 @@ ch.close(
              "group_seconds": group_seconds(sweep)},
     summary=[f"{r.dataset}, loss {r.stop:g}: input-space domain {r.direction}" for r in trends["input"].itertuples()],
 )
+
+# %% [markdown]
+# ## What the paper states that this chapter does not check
+#
+# - *"It characterizes the spatial frequency of the learned function's response to gradient updates."* (v1 §4.3)
+#   — an interpretation; the book's own test of it on synthetic data is the spherical-harmonics chapter.
+# - *"Our observations seem connected to recent work on regularization using interpolation between data points in
+#   Verma et al. (2018)."* (v1 §4.3) — a pointer to other work, not a measurement.
+# - Figure 10's own axis and values: the text does not say whether it plots the raw cosine crossing or a size, and
+#   we cannot see the plot; the chapter gives both for every cell.
